@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base, created_at, uuid_pk
+
+
+class Achievement(Base):
+    """A catalogue entry. Its content lives in versions; ``current_version`` is the live one."""
+
+    __tablename__ = "achievements"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    institution_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("institutions.id"), index=True
+    )
+    org_unit_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("org_units.id")
+    )
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    sis_course_codes: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AchievementVersion(Base):
+    """The EU standard elements of one version of an achievement.
+
+    A version is ``frozen`` once a credential has been issued from it; an edit then makes a new
+    version, so every credential keeps pointing at exactly what it was issued for.
+    """
+
+    __tablename__ = "achievement_versions"
+    __table_args__ = (UniqueConstraint("achievement_id", "version"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    achievement_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("achievements.id"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    frozen: Mapped[bool] = mapped_column(Boolean, default=False)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)
+    criteria: Mapped[str | None] = mapped_column(Text)
+    learning_outcomes: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    ects: Mapped[float | None] = mapped_column(Float)
+    workload_hours: Mapped[int | None] = mapped_column(Integer)
+    eqf_level: Mapped[int | None] = mapped_column(SmallInteger)
+    qf_ehea_cycle: Mapped[str | None] = mapped_column(String(16))
+    assessment: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    participation_form: Mapped[str] = mapped_column(String(16))
+    quality_assurance: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    prerequisites: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    supervision: Mapped[str | None] = mapped_column(String(40))
+    stackability: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    languages: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    field_of_study: Mapped[str | None] = mapped_column(String(8))
+    grading: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    validity_months: Mapped[int | None] = mapped_column(Integer)
+    image_url: Mapped[str | None] = mapped_column(Text)
+    further_information_url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at()

@@ -1,0 +1,52 @@
+"""FastAPI dependencies that turn a bearer API key into a :class:`Principal`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.auth import repository
+from app.auth.principal import Principal
+from app.auth.scopes import Scope
+from app.auth.tokens import parse_token, secret_matches
+from app.db.session import DbSession
+from app.errors import Unauthenticated
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `stapel_<id>_<secret>`.")
+
+
+async def authenticate(
+    session: DbSession,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise Unauthenticated("Send an API key as 'Authorization: Bearer <key>'.")
+    parsed = parse_token(credentials.credentials)
+    client = await repository.find_active_by_key_id(session, parsed.key_id) if parsed else None
+    if parsed is None or client is None or not secret_matches(parsed.secret, client.secret_hash):
+        raise Unauthenticated("The API key is unknown or revoked.")
+    return Principal(
+        client_id=client.id, institution_id=client.institution_id, scopes=frozenset(client.scopes)
+    )
+
+
+AuthenticatedPrincipal = Annotated[Principal, Depends(authenticate)]
+
+
+def require_scope(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
+    async def dependency(principal: AuthenticatedPrincipal) -> Principal:
+        principal.require(scope)
+        return principal
+
+    return dependency
+
+
+CatalogueWriter = Annotated[Principal, Depends(require_scope(Scope.CATALOGUE_WRITE))]
+CredentialIssuer = Annotated[Principal, Depends(require_scope(Scope.CREDENTIALS_ISSUE))]
+CredentialReader = Annotated[Principal, Depends(require_scope(Scope.CREDENTIALS_READ))]
+KeyManager = Annotated[Principal, Depends(require_scope(Scope.KEYS_MANAGE))]
+InstitutionAdmin = Annotated[Principal, Depends(require_scope(Scope.INSTITUTION_ADMIN))]
+Operator = Annotated[Principal, Depends(require_scope(Scope.OPERATOR))]

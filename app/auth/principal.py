@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from app.auth.scopes import Scope
+from app.errors import InsufficientScope
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: an API client, its institution (None for operators) and its scopes."""
+
+    client_id: uuid.UUID
+    institution_id: uuid.UUID | None
+    scopes: frozenset[str]
+
+    @property
+    def is_operator(self) -> bool:
+        return Scope.OPERATOR in self.scopes
+
+    @property
+    def actor(self) -> str:
+        return f"api_client:{self.client_id}"
+
+    def require(self, scope: Scope) -> None:
+        if scope not in self.scopes:
+            raise InsufficientScope(f"This operation needs the '{scope}' scope.")
+
+    def tenant(self) -> uuid.UUID:
+        """The institution whose data this client acts on; operators hold none."""
+        if self.institution_id is None:
+            raise InsufficientScope("Operator keys hold no institution's data; use its own key.")
+        return self.institution_id

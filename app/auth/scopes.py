@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Scope(StrEnum):
+    CATALOGUE_WRITE = "catalogue:write"
+    CREDENTIALS_ISSUE = "credentials:issue"
+    CREDENTIALS_REVOKE = "credentials:revoke"
+    CREDENTIALS_READ = "credentials:read"
+    KEYS_MANAGE = "keys:manage"
+    INSTITUTION_ADMIN = "institution:admin"
+    OPERATOR = "operator"
+
+
+INSTITUTION_SCOPES = frozenset(s for s in Scope if s is not Scope.OPERATOR)

@@ -1,0 +1,88 @@
+"""Settings, read from the environment with the prefix ``STAPEL_``.
+
+Every setting is documented in ``docs/configuration.md``; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from functools import lru_cache
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SecuringProfileName = Literal["vc-jose", "ob3-jwt", "vc-jwt-11"]
+
+
+def decode_secret_key(value: str) -> bytes:
+    """Decode a 32-byte key given as (url-safe or standard) base64."""
+    padded = value + "=" * (-len(value) % 4)
+    try:
+        raw = base64.urlsafe_b64decode(padded.replace("+", "-").replace("/", "_"))
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("must be base64") from exc
+    if len(raw) != 32:
+        raise ValueError("must decode to exactly 32 bytes")
+    return raw
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STAPEL_", extra="ignore")
+
+    database_url: str = Field(
+        description="Postgres URL (postgresql://user:pass@host:port/db); asyncpg is used underneath.",
+    )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base URL under which this instance is reached; ids and did:web derive from it.",
+    )
+    key_encryption_key: SecretStr = Field(
+        description="32 random bytes, base64: wraps every private signing key at rest.",
+    )
+    learner_lookup_key: SecretStr = Field(
+        description="32 random bytes, base64: keys the HMAC under which learner identifiers are "
+        "stored for look-up, so the database never holds them in clear.",
+    )
+    environment: Literal["development", "production"] = "production"
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    ects_min_default: float = Field(default=3, ge=0)
+    ects_max_default: float = Field(default=30, gt=0)
+    status_list_size: int = Field(default=131072, ge=131072)
+    status_list_ttl_seconds: int = Field(default=300, ge=0, le=86400)
+    max_batch_size: int = Field(default=1000, ge=1, le=10000)
+    max_page_size: int = Field(default=200, ge=1, le=1000)
+
+    @field_validator("key_encryption_key", "learner_lookup_key")
+    @classmethod
+    def _is_32_byte_key(cls, value: SecretStr) -> SecretStr:
+        decode_secret_key(value.get_secret_value())
+        return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _is_absolute_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL")
+        return value.rstrip("/")
+
+    @property
+    def public_host(self) -> str:
+        return urlsplit(self.public_base_url).netloc
+
+    @property
+    def kek_bytes(self) -> bytes:
+        return decode_secret_key(self.key_encryption_key.get_secret_value())
+
+    @property
+    def learner_lookup_key_bytes(self) -> bytes:
+        return decode_secret_key(self.learner_lookup_key.get_secret_value())
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()  # type: ignore[call-arg]  # values come from the environment

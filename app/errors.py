@@ -1,0 +1,109 @@
+"""Typed domain errors.
+
+Services raise these; ``app.problems`` turns each into an RFC 9457 problem response. The ``code``
+of each class is part of the public API: clients branch on it, so never rename one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One invalid field, addressed by a JSON Pointer into the request body."""
+
+    pointer: str
+    detail: str
+    code: str = "invalid"
+
+
+class DomainError(Exception):
+    status_code: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str, *, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+
+
+class Unauthenticated(DomainError):
+    status_code = 401
+    code = "unauthenticated"
+    title = "Missing or invalid API key"
+
+
+class InsufficientScope(DomainError):
+    status_code = 403
+    code = "insufficient_scope"
+    title = "The API key lacks the scope for this operation"
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+    title = "Conflict with the current state"
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+    title = "Idempotency key already used with another request"
+
+
+class SlugTaken(Conflict):
+    code = "slug_taken"
+    title = "Slug already in use"
+
+
+class InvalidState(Conflict):
+    code = "invalid_state"
+    title = "Not allowed in the current state"
+
+
+class ValidationFailed(DomainError):
+    status_code = 422
+    code = "validation_failed"
+    title = "The request is not valid"
+
+
+class MalformedRequest(DomainError):
+    status_code = 400
+    code = "malformed_request"
+    title = "The request body could not be parsed"
+
+
+class PolicyViolation(DomainError):
+    status_code = 422
+    code = "policy_violation"
+    title = "The request breaks an issuing policy"
+
+
+class AchievementNotPublished(PolicyViolation):
+    code = "achievement_not_published"
+    title = "Only published achievements can be issued"
+
+
+class UnsupportedProfile(PolicyViolation):
+    code = "unsupported_profile"
+    title = "The securing profile cannot be used with this key"
+
+
+class BatchTooLarge(DomainError):
+    status_code = 413
+    code = "batch_too_large"
+    title = "Too many items in one batch"
+
+
+class NotAcceptable(DomainError):
+    status_code = 406
+    code = "not_acceptable"
+    title = "No representation matches the Accept header"

@@ -1,0 +1,71 @@
+"""The ASGI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.audit.router import router as audit_router
+from app.auth.router import router as api_clients_router
+from app.config import Settings, get_settings
+from app.context import RequestIdMiddleware
+from app.db.session import create_engine, create_sessionmaker
+from app.institutions.router import router as institutions_router
+from app.keys.router import public_router as issuer_identity_router
+from app.keys.router import router as keys_router
+from app.problems import Problem, install_problem_handlers
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Stapel",
+        version="0.1.0",
+        summary="Issue, revoke and verify micro-credentials (Open Badges 3.0 on VC Data Model 2.0)",
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestIdMiddleware)
+    install_problem_handlers(app)
+    for router in (
+        institutions_router,
+        api_clients_router,
+        keys_router,
+        issuer_identity_router,
+        audit_router,
+    ):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["operations"], summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    _register_problem_schema(app)
+    return app
+
+
+def _register_problem_schema(app: FastAPI) -> None:
+    """Make sure ``#/components/schemas/Problem`` exists even where no route names it as model."""
+    original = app.openapi
+
+    def openapi() -> dict[str, object]:
+        schema = original()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.setdefault(
+            "Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        )
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,54 @@
+"""Opaque cursors and the page envelope shared by every list endpoint."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Annotated, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel
+
+from app.errors import FieldError, ValidationFailed
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def encode_cursor(*parts: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps(parts).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, arity: int) -> list[str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        parts = json.loads(raw)
+    except (binascii.Error, ValueError) as exc:
+        raise _bad_cursor() from exc
+    if not isinstance(parts, list) or len(parts) != arity:
+        raise _bad_cursor()
+    return [str(p) for p in parts]
+
+
+def decode_int_cursor(cursor: str) -> int:
+    (value,) = decode_cursor(cursor, 1)
+    if not value.isdigit():
+        raise _bad_cursor()
+    return int(value)
+
+
+def _bad_cursor() -> ValidationFailed:
+    return ValidationFailed(
+        "The cursor is not one this API handed out.",
+        errors=[FieldError(pointer="#/cursor", detail="unknown cursor", code="invalid_cursor")],
+    )
+
+
+Limit = Annotated[int, Query(ge=1, le=200, description="Page size.")]
+Cursor = Annotated[str | None, Query(max_length=512, description="`next_cursor` of the page before.")]

@@ -1,0 +1,149 @@
+"""The one place where errors become HTTP: RFC 9457 problem details."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.errors import DomainError, FieldError
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "urn:stapel:problem:"
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+}
+
+
+class ProblemFieldError(BaseModel):
+    pointer: str | None = None
+    parameter: str | None = None
+    header: str | None = None
+    detail: str
+    code: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem; ``code`` is the stable machine-readable reason."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+    errors: list[ProblemFieldError] | None = None
+
+
+def problem_response(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    errors: Sequence[ProblemFieldError] = (),
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = Problem(
+        type=PROBLEM_TYPE_BASE + code,
+        title=title,
+        status=status,
+        code=code,
+        detail=detail,
+        errors=list(errors) or None,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def _json_pointer(parts: Iterable[object]) -> str:
+    escaped = (str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+    return "#/" + "/".join(escaped)
+
+
+def _field_error(error: FieldError) -> ProblemFieldError:
+    return ProblemFieldError(pointer=error.pointer, detail=error.detail, code=error.code)
+
+
+def _validation_error(err: dict[str, Any]) -> ProblemFieldError:
+    loc = list(err.get("loc", ()))
+    where = loc[0] if loc else "body"
+    rest = loc[1:]
+    detail = str(err.get("msg", "invalid value"))
+    code = str(err.get("type", "invalid"))
+    if where == "body":
+        return ProblemFieldError(pointer=_json_pointer(rest), detail=detail, code=code)
+    name = ".".join(str(p) for p in rest)
+    if where == "header":
+        return ProblemFieldError(header=name, detail=detail, code=code)
+    return ProblemFieldError(parameter=name, detail=detail, code=code)
+
+
+async def _on_domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return problem_response(
+        exc.status_code,
+        exc.code,
+        exc.title,
+        exc.detail,
+        [_field_error(e) for e in exc.errors],
+        headers={"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None,
+    )
+
+
+async def _on_request_validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    raw = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in raw):
+        return problem_response(
+            400, "malformed_request", "The request body could not be parsed",
+            "The body is not valid JSON.",
+        )
+    return problem_response(
+        422,
+        "validation_failed",
+        "The request is not valid",
+        f"{len(raw)} field(s) failed validation.",
+        [_validation_error(e) for e in raw],
+    )
+
+
+async def _on_http_exception(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    title = code.replace("_", " ").capitalize()
+    return problem_response(exc.status_code, code, title, str(exc.detail), headers=exc.headers)
+
+
+async def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error", exc_info=exc)
+    return problem_response(
+        500, "internal_error", "Internal server error", "An unexpected error occurred."
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _on_domain_error)
+    app.add_exception_handler(RequestValidationError, _on_request_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    app.add_exception_handler(Exception, _on_unexpected)

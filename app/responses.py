@@ -1,0 +1,32 @@
+"""OpenAPI ``responses`` entries for the problem answers an endpoint can give."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.problems import PROBLEM_MEDIA_TYPE, Problem
+
+_DESCRIPTIONS = {
+    400: "Malformed request (unparseable JSON, bad cursor)",
+    401: "Missing, unknown or revoked API key",
+    403: "The API key lacks the scope",
+    404: "Not found (or belongs to another institution)",
+    406: "No acceptable representation",
+    409: "Conflict with the current state",
+    413: "Too many items",
+    422: "Validation or policy failure",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {
+        status: {
+            "model": Problem,
+            "description": _DESCRIPTIONS[status],
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+AUTHENTICATED = (401, 403, 422)

@@ -1,0 +1,128 @@
+"""Test fixtures: a real Postgres, migrated by Alembic, and the app over real ASGI HTTP.
+
+The database is the embedded Postgres unless ``STAPEL_TEST_DATABASE_URL`` names another server.
+Each test session gets a fresh database; each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+os.environ.setdefault("STAPEL_KEY_ENCRYPTION_KEY", base64.b64encode(b"k" * 32).decode())
+os.environ.setdefault("STAPEL_LEARNER_LOOKUP_KEY", base64.b64encode(b"l" * 32).decode())
+os.environ["STAPEL_PUBLIC_BASE_URL"] = "https://stapel.test"
+os.environ.setdefault("STAPEL_DATABASE_URL", "postgresql://unset/unset")
+
+from app.config import get_settings  # noqa: E402
+from app.db.base import Base  # noqa: E402
+from app.db.migrate import upgrade_to_head  # noqa: E402
+from app.db.models import __all__ as _all_models  # noqa: E402, F401
+from app.main import create_app  # noqa: E402
+from tests.factories import Tenant  # noqa: E402
+
+BASE_URL = "https://stapel.test"
+
+
+def _server_url() -> str:
+    configured = os.environ.get("STAPEL_TEST_DATABASE_URL")
+    if configured:
+        return configured
+    from app.db import embedded
+
+    return embedded.start(Path(tempfile.mkdtemp(prefix="stapel-test-pg-")), cleanup="delete")
+
+
+def _asyncpg_dsn(url: str, database: str) -> str:
+    return make_url(url).set(drivername="postgresql", database=database).render_as_string(
+        hide_password=False
+    )
+
+
+async def _recreate(admin_dsn: str, name: str, *, drop_only: bool = False) -> None:
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not drop_only:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    server = _server_url()
+    admin = _asyncpg_dsn(server, make_url(server).database or "postgres")
+    name = f"stapel_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_recreate(admin, name))
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    os.environ["STAPEL_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    upgrade_to_head(url)
+    yield url
+    asyncio.run(_recreate(admin, name, drop_only=True))
+
+
+@pytest.fixture(scope="session")
+async def app(database_url: str) -> AsyncIterator[FastAPI]:
+    application = create_app(get_settings())
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+def sessionmaker(app: FastAPI) -> async_sessionmaker[AsyncSession]:
+    maker: async_sessionmaker[AsyncSession] = app.state.sessionmaker
+    return maker
+
+
+@pytest.fixture(autouse=True)
+async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    yield
+    if "database_url" not in request.fixturenames:
+        return
+    maker: async_sessionmaker[AsyncSession] = request.getfixturevalue("sessionmaker")
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    async with maker() as session, session.begin():
+        await session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
+        yield http
+
+
+@pytest.fixture
+async def operator(sessionmaker: async_sessionmaker[AsyncSession]) -> str:
+    from tests.factories import operator_token
+
+    return await operator_token(sessionmaker)
+
+
+@pytest.fixture
+async def tenant(client: httpx.AsyncClient, operator: str) -> Tenant:
+    from tests.factories import create_tenant
+
+    return await create_tenant(client, operator)
+
+
+@pytest.fixture
+async def other_tenant(client: httpx.AsyncClient, operator: str) -> Tenant:
+    from tests.factories import create_tenant
+
+    return await create_tenant(client, operator, display_name="Universiteit Elders")
