@@ -16,6 +16,7 @@ from app.institutions.router import router as institutions_router
 from app.keys.router import public_router as issuer_identity_router
 from app.keys.router import router as keys_router
 from app.problems import Problem, install_problem_handlers
+from app.status_lists.router import router as status_lists_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         keys_router,
         issuer_identity_router,
         audit_router,
+        status_lists_router,
     ):
         app.include_router(router)
 
