@@ -33,11 +33,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STAPEL_", extra="ignore")
 
     database_url: str = Field(
-        description="Postgres URL (postgresql://user:pass@host:port/db); asyncpg is used underneath.",
+        description="Postgres URL (postgresql://user:pass@host:port/db); asyncpg underneath.",
     )
     public_base_url: str = Field(
         default="http://127.0.0.1:8000",
-        description="Base URL under which this instance is reached; ids and did:web derive from it.",
+        description="Base URL under which this instance is reached; ids and did:web derive "
+        "from it.",
     )
     key_encryption_key: SecretStr = Field(
         description="32 random bytes, base64: wraps every private signing key at rest.",

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.achievements.router import router as achievements_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as api_clients_router
 from app.config import Settings, get_settings
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         institutions_router,
         api_clients_router,
         keys_router,
+        achievements_router,
         issuer_identity_router,
         audit_router,
         status_lists_router,

@@ -12,7 +12,6 @@ from pydantic import BaseModel
 
 from app.errors import FieldError, ValidationFailed
 
-
 T = TypeVar("T")
 
 
@@ -30,20 +29,20 @@ def decode_cursor(cursor: str, arity: int) -> list[str]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         parts = json.loads(raw)
     except (binascii.Error, ValueError) as exc:
-        raise _bad_cursor() from exc
+        raise bad_cursor() from exc
     if not isinstance(parts, list) or len(parts) != arity:
-        raise _bad_cursor()
+        raise bad_cursor()
     return [str(p) for p in parts]
 
 
 def decode_int_cursor(cursor: str) -> int:
     (value,) = decode_cursor(cursor, 1)
     if not value.isdigit():
-        raise _bad_cursor()
+        raise bad_cursor()
     return int(value)
 
 
-def _bad_cursor() -> ValidationFailed:
+def bad_cursor() -> ValidationFailed:
     return ValidationFailed(
         "The cursor is not one this API handed out.",
         errors=[FieldError(pointer="#/cursor", detail="unknown cursor", code="invalid_cursor")],
@@ -51,4 +50,6 @@ def _bad_cursor() -> ValidationFailed:
 
 
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size.")]
-Cursor = Annotated[str | None, Query(max_length=512, description="`next_cursor` of the page before.")]
+Cursor = Annotated[
+    str | None, Query(max_length=512, description="`next_cursor` of the page before.")
+]

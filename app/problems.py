@@ -99,24 +99,37 @@ def _validation_error(err: dict[str, Any]) -> ProblemFieldError:
     return ProblemFieldError(parameter=name, detail=detail, code=code)
 
 
+def domain_problem(error: DomainError) -> Problem:
+    return Problem(
+        type=PROBLEM_TYPE_BASE + error.code,
+        title=error.title,
+        status=error.status_code,
+        code=error.code,
+        detail=error.detail,
+        errors=[_field_error(e) for e in error.errors] or None,
+    )
+
+
 async def _on_domain_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DomainError)
-    return problem_response(
-        exc.status_code,
-        exc.code,
-        exc.title,
-        exc.detail,
-        [_field_error(e) for e in exc.errors],
+    if not isinstance(exc, DomainError):  # pragma: no cover - registered for DomainError only
+        raise TypeError(exc)
+    return JSONResponse(
+        domain_problem(exc).model_dump(exclude_none=True),
+        status_code=exc.status_code,
+        media_type=PROBLEM_MEDIA_TYPE,
         headers={"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None,
     )
 
 
 async def _on_request_validation(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+    if not isinstance(exc, RequestValidationError):  # pragma: no cover
+        raise TypeError(exc)
     raw = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in raw):
         return problem_response(
-            400, "malformed_request", "The request body could not be parsed",
+            400,
+            "malformed_request",
+            "The request body could not be parsed",
             "The body is not valid JSON.",
         )
     return problem_response(
@@ -129,7 +142,8 @@ async def _on_request_validation(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_http_exception(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+    if not isinstance(exc, StarletteHTTPException):  # pragma: no cover
+        raise TypeError(exc)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     title = code.replace("_", " ").capitalize()
     return problem_response(exc.status_code, code, title, str(exc.detail), headers=exc.headers)

@@ -27,12 +27,12 @@ os.environ.setdefault("STAPEL_LEARNER_LOOKUP_KEY", base64.b64encode(b"l" * 32).d
 os.environ["STAPEL_PUBLIC_BASE_URL"] = "https://stapel.test"
 os.environ.setdefault("STAPEL_DATABASE_URL", "postgresql://unset/unset")
 
-from app.config import get_settings  # noqa: E402
-from app.db.base import Base  # noqa: E402
-from app.db.migrate import upgrade_to_head  # noqa: E402
-from app.db.models import __all__ as _all_models  # noqa: E402, F401
-from app.main import create_app  # noqa: E402
-from tests.factories import Tenant  # noqa: E402
+from app.config import get_settings
+from app.db.base import Base
+from app.db.migrate import upgrade_to_head
+from app.db.models import __all__ as _all_models  # noqa: F401
+from app.main import create_app
+from tests.factories import Tenant
 
 BASE_URL = "https://stapel.test"
 
@@ -47,8 +47,10 @@ def _server_url() -> str:
 
 
 def _asyncpg_dsn(url: str, database: str) -> str:
-    return make_url(url).set(drivername="postgresql", database=database).render_as_string(
-        hide_password=False
+    return (
+        make_url(url)
+        .set(drivername="postgresql", database=database)
+        .render_as_string(hide_password=False)
     )
 
 

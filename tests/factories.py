@@ -85,7 +85,8 @@ async def create_tenant(
 
 async def add_key(client: httpx.AsyncClient, tenant: Tenant, scopes: set[str]) -> str:
     response = await client.post(
-        "/v1/api-clients", json={"name": "scoped key", "scopes": sorted(scopes)},
+        "/v1/api-clients",
+        json={"name": "scoped key", "scopes": sorted(scopes)},
         headers=tenant.headers,
     )
     assert response.status_code == 201, response.text

@@ -14,12 +14,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, created_at, uuid_pk
+from app.db.base import Base, created_at, updated_at, uuid_pk
 
 
 class Achievement(Base):
@@ -38,9 +37,7 @@ class Achievement(Base):
     current_version: Mapped[int] = mapped_column(Integer, default=1)
     sis_course_codes: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
     created_at: Mapped[datetime] = created_at()
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
+    updated_at: Mapped[datetime] = updated_at()
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

@@ -25,8 +25,12 @@ async def list_audit_events(
 ) -> Page[AuditEventOut]:
     before = decode_int_cursor(cursor) if cursor else None
     events = await repository.page_for_institution(
-        session, principal.tenant(), before_id=before, limit=limit + 1,
-        action=action, target_id=target_id,
+        session,
+        principal.tenant(),
+        before_id=before,
+        limit=limit + 1,
+        action=action,
+        target_id=target_id,
     )
     items = [AuditEventOut.model_validate(e) for e in events[:limit]]
     next_cursor = encode_cursor(str(items[-1].id)) if len(events) > limit else None

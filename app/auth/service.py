@@ -11,8 +11,8 @@ from app.audit.service import AuditEntry, record
 from app.auth import repository
 from app.auth.models import ApiClient
 from app.auth.principal import Principal
-from app.auth.scopes import Scope
 from app.auth.schemas import ApiClientCreate
+from app.auth.scopes import Scope
 from app.auth.tokens import new_token
 from app.errors import FieldError, InsufficientScope, InvalidState, NotFound, ValidationFailed
 from app.institutions import repository as institutions
@@ -39,8 +39,13 @@ async def _add_client(
     await record(
         session,
         actor,
-        AuditEntry("api_client.created", "api_client", str(client.id), institution_id,
-                   {"name": name, "scopes": client.scopes}),
+        AuditEntry(
+            "api_client.created",
+            "api_client",
+            str(client.id),
+            institution_id,
+            {"name": name, "scopes": client.scopes},
+        ),
     )
     return client, issued.token
 

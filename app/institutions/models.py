@@ -4,11 +4,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, String, Text, UniqueConstraint, func
+from sqlalchemy import Boolean, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, created_at, uuid_pk
+from app.db.base import Base, created_at, updated_at, uuid_pk
 
 
 class Institution(Base):
@@ -31,9 +31,7 @@ class Institution(Base):
     ects_min: Mapped[float] = mapped_column(Float)
     ects_max: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = created_at()
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
+    updated_at: Mapped[datetime] = updated_at()
 
 
 class OrgUnit(Base):

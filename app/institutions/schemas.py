@@ -4,7 +4,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from app.config import SecuringProfileName
 from app.institutions.countries import ISO_3166_1_ALPHA_2
@@ -23,7 +30,9 @@ def _known_country(code: str) -> str:
 Slug = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", max_length=63)
 ]
-CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_known_country)]
+CountryCode = Annotated[
+    str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_known_country)
+]
 IdentifierType = Literal["brin", "erasmus", "schac_home_organisation", "pic", "ror", "other"]
 
 
@@ -59,7 +68,11 @@ class InstitutionCreate(_InstitutionFields):
 
     @model_validator(mode="after")
     def _bounds_ordered(self) -> Self:
-        if self.ects_min is not None and self.ects_max is not None and self.ects_min > self.ects_max:
+        if (
+            self.ects_min is not None
+            and self.ects_max is not None
+            and self.ects_min > self.ects_max
+        ):
             raise ValueError("ects_min must not exceed ects_max")
         return self
 
@@ -134,7 +147,6 @@ class OrgUnitOut(BaseModel):
     code: str | None
     url: str | None
     created_at: datetime
-
 
 
 def institution_out(institution: Institution) -> InstitutionOut:

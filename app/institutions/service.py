@@ -12,7 +12,14 @@ from app.audit.service import AuditEntry, record
 from app.auth.principal import Principal
 from app.auth.scopes import Scope
 from app.config import get_settings
-from app.errors import Conflict, FieldError, InsufficientScope, NotFound, SlugTaken, ValidationFailed
+from app.errors import (
+    Conflict,
+    FieldError,
+    InsufficientScope,
+    NotFound,
+    SlugTaken,
+    ValidationFailed,
+)
 from app.institutions import repository
 from app.institutions.models import Institution, OrgUnit
 from app.institutions.schemas import (
@@ -46,8 +53,13 @@ async def create_institution(
     await record(
         session,
         actor,
-        AuditEntry("institution.created", "institution", str(institution.id), institution.id,
-                   {"slug": institution.slug, "recognised": institution.recognised}),
+        AuditEntry(
+            "institution.created",
+            "institution",
+            str(institution.id),
+            institution.id,
+            {"slug": institution.slug, "recognised": institution.recognised},
+        ),
     )
     return institution
 
@@ -107,15 +119,26 @@ async def update_institution(
     await record(
         session,
         principal.actor,
-        AuditEntry("institution.updated", "institution", str(institution.id), institution.id,
-                   {"fields": sorted(changes)}),
+        AuditEntry(
+            "institution.updated",
+            "institution",
+            str(institution.id),
+            institution.id,
+            {"fields": sorted(changes)},
+        ),
     )
     return institution
 
 
 _NULLABLE_INSTITUTION_FIELDS = frozenset(
-    {"region", "url", "contact_email", "logo_url", "quality_assurance_statement",
-     "quality_assurance_framework"}
+    {
+        "region",
+        "url",
+        "contact_email",
+        "logo_url",
+        "quality_assurance_statement",
+        "quality_assurance_framework",
+    }
 )
 
 
@@ -131,14 +154,14 @@ async def create_org_unit(
     await record(
         session,
         principal.actor,
-        AuditEntry("org_unit.created", "org_unit", str(unit.id), institution_id, {"name": unit.name}),
+        AuditEntry(
+            "org_unit.created", "org_unit", str(unit.id), institution_id, {"name": unit.name}
+        ),
     )
     return unit
 
 
-async def get_org_unit(
-    session: AsyncSession, principal: Principal, unit_id: uuid.UUID
-) -> OrgUnit:
+async def get_org_unit(session: AsyncSession, principal: Principal, unit_id: uuid.UUID) -> OrgUnit:
     unit = await repository.org_unit_in(session, unit_id, principal.tenant())
     if unit is None:
         raise NotFound("No such organisational unit.")
@@ -155,11 +178,15 @@ async def update_org_unit(
     unit = await get_org_unit(session, principal, unit_id)
     changes = body.model_dump(mode="json", exclude_unset=True)
     if changes.get("name") is None and "name" in changes:
-        raise ValidationFailed("'name' cannot be cleared.",
-                               errors=[FieldError("#/name", "may not be null", "not_nullable")])
+        raise ValidationFailed(
+            "'name' cannot be cleared.",
+            errors=[FieldError("#/name", "may not be null", "not_nullable")],
+        )
     new_name = changes.get("name")
-    if new_name and new_name != unit.name and await repository.org_unit_named(
-        session, unit.institution_id, new_name
+    if (
+        new_name
+        and new_name != unit.name
+        and await repository.org_unit_named(session, unit.institution_id, new_name)
     ):
         raise Conflict(f"A unit named '{new_name}' exists already.")
     for field, value in changes.items():
@@ -168,7 +195,12 @@ async def update_org_unit(
     await record(
         session,
         principal.actor,
-        AuditEntry("org_unit.updated", "org_unit", str(unit.id), unit.institution_id,
-                   {"fields": sorted(changes)}),
+        AuditEntry(
+            "org_unit.updated",
+            "org_unit",
+            str(unit.id),
+            unit.institution_id,
+            {"fields": sorted(changes)},
+        ),
     )
     return unit

@@ -44,7 +44,9 @@ def serialise_private_key(key: PrivateKey) -> bytes:
 
 def load_private_key(der: bytes) -> PrivateKey:
     key = serialization.load_der_private_key(der, password=None)
-    if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey):
+    if not isinstance(
+        key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+    ):
         raise TypeError(f"unsupported key type {type(key).__name__}")
     return key
 
@@ -58,7 +60,9 @@ def public_jwk(key: PrivateKey, algorithm: Algorithm) -> tuple[str, dict[str, An
     return kid, exported
 
 
-def sign_compact(key: PrivateKey, algorithm: Algorithm, header: dict[str, Any], payload: bytes) -> str:
+def sign_compact(
+    key: PrivateKey, algorithm: Algorithm, header: dict[str, Any], payload: bytes
+) -> str:
     signing_input = f"{b64url(orjson.dumps(header))}.{b64url(payload)}"
     return f"{signing_input}.{b64url(_sign(key, algorithm, signing_input.encode('ascii')))}"
 

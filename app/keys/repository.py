@@ -26,7 +26,9 @@ async def keys_of(session: AsyncSession, institution_id: uuid.UUID) -> Sequence[
     return (await session.execute(query)).scalars().all()
 
 
-async def key_by_kid(session: AsyncSession, institution_id: uuid.UUID, kid: str) -> SigningKey | None:
+async def key_by_kid(
+    session: AsyncSession, institution_id: uuid.UUID, kid: str
+) -> SigningKey | None:
     query = select(SigningKey).where(
         SigningKey.institution_id == institution_id, SigningKey.kid == kid
     )

@@ -22,7 +22,9 @@ async def test_operator_creates_institution_with_did_and_active_key(
     assert len(did.json()["verificationMethod"]) == 1
 
 
-async def test_duplicate_slug_is_conflict(client: httpx.AsyncClient, tenant: Tenant, operator: str) -> None:
+async def test_duplicate_slug_is_conflict(
+    client: httpx.AsyncClient, tenant: Tenant, operator: str
+) -> None:
     response = await client.post(
         "/v1/institutions", json=institution_payload(slug=tenant.slug), headers=bearer(operator)
     )

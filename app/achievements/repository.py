@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Row, Select, and_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.achievements.models import Achievement, AchievementVersion
+
+_CURRENT = and_(
+    AchievementVersion.achievement_id == Achievement.id,
+    AchievementVersion.version == Achievement.current_version,
+)
+
+
+def _with_current_version() -> Select[tuple[Achievement, AchievementVersion]]:
+    return select(Achievement, AchievementVersion).join(AchievementVersion, _CURRENT)
+
+
+async def get_with_version(
+    session: AsyncSession,
+    achievement_id: uuid.UUID,
+    institution_id: uuid.UUID,
+    *,
+    lock: bool = False,
+) -> Row[tuple[Achievement, AchievementVersion]] | None:
+    query = _with_current_version().where(
+        Achievement.id == achievement_id, Achievement.institution_id == institution_id
+    )
+    if lock:
+        query = query.with_for_update(of=Achievement)
+    return (await session.execute(query)).one_or_none()
+
+
+async def issuable(
+    session: AsyncSession, institution_id: uuid.UUID, achievement_ids: Sequence[uuid.UUID]
+) -> Sequence[Row[tuple[Achievement, AchievementVersion]]]:
+    """The achievements with their current versions, share-locked so no edit interleaves."""
+    query = (
+        _with_current_version()
+        .where(Achievement.id.in_(achievement_ids), Achievement.institution_id == institution_id)
+        .with_for_update(of=Achievement, read=True)
+    )
+    return (await session.execute(query)).all()
+
+
+async def page(
+    session: AsyncSession,
+    institution_id: uuid.UUID,
+    *,
+    state: str | None,
+    kind: str | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> Sequence[Row[tuple[Achievement, AchievementVersion]]]:
+    query = (
+        _with_current_version()
+        .where(Achievement.institution_id == institution_id)
+        .order_by(Achievement.created_at, Achievement.id)
+        .limit(limit)
+    )
+    if state is not None:
+        query = query.where(Achievement.state == state)
+    if kind is not None:
+        query = query.where(AchievementVersion.kind == kind)
+    if after is not None:
+        query = query.where(tuple_(Achievement.created_at, Achievement.id) > after)
+    return (await session.execute(query)).all()
+
+
+async def versions_of(
+    session: AsyncSession, achievement_id: uuid.UUID
+) -> Sequence[AchievementVersion]:
+    query = (
+        select(AchievementVersion)
+        .where(AchievementVersion.achievement_id == achievement_id)
+        .order_by(AchievementVersion.version)
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def existing_ids(
+    session: AsyncSession, institution_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    query = select(Achievement.id).where(
+        Achievement.id.in_(ids), Achievement.institution_id == institution_id
+    )
+    return set((await session.execute(query)).scalars().all())
+
+
+async def freeze(session: AsyncSession, version_ids: Sequence[uuid.UUID]) -> None:
+    """Mark versions as issued from; only rows not yet frozen are touched (and locked)."""
+    await session.execute(
+        update(AchievementVersion)
+        .where(AchievementVersion.id.in_(version_ids), AchievementVersion.frozen.is_(False))
+        .values(frozen=True)
+    )

@@ -1,0 +1,248 @@
+"""Achievements: the catalogue entries with every EU standard element, and their versions."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.achievements import policy, repository
+from app.achievements.models import Achievement, AchievementVersion
+from app.achievements.schemas import AchievementContent, AchievementCreate, AchievementUpdate
+from app.audit.service import AuditEntry, record
+from app.auth.principal import Principal
+from app.errors import FieldError, InvalidState, NotFound, ValidationFailed
+from app.institutions import repository as institutions
+from app.institutions.models import Institution
+
+_META_FIELDS = frozenset({"org_unit_id", "sis_course_codes"})
+_CONTENT_FIELDS = frozenset(AchievementContent.model_fields)
+
+
+@dataclass(frozen=True, slots=True)
+class AchievementRecord:
+    achievement: Achievement
+    version: AchievementVersion
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.achievement.id
+
+
+def content_of(version: AchievementVersion) -> AchievementContent:
+    return AchievementContent.model_validate(
+        {field: getattr(version, field) for field in _CONTENT_FIELDS}
+    )
+
+
+def _columns(content: AchievementContent) -> dict[str, Any]:
+    return content.model_dump(mode="json")
+
+
+async def _institution(session: AsyncSession, principal: Principal) -> Institution:
+    institution = await institutions.get(session, principal.tenant())
+    if institution is None:
+        raise NotFound("No such institution.")
+    return institution
+
+
+async def _check_references(
+    session: AsyncSession,
+    institution_id: uuid.UUID,
+    org_unit_id: uuid.UUID | None,
+    content: AchievementContent,
+    self_id: uuid.UUID | None = None,
+) -> None:
+    errors: list[FieldError] = []
+    if org_unit_id and not await institutions.org_unit_in(session, org_unit_id, institution_id):
+        errors.append(
+            FieldError("#/org_unit_id", "no such organisational unit", "unknown_org_unit")
+        )
+    targets = content.stackability.stacks_into if content.stackability else []
+    if self_id in targets:
+        errors.append(
+            FieldError(
+                "#/stackability/stacks_into", "cannot stack into itself", "stacks_into_itself"
+            )
+        )
+    known = await repository.existing_ids(session, institution_id, targets) if targets else set()
+    errors.extend(
+        FieldError(f"#/stackability/stacks_into/{i}", "no such achievement", "unknown_achievement")
+        for i, target in enumerate(targets)
+        if target not in known
+    )
+    if errors:
+        raise ValidationFailed("The achievement refers to things that do not exist.", errors=errors)
+
+
+async def create_achievement(
+    session: AsyncSession, principal: Principal, body: AchievementCreate
+) -> AchievementRecord:
+    institution = await _institution(session, principal)
+    content = AchievementContent.model_validate(body.model_dump(include=_CONTENT_FIELDS))
+    await _check_references(session, institution.id, body.org_unit_id, content)
+    policy.enforce(content, institution)
+    achievement = Achievement(
+        institution_id=institution.id,
+        org_unit_id=body.org_unit_id,
+        state="draft",
+        current_version=1,
+        sis_course_codes=body.sis_course_codes,
+    )
+    session.add(achievement)
+    await session.flush()
+    version = AchievementVersion(achievement_id=achievement.id, version=1, **_columns(content))
+    session.add(version)
+    await session.flush()
+    await record(
+        session,
+        principal.actor,
+        AuditEntry(
+            "achievement.created",
+            "achievement",
+            str(achievement.id),
+            institution.id,
+            {"title": content.title, "kind": content.kind},
+        ),
+    )
+    return AchievementRecord(achievement, version)
+
+
+async def get_achievement(
+    session: AsyncSession, principal: Principal, achievement_id: uuid.UUID, *, lock: bool = False
+) -> AchievementRecord:
+    row = await repository.get_with_version(session, achievement_id, principal.tenant(), lock=lock)
+    if row is None:
+        raise NotFound("No such achievement.")
+    return AchievementRecord(*row)
+
+
+async def update_achievement(
+    session: AsyncSession, principal: Principal, achievement_id: uuid.UUID, body: AchievementUpdate
+) -> AchievementRecord:
+    current = await get_achievement(session, principal, achievement_id, lock=True)
+    achievement, version = current.achievement, current.version
+    if achievement.state == "archived":
+        raise InvalidState("An archived achievement cannot be edited; publish it again first.")
+    changes = body.model_dump(mode="json", exclude_unset=True)
+    merged = {
+        **content_of(version).model_dump(mode="json"),
+        **{k: v for k, v in changes.items() if k in _CONTENT_FIELDS},
+    }
+    try:
+        content = AchievementContent.model_validate(merged)
+    except ValueError as exc:
+        raise ValidationFailed(f"The edited achievement is not valid: {exc}") from exc
+    org_unit_id = body.org_unit_id if "org_unit_id" in changes else achievement.org_unit_id
+    await _check_references(
+        session, achievement.institution_id, org_unit_id, content, achievement.id
+    )
+    policy.enforce(content, await _institution(session, principal))
+    achievement.org_unit_id = org_unit_id
+    if "sis_course_codes" in changes:
+        achievement.sis_course_codes = list(changes["sis_course_codes"] or [])
+    new_version = _apply_content(achievement, version, content)
+    if new_version is not version:
+        session.add(new_version)
+    achievement.updated_at = datetime.now(UTC)
+    await session.flush()
+    await record(
+        session,
+        principal.actor,
+        AuditEntry(
+            "achievement.updated",
+            "achievement",
+            str(achievement.id),
+            achievement.institution_id,
+            {"fields": sorted(changes), "version": new_version.version},
+        ),
+    )
+    return AchievementRecord(achievement, new_version)
+
+
+def _apply_content(
+    achievement: Achievement, version: AchievementVersion, content: AchievementContent
+) -> AchievementVersion:
+    """Edit in place until a credential was issued; afterwards start a new version."""
+    if content == content_of(version):
+        return version
+    if not version.frozen:
+        for field, value in _columns(content).items():
+            setattr(version, field, value)
+        return version
+    achievement.current_version = version.version + 1
+    return AchievementVersion(
+        achievement_id=achievement.id, version=achievement.current_version, **_columns(content)
+    )
+
+
+async def _transition(
+    session: AsyncSession,
+    principal: Principal,
+    achievement_id: uuid.UUID,
+    target: str,
+    allowed_from: frozenset[str],
+) -> AchievementRecord:
+    current = await get_achievement(session, principal, achievement_id, lock=True)
+    achievement = current.achievement
+    if achievement.state not in allowed_from:
+        raise InvalidState(f"A {achievement.state} achievement cannot become {target}.")
+    if target == "published":
+        policy.enforce(content_of(current.version), await _institution(session, principal))
+        achievement.published_at = datetime.now(UTC)
+    achievement.state = target
+    await session.flush()
+    await record(
+        session,
+        principal.actor,
+        AuditEntry(
+            f"achievement.{target}",
+            "achievement",
+            str(achievement.id),
+            achievement.institution_id,
+            {"version": current.version.version},
+        ),
+    )
+    return current
+
+
+async def publish_achievement(
+    session: AsyncSession, principal: Principal, achievement_id: uuid.UUID
+) -> AchievementRecord:
+    return await _transition(
+        session, principal, achievement_id, "published", frozenset({"draft", "archived"})
+    )
+
+
+async def archive_achievement(
+    session: AsyncSession, principal: Principal, achievement_id: uuid.UUID
+) -> AchievementRecord:
+    return await _transition(
+        session, principal, achievement_id, "archived", frozenset({"draft", "published"})
+    )
+
+
+async def list_achievements(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    state: str | None,
+    kind: str | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[AchievementRecord]:
+    rows = await repository.page(
+        session, principal.tenant(), state=state, kind=kind, after=after, limit=limit
+    )
+    return [AchievementRecord(*row) for row in rows]
+
+
+async def list_versions(
+    session: AsyncSession, principal: Principal, achievement_id: uuid.UUID
+) -> Sequence[AchievementVersion]:
+    current = await get_achievement(session, principal, achievement_id)
+    return await repository.versions_of(session, current.id)
