@@ -12,6 +12,7 @@ from app.audit.router import router as audit_router
 from app.auth.router import router as api_clients_router
 from app.config import Settings, get_settings
 from app.context import RequestIdMiddleware
+from app.credentials.router import router as credentials_router
 from app.db.session import create_engine, create_sessionmaker
 from app.institutions.router import router as institutions_router
 from app.keys.router import public_router as issuer_identity_router
@@ -21,11 +22,10 @@ from app.status_lists.router import router as status_lists_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
-
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings)
+        # Settings are read at start-up, not import, so the OpenAPI document needs none.
+        engine = create_engine(settings or get_settings())
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         try:
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api_clients_router,
         keys_router,
         achievements_router,
+        credentials_router,
         issuer_identity_router,
         audit_router,
         status_lists_router,

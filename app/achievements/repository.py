@@ -15,7 +15,7 @@ _CURRENT = and_(
 )
 
 
-def _with_current_version() -> Select[tuple[Achievement, AchievementVersion]]:
+def _with_current_version() -> Select[Achievement, AchievementVersion]:
     return select(Achievement, AchievementVersion).join(AchievementVersion, _CURRENT)
 
 
@@ -25,7 +25,7 @@ async def get_with_version(
     institution_id: uuid.UUID,
     *,
     lock: bool = False,
-) -> Row[tuple[Achievement, AchievementVersion]] | None:
+) -> Row[Achievement, AchievementVersion] | None:
     query = _with_current_version().where(
         Achievement.id == achievement_id, Achievement.institution_id == institution_id
     )
@@ -36,7 +36,7 @@ async def get_with_version(
 
 async def issuable(
     session: AsyncSession, institution_id: uuid.UUID, achievement_ids: Sequence[uuid.UUID]
-) -> Sequence[Row[tuple[Achievement, AchievementVersion]]]:
+) -> Sequence[Row[Achievement, AchievementVersion]]:
     """The achievements with their current versions, share-locked so no edit interleaves."""
     query = (
         _with_current_version()
@@ -54,7 +54,7 @@ async def page(
     kind: str | None,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
-) -> Sequence[Row[tuple[Achievement, AchievementVersion]]]:
+) -> Sequence[Row[Achievement, AchievementVersion]]:
     query = (
         _with_current_version()
         .where(Achievement.institution_id == institution_id)

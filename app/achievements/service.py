@@ -83,7 +83,7 @@ async def create_achievement(
     session: AsyncSession, principal: Principal, body: AchievementCreate
 ) -> AchievementRecord:
     institution = await _institution(session, principal)
-    content = AchievementContent.model_validate(body.model_dump(include=_CONTENT_FIELDS))
+    content = AchievementContent.model_validate(body.model_dump(include=set(_CONTENT_FIELDS)))
     await _check_references(session, institution.id, body.org_unit_id, content)
     policy.enforce(content, institution)
     achievement = Achievement(
@@ -118,7 +118,7 @@ async def get_achievement(
     row = await repository.get_with_version(session, achievement_id, principal.tenant(), lock=lock)
     if row is None:
         raise NotFound("No such achievement.")
-    return AchievementRecord(*row)
+    return AchievementRecord(row[0], row[1])
 
 
 async def update_achievement(
@@ -238,7 +238,7 @@ async def list_achievements(
     rows = await repository.page(
         session, principal.tenant(), state=state, kind=kind, after=after, limit=limit
     )
-    return [AchievementRecord(*row) for row in rows]
+    return [AchievementRecord(row[0], row[1]) for row in rows]
 
 
 async def list_versions(

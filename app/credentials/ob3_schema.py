@@ -1,0 +1,41 @@
+"""Validation against the 1EdTech Open Badges 3.0 AchievementCredential JSON Schema.
+
+The bundled schema is the published one, with a single documented relaxation: OB 3.0 allows one
+``credentialStatus`` object, VC Data Model 2.0 allows several, and Stapel carries two (revocation
+and suspension, as Bitstring Status List entries). The relaxation accepts either form; everything
+else is checked exactly as published. (1EdTech tracks lifting the limit for OB 3.1.)
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft201909Validator
+
+
+def published_schema() -> dict[str, Any]:
+    text = resources.files(__package__).joinpath("ob_v3p0_achievementcredential_schema.json")
+    schema: dict[str, Any] = json.loads(text.read_text(encoding="utf-8"))
+    return schema
+
+
+@lru_cache(maxsize=1)
+def validator() -> Draft201909Validator:
+    schema = copy.deepcopy(published_schema())
+    single = {"$ref": "#/$defs/CredentialStatus"}
+    schema["properties"]["credentialStatus"] = {
+        "oneOf": [single, {"type": "array", "minItems": 1, "items": single}]
+    }
+    return Draft201909Validator(schema)
+
+
+def schema_errors(credential: dict[str, Any]) -> list[str]:
+    """Each error as ``<json path>: <message>``; empty when the credential is valid."""
+    return [
+        f"{error.json_path}: {error.message}"
+        for error in sorted(validator().iter_errors(credential), key=lambda e: e.json_path)
+    ]

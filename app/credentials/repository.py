@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.credentials.models import Credential
+
+# asyncpg takes at most 32767 parameters per statement; a credential row has 18.
+_INSERT_CHUNK = 1000
+
+
+async def by_idempotency_keys(
+    session: AsyncSession, institution_id: uuid.UUID, keys: Sequence[str]
+) -> dict[str, Credential]:
+    if not keys:
+        return {}
+    query = select(Credential).where(
+        Credential.institution_id == institution_id, Credential.idempotency_key.in_(keys)
+    )
+    return {
+        c.idempotency_key: c for c in (await session.execute(query)).scalars() if c.idempotency_key
+    }
+
+
+async def insert_new(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[uuid.UUID]:
+    """Insert rows; a row whose idempotency key another transaction took first is skipped.
+
+    Returns the ids that were inserted.
+    """
+    inserted: set[uuid.UUID] = set()
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        chunk = rows[start : start + _INSERT_CHUNK]
+        statement = (
+            insert(Credential)
+            .values(list(chunk))
+            .on_conflict_do_nothing(index_elements=["institution_id", "idempotency_key"])
+            .returning(Credential.id)
+        )
+        inserted.update((await session.execute(statement)).scalars())
+    return inserted
+
+
+async def get(
+    session: AsyncSession, institution_id: uuid.UUID, credential_id: uuid.UUID
+) -> Credential | None:
+    query = select(Credential).where(
+        Credential.id == credential_id, Credential.institution_id == institution_id
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialFilter:
+    achievement_id: uuid.UUID | None = None
+    state: str | None = None
+    learner_digest: str | None = None
+    issued_after: datetime | None = None
+    issued_before: datetime | None = None
+    awarded_on: date | None = None
+
+
+async def page(
+    session: AsyncSession,
+    institution_id: uuid.UUID,
+    where: CredentialFilter,
+    *,
+    before: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> Sequence[Credential]:
+    """Newest first, keyset-paginated on (issued_at, id)."""
+    query = (
+        select(Credential)
+        .where(Credential.institution_id == institution_id)
+        .order_by(Credential.issued_at.desc(), Credential.id.desc())
+        .limit(limit)
+    )
+    if where.achievement_id is not None:
+        query = query.where(Credential.achievement_id == where.achievement_id)
+    if where.state is not None:
+        query = query.where(Credential.state == where.state)
+    if where.learner_digest is not None:
+        query = query.where(Credential.learner_lookup.contains([where.learner_digest]))
+    if where.issued_after is not None:
+        query = query.where(Credential.issued_at >= where.issued_after)
+    if where.issued_before is not None:
+        query = query.where(Credential.issued_at < where.issued_before)
+    if where.awarded_on is not None:
+        query = query.where(Credential.awarded_on == where.awarded_on)
+    if before is not None:
+        query = query.where(tuple_(Credential.issued_at, Credential.id) < before)
+    return (await session.execute(query)).scalars().all()
+
+
+async def by_ids(
+    session: AsyncSession, institution_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Credential]:
+    if not ids:
+        return {}
+    query = select(Credential).where(
+        Credential.institution_id == institution_id, Credential.id.in_(ids)
+    )
+    return {c.id: c for c in (await session.execute(query)).scalars()}

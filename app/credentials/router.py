@@ -1,0 +1,184 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+
+from app.auth.dependencies import CredentialIssuer, CredentialReader
+from app.credentials import service
+from app.credentials.learners import digest_for_query
+from app.credentials.models import Credential
+from app.credentials.repository import CredentialFilter
+from app.credentials.schemas import (
+    BatchOut,
+    BatchResult,
+    CredentialBatchIssue,
+    CredentialIssue,
+    CredentialOut,
+    IdempotencyKey,
+    StatusEntry,
+)
+from app.db.session import DbSession
+from app.errors import NotAcceptable
+from app.pagination import Cursor, Limit, Page, bad_cursor, decode_cursor, encode_cursor
+from app.problems import domain_problem
+from app.responses import AUTHENTICATED, problems
+
+router = APIRouter(prefix="/v1/credentials", tags=["credentials"])
+
+VC_JWT = "application/vc+jwt"
+
+
+def credential_out(credential: Credential) -> CredentialOut:
+    document = credential.document
+    return CredentialOut(
+        id=credential.id,
+        credential_id=document["id"],
+        achievement_id=credential.achievement_id,
+        achievement_version=int(document["credentialSubject"]["achievement"]["version"]),
+        profile=credential.profile,
+        state=credential.state,
+        issued_at=credential.issued_at,
+        valid_until=credential.valid_until,
+        awarded_on=credential.awarded_on,
+        status=[
+            StatusEntry(
+                purpose=entry["statusPurpose"],
+                status_list_credential=entry["statusListCredential"],
+                index=int(entry["statusListIndex"]),
+            )
+            for entry in document["credentialStatus"]
+        ],
+        credential=document,
+        jwt=credential.jwt,
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {
+            "model": CredentialOut,
+            "description": "Replay of an earlier request with the "
+            "same Idempotency-Key and body: the credential issued then",
+        },
+        **problems(*AUTHENTICATED, 400, 409),
+    },
+    summary="Issue one credential",
+)
+async def issue_credential(
+    body: CredentialIssue,
+    session: DbSession,
+    principal: CredentialIssuer,
+    response: Response,
+    idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
+) -> CredentialOut:
+    credential, replayed = await service.issue_one(session, principal, body, idempotency_key)
+    response.headers["Location"] = f"/v1/credentials/{credential.id}"
+    if replayed:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    return credential_out(credential)
+
+
+@router.post(
+    "/batch",
+    responses=problems(*AUTHENTICATED, 400, 413),
+    summary="Issue up to 1,000 credentials; a result per item, one bad item spoils no other",
+)
+async def issue_batch(
+    body: CredentialBatchIssue, session: DbSession, principal: CredentialIssuer
+) -> BatchOut:
+    outcomes = await service.issue_many(
+        session, principal, [(item, item.idempotency_key) for item in body.items]
+    )
+    issued_ids = [o.credential_id for o in outcomes if o.credential_id is not None]
+    credentials = await service.credentials_by_id(session, principal, issued_ids)
+    results = [
+        BatchResult(
+            index=o.position,
+            status=o.status,
+            credential=credential_out(credentials[o.credential_id]) if o.credential_id else None,
+            error=domain_problem(o.error).model_dump(exclude_none=True) if o.error else None,
+        )
+        for o in outcomes
+    ]
+    return BatchOut(
+        issued=sum(r.status == "issued" for r in results),
+        replayed=sum(r.status == "replayed" for r in results),
+        failed=sum(r.status == "failed" for r in results),
+        results=results,
+    )
+
+
+def _wants_jwt(request: Request) -> bool:
+    accept = request.headers.get("accept", "*/*").lower()
+    if VC_JWT in accept:
+        return True
+    if any(t in accept for t in ("application/json", "*/*", "application/*")):
+        return False
+    raise NotAcceptable(f"Ask for application/json or {VC_JWT}.")
+
+
+@router.get(
+    "/{credential_id}",
+    responses={
+        200: {
+            "content": {VC_JWT: {"schema": {"type": "string"}}},
+            "description": "The credential; the compact JWT alone with Accept: " + VC_JWT,
+        },
+        **problems(401, 403, 404, 406, 422),
+    },
+)
+async def get_credential(
+    credential_id: uuid.UUID, request: Request, session: DbSession, principal: CredentialReader
+) -> CredentialOut:
+    credential = await service.get_credential(session, principal, credential_id)
+    if _wants_jwt(request):
+        return Response(credential.jwt, media_type=VC_JWT)  # type: ignore[return-value]
+    return credential_out(credential)
+
+
+def _before(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    if cursor is None:
+        return None
+    issued, ident = decode_cursor(cursor, 2)
+    try:
+        return datetime.fromisoformat(issued), uuid.UUID(ident)
+    except ValueError as exc:
+        raise bad_cursor() from exc
+
+
+@router.get("", responses=problems(*AUTHENTICATED, 400), summary="Newest first")
+async def list_credentials(
+    session: DbSession,
+    principal: CredentialReader,
+    achievement_id: uuid.UUID | None = None,
+    state: Annotated[str | None, Query(pattern="^(active|suspended|revoked)$")] = None,
+    student_number: Annotated[str | None, Query(max_length=64)] = None,
+    email: Annotated[str | None, Query(max_length=320)] = None,
+    did: Annotated[str | None, Query(max_length=2048)] = None,
+    issued_after: datetime | None = None,
+    issued_before: datetime | None = None,
+    awarded_on: date | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[CredentialOut]:
+    where = CredentialFilter(
+        achievement_id=achievement_id,
+        state=state,
+        learner_digest=digest_for_query(student_number=student_number, email=email, did=did),
+        issued_after=issued_after,
+        issued_before=issued_before,
+        awarded_on=awarded_on,
+    )
+    found = await service.list_credentials(
+        session, principal, where, before=_before(cursor), limit=limit + 1
+    )
+    items = [credential_out(c) for c in found[:limit]]
+    last = found[limit - 1] if len(found) > limit else None
+    next_cursor = encode_cursor(last.issued_at.isoformat(), str(last.id)) if last else None
+    return Page[CredentialOut](items=items, next_cursor=next_cursor)

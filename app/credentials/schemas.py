@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from app.config import SecuringProfileName
+from app.schemas_common import EmailStr, HttpUrlStr, LongText, ShortText
+
+Did = Annotated[
+    str, StringConstraints(pattern=r"^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$", max_length=2048)
+]
+IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Learner(_Strict):
+    """Who earned it. Give at least one of student number, email or DID, and a name."""
+
+    name: ShortText
+    student_number: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None
+    ) = None
+    email: EmailStr | None = None
+    did: Did | None = None
+
+    @model_validator(mode="after")
+    def _identified(self) -> Self:
+        if not (self.student_number or self.email or self.did):
+            raise ValueError("give a student_number, an email or a did")
+        return self
+
+
+class EvidenceIn(_Strict):
+    id: HttpUrlStr | None = None
+    name: ShortText | None = None
+    description: LongText | None = None
+
+
+class CredentialIssue(_Strict):
+    achievement_id: uuid.UUID
+    learner: Learner
+    awarded_on: date = Field(description="The day the achievement was awarded.")
+    assessment_date: date | None = None
+    grade: ShortText | None = Field(default=None, description="Grade or result achieved.")
+    identity_verified: bool = Field(
+        default=False, description="Whether the learner's identity was checked at assessment."
+    )
+    evidence: list[EvidenceIn] = Field(default_factory=list, max_length=20)
+    sis_reference: ShortText | None = Field(
+        default=None,
+        description="Reference of the result in the student information system. It is "
+        "carried in the credential as evidence, in clear: do not put a student number in it.",
+    )
+    valid_until: datetime | None = Field(
+        default=None, description="Expiry; overrides the achievement's validity period."
+    )
+    profile: SecuringProfileName | None = Field(
+        default=None, description="Securing profile; defaults to the institution's."
+    )
+
+    @model_validator(mode="after")
+    def _dates_consistent(self) -> Self:
+        if self.valid_until is not None and self.valid_until.tzinfo is None:
+            raise ValueError("valid_until needs a time zone")
+        if self.assessment_date and self.assessment_date > self.awarded_on:
+            raise ValueError("assessment_date cannot be after awarded_on")
+        return self
+
+
+class BatchItem(CredentialIssue):
+    idempotency_key: IdempotencyKey | None = None
+
+
+class CredentialBatchIssue(_Strict):
+    items: list[BatchItem] = Field(min_length=1)
+
+
+class StatusEntry(BaseModel):
+    purpose: Literal["revocation", "suspension"]
+    status_list_credential: str
+    index: int
+
+
+class CredentialOut(BaseModel):
+    id: uuid.UUID
+    credential_id: str = Field(description="The `id` inside the credential (a urn:uuid).")
+    achievement_id: uuid.UUID
+    achievement_version: int
+    profile: SecuringProfileName
+    state: Literal["active", "suspended", "revoked"]
+    issued_at: datetime
+    valid_until: datetime | None
+    awarded_on: date
+    status: list[StatusEntry]
+    credential: dict[str, Any]
+    jwt: str
+
+
+class BatchResult(BaseModel):
+    index: int
+    status: Literal["issued", "replayed", "failed"]
+    credential: CredentialOut | None = None
+    error: dict[str, Any] | None = Field(default=None, description="A problem object")
+
+
+class BatchOut(BaseModel):
+    issued: int
+    replayed: int
+    failed: int
+    results: list[BatchResult]

@@ -1,0 +1,231 @@
+"""Issuing credentials: one or a batch, idempotent, each signed and stored with its status."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import anyio.to_thread
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.achievements import repository as achievements
+from app.audit.service import AuditEntry, record_many
+from app.auth.principal import Principal
+from app.config import get_settings
+from app.credentials import repository
+from app.credentials.document import achievement_document, issuer_profile
+from app.credentials.issuance import Accepted, Outcome, Shared, accept, build_row, fingerprint
+from app.credentials.models import Credential
+from app.credentials.repository import CredentialFilter
+from app.credentials.schemas import CredentialIssue
+from app.errors import BatchTooLarge, DomainError, IdempotencyKeyReused, NotFound
+from app.institutions import repository as institutions
+from app.institutions.models import Institution
+from app.keys import service as keys
+from app.keys.signer import Signer
+from app.status_lists import service as status_lists
+
+# Building and signing more than this many credentials moves to a worker thread, so that one
+# large batch does not stall every other request on the event loop.
+_THREAD_THRESHOLD = 16
+
+
+async def _institution(session: AsyncSession, principal: Principal) -> Institution:
+    institution = await institutions.get(session, principal.tenant())
+    if institution is None:
+        raise NotFound("No such institution.")
+    return institution
+
+
+async def issue_one(
+    session: AsyncSession, principal: Principal, request: CredentialIssue, key: str | None
+) -> tuple[Credential, bool]:
+    """Issue one credential; returns it and whether it is a replay of an earlier request."""
+    (outcome,) = await issue_many(session, principal, [(request, key)])
+    if outcome.error is not None:
+        raise outcome.error
+    credential = await get_credential(session, principal, outcome.credential_id)  # type: ignore[arg-type]
+    return credential, outcome.status == "replayed"
+
+
+async def issue_many(
+    session: AsyncSession,
+    principal: Principal,
+    requests: Sequence[tuple[CredentialIssue, str | None]],
+) -> list[Outcome]:
+    limit = get_settings().max_batch_size
+    if len(requests) > limit:
+        raise BatchTooLarge(
+            f"A batch holds at most {limit} credentials; this one has {len(requests)}."
+        )
+    institution = await _institution(session, principal)
+    outcomes = [Outcome(position=i, status="pending") for i in range(len(requests))]
+    pending = await _replays(session, institution.id, requests, outcomes)
+    signer = await keys.signer_for(session, institution)
+    accepted = await _checked(session, institution, signer, requests, pending, outcomes)
+    if accepted:
+        await _issue(session, principal, institution, signer, accepted, outcomes)
+    return outcomes
+
+
+def _fail(outcome: Outcome, error: DomainError) -> None:
+    outcome.status, outcome.error = "failed", error
+
+
+def _settle_existing(outcome: Outcome, existing: Credential, request: CredentialIssue) -> None:
+    if existing.request_fingerprint == fingerprint(request):
+        outcome.status, outcome.credential_id = "replayed", existing.id
+    else:
+        _fail(
+            outcome,
+            IdempotencyKeyReused("This Idempotency-Key was used before with a different request."),
+        )
+
+
+async def _replays(
+    session: AsyncSession,
+    institution_id: uuid.UUID,
+    requests: Sequence[tuple[CredentialIssue, str | None]],
+    outcomes: list[Outcome],
+) -> list[int]:
+    """Settle requests whose idempotency key was seen before; return the positions left."""
+    keys_given = [key for _, key in requests if key is not None]
+    existing = await repository.by_idempotency_keys(session, institution_id, keys_given)
+    seen: set[str] = set()
+    pending: list[int] = []
+    for position, (request, key) in enumerate(requests):
+        if key is not None and key in existing:
+            _settle_existing(outcomes[position], existing[key], request)
+        elif key is not None and key in seen:
+            _fail(outcomes[position], IdempotencyKeyReused("This key occurs twice in the batch."))
+        else:
+            pending.append(position)
+        if key is not None:
+            seen.add(key)
+    return pending
+
+
+async def _checked(
+    session: AsyncSession,
+    institution: Institution,
+    signer: Signer,
+    requests: Sequence[tuple[CredentialIssue, str | None]],
+    positions: list[int],
+    outcomes: list[Outcome],
+) -> list[Accepted]:
+    ids = sorted({requests[p][0].achievement_id for p in positions})
+    rows = await achievements.issuable(session, institution.id, ids) if ids else []
+    found = {row[0].id: (row[0], row[1]) for row in rows}
+    now = datetime.now(UTC)
+    accepted: list[Accepted] = []
+    for position in positions:
+        request, key = requests[position]
+        try:
+            accepted.append(
+                accept(
+                    position,
+                    request,
+                    key,
+                    found.get(request.achievement_id),
+                    institution,
+                    signer,
+                    now,
+                )
+            )
+        except DomainError as error:
+            _fail(outcomes[position], error)
+    return accepted
+
+
+async def _issue(
+    session: AsyncSession,
+    principal: Principal,
+    institution: Institution,
+    signer: Signer,
+    accepted: list[Accepted],
+    outcomes: list[Outcome],
+) -> None:
+    slots = await status_lists.allocate(session, institution.id, len(accepted))
+    shared = Shared(
+        institution_id=institution.id,
+        issuer=issuer_profile(institution),
+        achievements={
+            (a.snapshot.achievement_id, a.snapshot.version): achievement_document(
+                a.snapshot, institution
+            )
+            for a in accepted
+        },
+        signer=signer,
+        issued_at=datetime.now(UTC).replace(microsecond=0),
+    )
+
+    def build() -> list[dict[str, object]]:
+        return [build_row(item, slot, shared) for item, slot in zip(accepted, slots, strict=True)]
+
+    rows = build() if len(accepted) <= _THREAD_THRESHOLD else await anyio.to_thread.run_sync(build)
+    inserted = await repository.insert_new(session, rows)
+    await _settle_lost_races(session, institution.id, accepted, rows, inserted, outcomes)
+    await achievements.freeze(session, sorted({a.version_id for a in accepted}))
+    await record_many(
+        session,
+        principal.actor,
+        [
+            AuditEntry(
+                "credential.issued",
+                "credential",
+                str(row["id"]),
+                institution.id,
+                {"achievement_id": str(row["achievement_id"]), "profile": row["profile"]},
+            )
+            for row in rows
+            if row["id"] in inserted
+        ],
+    )
+
+
+async def _settle_lost_races(
+    session: AsyncSession,
+    institution_id: uuid.UUID,
+    accepted: list[Accepted],
+    rows: list[dict[str, object]],
+    inserted: set[uuid.UUID],
+    outcomes: list[Outcome],
+) -> None:
+    """A concurrent request with the same idempotency key may have inserted first."""
+    lost = [(a, row) for a, row in zip(accepted, rows, strict=True) if row["id"] not in inserted]
+    winners = await repository.by_idempotency_keys(
+        session, institution_id, [a.idempotency_key for a, _ in lost if a.idempotency_key]
+    )
+    for item, row in zip(accepted, rows, strict=True):
+        outcome = outcomes[item.position]
+        if row["id"] in inserted:
+            outcome.status, outcome.credential_id = "issued", row["id"]  # type: ignore[assignment]
+        else:
+            _settle_existing(outcome, winners[item.idempotency_key or ""], item.request)
+
+
+async def get_credential(
+    session: AsyncSession, principal: Principal, credential_id: uuid.UUID
+) -> Credential:
+    credential = await repository.get(session, principal.tenant(), credential_id)
+    if credential is None:
+        raise NotFound("No such credential.")
+    return credential
+
+
+async def list_credentials(
+    session: AsyncSession,
+    principal: Principal,
+    where: CredentialFilter,
+    *,
+    before: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> Sequence[Credential]:
+    return await repository.page(session, principal.tenant(), where, before=before, limit=limit)
+
+
+async def credentials_by_id(
+    session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Credential]:
+    return await repository.by_ids(session, principal.tenant(), ids)

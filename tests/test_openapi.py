@@ -1,0 +1,32 @@
+"""The committed OpenAPI document is the code's; regenerate it with `make openapi`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from app.main import create_app
+
+COMMITTED = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
+
+
+def test_committed_openapi_matches_the_code() -> None:
+    generated = create_app().openapi()
+    committed = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    assert committed == json.loads(json.dumps(generated)), (
+        "run `make openapi` and commit the result"
+    )
+
+
+def test_every_authenticated_operation_documents_its_problems() -> None:
+    schema = create_app().openapi()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            if operation.get("security"):
+                assert "401" in responses, f"{method} {path}"
+            for status, response in responses.items():
+                if status.startswith(("4", "5")) and status != "422":
+                    assert "application/problem+json" in response.get("content", {}), (
+                        f"{method} {path} {status}"
+                    )
