@@ -7,11 +7,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.achievements.public_router import router as public_achievements_router
 from app.achievements.router import router as achievements_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as api_clients_router
 from app.config import Settings, get_settings
 from app.context import RequestIdMiddleware
+from app.contexts.router import router as contexts_router
 from app.credentials.router import router as credentials_router
 from app.db.session import create_engine, create_sessionmaker
 from app.institutions.router import router as institutions_router
@@ -50,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         issuer_identity_router,
         audit_router,
         status_lists_router,
+        public_achievements_router,
+        contexts_router,
     ):
         app.include_router(router)
 

@@ -97,3 +97,29 @@ async def freeze(session: AsyncSession, version_ids: Sequence[uuid.UUID]) -> Non
         .where(AchievementVersion.id.in_(version_ids), AchievementVersion.frozen.is_(False))
         .values(frozen=True)
     )
+
+
+async def public_version(
+    session: AsyncSession, achievement_id: uuid.UUID, version: int | None
+) -> Row[Achievement, AchievementVersion] | None:
+    """A version anyone may read: one credentials were issued from, or the published current one."""
+    query = (
+        select(Achievement, AchievementVersion)
+        .join(AchievementVersion, AchievementVersion.achievement_id == Achievement.id)
+        .where(Achievement.id == achievement_id)
+    )
+    if version is None:
+        query = query.where(
+            AchievementVersion.version == Achievement.current_version,
+            Achievement.state == "published",
+        )
+    else:
+        query = query.where(
+            AchievementVersion.version == version,
+            (AchievementVersion.frozen.is_(True))
+            | (
+                (AchievementVersion.version == Achievement.current_version)
+                & (Achievement.state == "published")
+            ),
+        )
+    return (await session.execute(query)).one_or_none()

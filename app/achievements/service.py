@@ -12,12 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.achievements import policy, repository
 from app.achievements.models import Achievement, AchievementVersion
+from app.achievements.ob3 import AchievementSnapshot, achievement_document
 from app.achievements.schemas import AchievementContent, AchievementCreate, AchievementUpdate
 from app.audit.service import AuditEntry, record
 from app.auth.principal import Principal
+from app.contexts import EU_MICROCREDENTIAL_V1, OB_V3P0, VC_V2
 from app.errors import FieldError, InvalidState, NotFound, ValidationFailed
 from app.institutions import repository as institutions
 from app.institutions.models import Institution
+from app.institutions.ob3 import issuer_profile
 
 _META_FIELDS = frozenset({"org_unit_id", "sis_course_codes"})
 _CONTENT_FIELDS = frozenset(AchievementContent.model_fields)
@@ -246,3 +249,22 @@ async def list_versions(
 ) -> Sequence[AchievementVersion]:
     current = await get_achievement(session, principal, achievement_id)
     return await repository.versions_of(session, current.id)
+
+
+async def public_document(
+    session: AsyncSession, achievement_id: uuid.UUID, version: int | None
+) -> dict[str, Any]:
+    """The OB3 ``Achievement`` an issued credential's achievement id dereferences to."""
+    row = await repository.public_version(session, achievement_id, version)
+    if row is None:
+        raise NotFound("No such published achievement.")
+    achievement, found = row
+    institution = await institutions.get(session, achievement.institution_id)
+    if institution is None:  # pragma: no cover - the foreign key forbids it
+        raise NotFound("No such published achievement.")
+    snapshot = AchievementSnapshot(achievement.id, found.version, content_of(found))
+    return {
+        "@context": [VC_V2, OB_V3P0, EU_MICROCREDENTIAL_V1],
+        **achievement_document(snapshot, institution),
+        "creator": issuer_profile(institution),
+    }

@@ -14,9 +14,10 @@ from typing import Any
 
 from app.achievements import policy
 from app.achievements.models import Achievement, AchievementVersion
+from app.achievements.ob3 import AchievementSnapshot
 from app.achievements.service import content_of
 from app.config import SecuringProfileName
-from app.credentials.document import AchievementSnapshot, credential_document
+from app.credentials.document import credential_document
 from app.credentials.learners import lookup_digests
 from app.credentials.schemas import CredentialIssue
 from app.credentials.securing import PROFILE_ALGORITHMS, secure

@@ -10,11 +10,11 @@ import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.achievements import repository as achievements
+from app.achievements.ob3 import achievement_document
 from app.audit.service import AuditEntry, record_many
 from app.auth.principal import Principal
 from app.config import get_settings
 from app.credentials import repository
-from app.credentials.document import achievement_document, issuer_profile
 from app.credentials.issuance import Accepted, Outcome, Shared, accept, build_row, fingerprint
 from app.credentials.models import Credential
 from app.credentials.repository import CredentialFilter
@@ -22,6 +22,7 @@ from app.credentials.schemas import CredentialIssue
 from app.errors import BatchTooLarge, DomainError, IdempotencyKeyReused, NotFound
 from app.institutions import repository as institutions
 from app.institutions.models import Institution
+from app.institutions.ob3 import issuer_profile
 from app.keys import service as keys
 from app.keys.signer import Signer
 from app.status_lists import service as status_lists

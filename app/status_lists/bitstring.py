@@ -1,62 +1,100 @@
-"""W3C Bitstring Status List encoding: ``u`` + base64url(GZIP(bitstring)), index 0 leftmost."""
+"""The bits of a W3C Bitstring Status List v1.0 and their ``encodedList`` form.
+
+``encodedList`` is Multibase base64url without padding (prefix ``u``) of the GZIP-compressed
+bitstring. Index 0 is the most significant (leftmost) bit of the first byte.
+
+Postgres numbers the bits of a ``bytea`` the other way round within each byte (``get_bit`` and
+``set_bit`` count from the least significant bit), so SQL that flips a status bit must go through
+``postgres_bit_number``.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import gzip
+import re
 import zlib
+
+# Level 6 instead of 9: it compresses a sparse list almost as well and several times faster,
+# which matters because a list is compressed again each time one of its bits changes.
+COMPRESSION_LEVEL = 6
+
+# Decoding stops beyond this many bytes of bits (128 Mi status entries). A list from another
+# issuer is untrusted input, and a few kilobytes of GZIP can inflate to gigabytes.
+MAX_DECODED_BYTES = 16 * 1024 * 1024
+
+_BASE64URL_NO_PADDING = re.compile(r"[A-Za-z0-9_-]*")
 
 
 class MalformedStatusList(ValueError):
-    """The encoded list is not multibase base64url GZIP, or decompresses to too much."""
-
-
-# GZIP level 6 is about 15 times faster than 9 on sparse lists, for some 13% more bytes.
-COMPRESSION_LEVEL = 6
-# A list larger than this is refused when decoding (a gzip bomb defence): 16 MiB of bits.
-MAX_DECODED_BYTES = 16 * 1024 * 1024
+    """An ``encodedList`` that is not Multibase base64url GZIP, or inflates beyond the limit."""
 
 
 def empty_bits(size_bits: int) -> bytes:
+    """A list of ``size_bits`` entries, none set."""
+    if size_bits <= 0 or size_bits % 8:
+        raise ValueError(f"a status list holds a positive multiple of 8 bits, not {size_bits}")
     return bytes(size_bits // 8)
 
 
 def encode_list(bits: bytes) -> str:
+    # mtime=0: the same bits always give the same encodedList (and so the same credential body).
     compressed = gzip.compress(bits, compresslevel=COMPRESSION_LEVEL, mtime=0)
     return "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode("ascii")
 
 
 def decode_list(encoded: str, max_bytes: int = MAX_DECODED_BYTES) -> bytes:
+    """The bits of an ``encodedList``; raises ``MalformedStatusList`` on anything off-spec."""
+    return _gunzip(_base64url(_multibase_body(encoded)), max_bytes)
+
+
+def _multibase_body(encoded: str) -> str:
     if not encoded.startswith("u"):
-        raise MalformedStatusList("encodedList must be multibase base64url (prefix 'u')")
-    body = encoded[1:]
+        raise MalformedStatusList("encodedList must be Multibase base64url (prefix 'u')")
+    return encoded[1:]
+
+
+def _base64url(body: str) -> bytes:
+    # The standard library silently skips characters outside the alphabet; refuse them instead,
+    # padding included, since the spec says base64url without padding.
+    if not _BASE64URL_NO_PADDING.fullmatch(body):
+        raise MalformedStatusList("encodedList has characters outside base64url")
     try:
-        compressed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
     except (binascii.Error, ValueError) as exc:
-        raise MalformedStatusList("encodedList is not base64url") from exc
-    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        raise MalformedStatusList("encodedList is not valid base64url") from exc
+
+
+def _gunzip(compressed: bytes, max_bytes: int) -> bytes:
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # GZIP framing only, not zlib/raw
     try:
+        # Ask for one byte more than allowed: getting it proves the list is too large without
+        # ever inflating the rest.
         bits = inflater.decompress(compressed, max_bytes + 1)
     except zlib.error as exc:
         raise MalformedStatusList("encodedList is not GZIP") from exc
     if len(bits) > max_bytes:
-        raise MalformedStatusList("encodedList decompresses beyond the size limit")
+        raise MalformedStatusList(f"encodedList inflates to more than {max_bytes} bytes")
     if not inflater.eof:
-        raise MalformedStatusList("encodedList is truncated")
+        raise MalformedStatusList("encodedList is truncated GZIP")
+    if inflater.unused_data:
+        raise MalformedStatusList("encodedList has data after the GZIP member")
     return bits
 
 
 def bit_is_set(bits: bytes, index: int) -> bool:
-    """Index 0 is the most significant bit of the first byte."""
+    """Whether entry ``index`` is set; index 0 is the most significant bit of the first byte."""
     if not 0 <= index < len(bits) * 8:
-        raise IndexError(index)
+        raise IndexError(f"status index {index} outside a list of {len(bits) * 8}")
     return bool(bits[index // 8] & (0x80 >> (index % 8)))
 
 
 def postgres_bit_number(index: int) -> int:
-    """The bit number Postgres ``set_bit``/``get_bit`` use for a status-list index.
+    """The ``n`` for Postgres ``get_bit(bits, n)``/``set_bit(bits, n, v)`` of status ``index``.
 
-    Postgres counts bits from the least significant bit of each byte; the spec from the most.
+    Postgres counts from the least significant bit of each byte; the spec from the most.
     """
+    if index < 0:
+        raise IndexError(f"status index {index} is negative")
     return (index // 8) * 8 + (7 - index % 8)

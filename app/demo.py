@@ -1,0 +1,262 @@
+"""Demo data: one made-up Dutch university of applied sciences with a small published catalogue.
+
+The catalogue is shaped like the micro-credentials of the Dutch pilot (3-30 ECTS, EQF 5-7, every
+EU standard element filled in) so that a first look at the service shows realistic credentials.
+Names and web addresses are invented; the addresses use the reserved ``.example`` domain.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import exists, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.achievements import service as achievements
+from app.achievements.schemas import AchievementCreate
+from app.auth import service as auth
+from app.auth.principal import Principal
+from app.auth.scopes import INSTITUTION_SCOPES
+from app.institutions import service as institutions
+from app.institutions.models import Institution
+from app.institutions.schemas import InstitutionCreate, OrgUnitCreate
+
+DEMO_SLUG = "hogeschool-lindewijk"
+DEMO_ACTOR = "demo-loader"
+DEMO_KEY_NAME = "demo admin key"
+
+# Any fixed number: concurrent loaders (two `stapel dev` at once) queue on it, so only one loads.
+_DEMO_LOCK_ID = 0x57A9E1
+
+
+def _institution() -> InstitutionCreate:
+    return InstitutionCreate.model_validate(
+        {
+            "slug": DEMO_SLUG,
+            "legal_name": "Stichting Hogeschool Lindewijk",
+            "display_name": "Hogeschool Lindewijk",
+            "country_code": "NL",
+            "region": "Gelderland",
+            "identifiers": [
+                {"type": "brin", "value": "99LW"},
+                {"type": "schac_home_organisation", "value": "lindewijk.example"},
+            ],
+            "url": "https://www.lindewijk.example",
+            "contact_email": "microcredentials@lindewijk.example",
+            "recognised": True,
+            "quality_assurance_statement": (
+                "Hogeschool Lindewijk passed the NVAO institutional audit; its bachelor and "
+                "master programmes are accredited by the NVAO (Accreditation Organisation of the "
+                "Netherlands and Flanders). Its micro-credentials follow the joint quality "
+                "agreements of the Dutch higher-education micro-credentials pilot."
+            ),
+            "quality_assurance_framework": "NVAO accreditation framework (Instellingstoets)",
+            "signing_algorithm": "ES256",
+        }
+    )
+
+
+_TECHNOLOGY = OrgUnitCreate(name="Academie Techniek & ICT", code="ATI")
+_HEALTH = OrgUnitCreate(name="Academie Gezondheid & Welzijn", code="AGW")
+
+_NVAO_PROGRAMME = "https://www.nvao.net/"
+_TEN_POINT_SCALE = {"scheme": "numeric", "min_value": "1", "max_value": "10", "pass_value": "5.5"}
+
+
+def _formal_achievements() -> dict[str, list[dict[str, Any]]]:
+    """Four formal micro-credentials, grouped by the org unit (its code) that offers them."""
+    return {
+        "ATI": [
+            {
+                "kind": "formal",
+                "title": "Data-analyse met Python",
+                "description": "Gegevens inlezen, opschonen, analyseren en visualiseren met "
+                "Python en pandas, voor professionals zonder programmeerachtergrond.",
+                "criteria": "Eindopdracht (data-analyse op een eigen dataset) met ten minste "
+                "een 5,5 beoordeeld.",
+                "learning_outcomes": [
+                    {"text": "Leest en schoont een dataset op met pandas."},
+                    {"text": "Kiest en past beschrijvende statistiek toe op een vraagstuk."},
+                    {"text": "Presenteert bevindingen in heldere visualisaties."},
+                ],
+                "ects": 5,
+                "workload_hours": 140,
+                "eqf_level": 6,
+                "qf_ehea_cycle": "first",
+                "assessment": {
+                    "type": "project",
+                    "description": "Individuele data-analyse met verslag en notebook.",
+                },
+                "participation_form": "blended",
+                "quality_assurance": {
+                    "type": "accredited_programme",
+                    "name": "NVAO-geaccrediteerde bacheloropleiding HBO-ICT",
+                    "reference_url": _NVAO_PROGRAMME,
+                },
+                "prerequisites": ["Wiskunde op havo-niveau."],
+                "supervision": "supervised_onsite_verification",
+                "stackability": {"description": "Telt mee voor de minor Data Science."},
+                "languages": ["nl"],
+                "field_of_study": "0613",
+                "grading": _TEN_POINT_SCALE,
+                "further_information_url": "https://www.lindewijk.example/microcredentials/"
+                "data-analyse-python",
+                "sis_course_codes": ["ATI-DAP-01"],
+            },
+            {
+                "kind": "formal",
+                "title": "Cyber Security Fundamentals",
+                "description": "Threats, controls and incident response for small and "
+                "medium-sized enterprises.",
+                "learning_outcomes": [
+                    {"text": "Identifies common attack vectors against an SME network."},
+                    {"text": "Configures basic network and endpoint security controls."},
+                ],
+                "ects": 3,
+                "workload_hours": 84,
+                "eqf_level": 5,
+                "qf_ehea_cycle": "short",
+                "assessment": {
+                    "type": "practical_exam",
+                    "description": "Hands-on exam in a virtual lab.",
+                },
+                "participation_form": "online",
+                "quality_assurance": {
+                    "type": "accredited_programme",
+                    "name": "NVAO-accredited Associate degree programme IT Service Management",
+                    "reference_url": _NVAO_PROGRAMME,
+                },
+                "supervision": "supervised_online_verification",
+                "stackability": {
+                    "description": "Counts towards the Associate degree IT Service Management."
+                },
+                "languages": ["en"],
+                "field_of_study": "0612",
+                "grading": {"scheme": "pass_fail"},
+                "sis_course_codes": ["ATI-CSF-01"],
+            },
+        ],
+        "AGW": [
+            {
+                "kind": "formal",
+                "title": "Zorgtechnologie in de wijkverpleging",
+                "description": "Inzet van zorgtechnologie (telemonitoring, leefstijlmonitoring, "
+                "e-health) in de thuiszorg, van keuze tot implementatie.",
+                "criteria": "Portfolio en criteriumgericht interview voldoende.",
+                "learning_outcomes": [
+                    {"text": "Beoordeelt welke zorgtechnologie past bij de zorgvraag."},
+                    {"text": "Begeleidt cliënten en mantelzorgers bij het gebruik ervan."},
+                    {"text": "Stelt een implementatieplan op voor het eigen team."},
+                ],
+                "ects": 15,
+                "workload_hours": 420,
+                "eqf_level": 6,
+                "qf_ehea_cycle": "first",
+                "assessment": {
+                    "type": "portfolio",
+                    "description": "Portfolio uit de praktijk met criteriumgericht interview.",
+                },
+                "participation_form": "onsite",
+                "quality_assurance": {
+                    "type": "accredited_programme",
+                    "name": "NVAO-geaccrediteerde bacheloropleiding Verpleegkunde",
+                    "reference_url": _NVAO_PROGRAMME,
+                },
+                "prerequisites": ["Werkzaam in de wijkverpleging (mbo-4 of hbo)."],
+                "supervision": "supervised_onsite_verification",
+                "languages": ["nl"],
+                "field_of_study": "0913",
+                "grading": _TEN_POINT_SCALE,
+                "sis_course_codes": ["AGW-ZTW-01"],
+            },
+            {
+                "kind": "formal",
+                "title": "Leading Change in Healthcare Organisations",
+                "description": "Master-level module on leading sustainable change in care "
+                "organisations, combining change theory with a practice-based project.",
+                "learning_outcomes": [
+                    {"text": "Analyses an organisational change issue with change theory."},
+                    {"text": "Designs and leads a change intervention with stakeholders."},
+                    {"text": "Evaluates the intervention and reflects on own leadership."},
+                ],
+                "ects": 30,
+                "workload_hours": 840,
+                "eqf_level": 7,
+                "qf_ehea_cycle": "second",
+                "assessment": {
+                    "type": "oral_exam",
+                    "description": "Defence of a change project before two examiners.",
+                },
+                "participation_form": "blended",
+                "quality_assurance": {
+                    "type": "accredited_programme",
+                    "name": "NVAO-accredited Master Advanced Nursing Practice",
+                    "reference_url": _NVAO_PROGRAMME,
+                },
+                "prerequisites": ["A bachelor's degree in health care or social work."],
+                "supervision": "supervised_onsite_verification",
+                "stackability": {
+                    "description": "Exempts from the leadership module of the master programme."
+                },
+                "languages": ["en", "nl"],
+                "field_of_study": "0413",
+                "grading": _TEN_POINT_SCALE,
+                "sis_course_codes": ["AGW-LCH-01"],
+            },
+        ],
+    }
+
+
+def _informal_badge() -> dict[str, Any]:
+    """An open badge: no credits and no level, which the issuing policy requires of one."""
+    return {
+        "kind": "informal",
+        "title": "Peer Feedback Geven",
+        "description": "Geeft medestudenten bruikbare, onderbouwde feedback op hun werk.",
+        "learning_outcomes": [
+            {"text": "Geeft feedback volgens het feed-up, feedback, feed-forward model."}
+        ],
+        "workload_hours": 8,
+        "assessment": {"type": "peer_assessment"},
+        "participation_form": "online",
+        "languages": ["nl"],
+    }
+
+
+async def has_institutions(session: AsyncSession) -> bool:
+    return bool(await session.scalar(select(exists().where(Institution.id.is_not(None)))))
+
+
+async def load_demo_data(session: AsyncSession) -> str | None:
+    """Fill an empty database with the demo institution and catalogue.
+
+    Returns the institution's admin API key (shown once; only its hash is stored), or None when
+    the database holds an institution already, in which case nothing is changed. The caller owns
+    the transaction.
+    """
+    await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _DEMO_LOCK_ID})
+    if await has_institutions(session):
+        return None
+    institution = await institutions.create_institution(session, _institution(), DEMO_ACTOR)
+    client, api_key = await auth.create_institution_client(
+        session, institution.id, DEMO_KEY_NAME, INSTITUTION_SCOPES, DEMO_ACTOR
+    )
+    admin = Principal(
+        client_id=client.id, institution_id=institution.id, scopes=frozenset(client.scopes)
+    )
+    await _load_catalogue(session, admin)
+    return api_key
+
+
+async def _load_catalogue(session: AsyncSession, admin: Principal) -> None:
+    for unit_body in (_TECHNOLOGY, _HEALTH):
+        unit = await institutions.create_org_unit(session, admin, unit_body)
+        for payload in _formal_achievements()[unit.code or ""]:
+            await _publish(session, admin, {**payload, "org_unit_id": str(unit.id)})
+    await _publish(session, admin, _informal_badge())
+
+
+async def _publish(session: AsyncSession, admin: Principal, payload: dict[str, Any]) -> None:
+    body = AchievementCreate.model_validate(payload)
+    created = await achievements.create_achievement(session, admin, body)
+    await achievements.publish_achievement(session, admin, created.id)
