@@ -27,7 +27,8 @@ from functools import lru_cache
 # Four rounds make a strong pseudo-random permutation in the Luby-Rackoff sense; two more are
 # free here (the rounds are table look-ups) and widen the margin for the small halves we use.
 ROUNDS = 6
-# The `permutation_key` column is INTEGER-sized lists at most, so a half never exceeds 16 bits.
+# `status_lists.size` is an INTEGER, so a list has fewer than 2**31 entries and a half is at
+# most 16 bits: the tables below hold 16-bit values.
 _MAX_HALF_WIDTH = 16
 
 

@@ -1,25 +1,37 @@
+"""Queries on ``status_lists`` and ``status_list_publications``.
+
+These go through Core statements, not the ORM identity map: the counter and (later) the bits
+are changed by single SQL statements, and a cached ORM object would not see those changes.
+"""
+
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.status_lists.models import StatusList, StatusListPublication
 
 
-async def lock_institution_lists(session: AsyncSession, institution_id: uuid.UUID) -> None:
-    """Serialise list creation per institution for the rest of the transaction."""
+async def lock_allocation(session: AsyncSession, institution_id: uuid.UUID) -> None:
+    """Serialise slot allocation for one institution until the transaction ends.
+
+    Taken before any list row is touched, so allocators always lock in the same order (this
+    lock, then list rows oldest first) and cannot deadlock; and a transaction that finds every
+    list full can open a new one without another doing the same at the same moment.
+    """
     await session.execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"status-lists:{institution_id}"},
+        {"key": f"stapel.status-lists.allocate:{institution_id}"},
     )
 
 
 async def open_list_ids(session: AsyncSession, institution_id: uuid.UUID) -> list[uuid.UUID]:
+    """The institution's lists with free slots, oldest first (normally one, or none)."""
     query = (
         select(StatusList.id)
         .where(StatusList.institution_id == institution_id, StatusList.allocated < StatusList.size)
@@ -28,30 +40,39 @@ async def open_list_ids(session: AsyncSession, institution_id: uuid.UUID) -> lis
     return list((await session.execute(query)).scalars())
 
 
-_CLAIM = text(
-    """
-    UPDATE status_lists AS list
-       SET allocated = list.allocated + least(:wanted, list.size - list.allocated)
-      FROM (SELECT allocated FROM status_lists WHERE id = :list_id FOR UPDATE) AS before
-     WHERE list.id = :list_id AND list.allocated < list.size
-    RETURNING before.allocated, list.allocated, list.permutation_key, list.size
-    """
-)
-
-
 @dataclass(frozen=True, slots=True)
 class Claim:
+    """Slots ``first_slot .. first_slot + count - 1`` of a list now belong to the caller."""
+
     first_slot: int
     count: int
     permutation_key: bytes
     size: int
 
 
-async def claim(session: AsyncSession, list_id: uuid.UUID, wanted: int) -> Claim | None:
-    """Take up to ``wanted`` slots of a list; None when it is full.
-
-    The row lock this takes is held until commit, which keeps slots unique across transactions.
+# One statement, because the row lock it takes lasts until commit. The CTE locks the row and
+# reads the counter as it is after any concurrent claim committed (READ COMMITTED re-reads a
+# row it had to wait for); the UPDATE then moves the counter on from exactly that value, and
+# RETURNING hands back both ends of the claimed range.
+_CLAIM = text(
     """
+    WITH before AS (
+        SELECT id, allocated, size
+          FROM status_lists
+         WHERE id = :list_id AND allocated < size
+           FOR UPDATE
+    )
+    UPDATE status_lists AS list
+       SET allocated = before.allocated + least(:wanted, before.size - before.allocated)
+      FROM before
+     WHERE list.id = before.id
+    RETURNING before.allocated, list.allocated, list.permutation_key, list.size
+    """
+)
+
+
+async def claim(session: AsyncSession, list_id: uuid.UUID, wanted: int) -> Claim | None:
+    """Take up to ``wanted`` slots of a list; None when it is full."""
     row = (await session.execute(_CLAIM, {"list_id": list_id, "wanted": wanted})).one_or_none()
     if row is None:
         return None
@@ -59,19 +80,74 @@ async def claim(session: AsyncSession, list_id: uuid.UUID, wanted: int) -> Claim
     return Claim(first_slot=before, count=after - before, permutation_key=key, size=size)
 
 
-async def create(session: AsyncSession, status_list: StatusList) -> None:
-    session.add(status_list)
-    await session.flush()
+async def insert_list(
+    session: AsyncSession,
+    *,
+    institution_id: uuid.UUID,
+    size: int,
+    permutation_key: bytes,
+    empty: bytes,
+) -> uuid.UUID:
+    list_id = uuid.uuid4()
+    await session.execute(
+        insert(StatusList).values(
+            id=list_id,
+            institution_id=institution_id,
+            size=size,
+            allocated=0,
+            permutation_key=permutation_key,
+            revocation_bits=empty,
+            suspension_bits=empty,
+            version=1,
+        )
+    )
+    return list_id
 
 
-async def get(session: AsyncSession, list_id: uuid.UUID) -> StatusList | None:
-    return await session.get(StatusList, list_id)
+@dataclass(frozen=True, slots=True)
+class ListState:
+    """What publishing one purpose of a list needs: whose it is, its version, its bits."""
+
+    institution_id: uuid.UUID
+    version: int
+    bits: bytes
+
+
+_BITS_COLUMN = {
+    "revocation": StatusList.revocation_bits,
+    "suspension": StatusList.suspension_bits,
+}
+
+
+async def list_state(session: AsyncSession, list_id: uuid.UUID, purpose: str) -> ListState | None:
+    """``purpose`` must be ``revocation`` or ``suspension``; only that bitstring is loaded."""
+    query = select(StatusList.institution_id, StatusList.version, _BITS_COLUMN[purpose]).where(
+        StatusList.id == list_id
+    )
+    row = (await session.execute(query)).one_or_none()
+    if row is None:
+        return None
+    institution_id, version, bits = row
+    return ListState(institution_id, version, bits)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPublication:
+    list_version: int
+    jwt: str
+    etag: str
 
 
 async def publication(
     session: AsyncSession, list_id: uuid.UUID, purpose: str
-) -> StatusListPublication | None:
-    return await session.get(StatusListPublication, (list_id, purpose))
+) -> StoredPublication | None:
+    query = select(
+        StatusListPublication.list_version, StatusListPublication.jwt, StatusListPublication.etag
+    ).where(
+        StatusListPublication.status_list_id == list_id, StatusListPublication.purpose == purpose
+    )
+    row = (await session.execute(query)).one_or_none()
+    return None if row is None else StoredPublication(*row)
 
 
 async def save_publication(
@@ -84,17 +160,29 @@ async def save_publication(
     etag: str,
     signed_at: datetime,
 ) -> None:
-    values = {
-        "status_list_id": list_id,
-        "purpose": purpose,
-        "list_version": list_version,
-        "jwt": jwt,
-        "etag": etag,
-        "signed_at": signed_at,
-    }
-    statement = insert(StatusListPublication).values(values)
+    """Insert or replace the cached publication, unless a newer version is stored already.
+
+    Two readers may sign the same stale list at once and both answer with what they signed;
+    either is a valid list for that version. A reader that read the list just before its bits
+    changed must not overwrite the newer publication another reader stored meanwhile.
+    """
+    statement = pg_insert(StatusListPublication).values(
+        status_list_id=list_id,
+        purpose=purpose,
+        list_version=list_version,
+        jwt=jwt,
+        etag=etag,
+        signed_at=signed_at,
+    )
+    excluded = statement.excluded
     statement = statement.on_conflict_do_update(
         index_elements=["status_list_id", "purpose"],
-        set_={k: statement.excluded[k] for k in ("list_version", "jwt", "etag", "signed_at")},
+        set_={
+            "list_version": excluded.list_version,
+            "jwt": excluded.jwt,
+            "etag": excluded.etag,
+            "signed_at": excluded.signed_at,
+        },
+        where=StatusListPublication.list_version <= excluded.list_version,
     )
     await session.execute(statement)

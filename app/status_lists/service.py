@@ -1,12 +1,18 @@
-"""Bitstring Status Lists: handing out indexes and publishing the signed list credentials.
+"""Bitstring Status Lists: handing out indexes, and publishing the signed list credentials.
 
-Each ``status_lists`` row carries a revocation and a suspension bitstring over one index space,
-so a credential gets the same index in both.
+A ``status_lists`` row carries a revocation and a suspension bitstring over one index space, so
+a credential gets the same index in both and two ``BitstringStatusListEntry`` objects.
+
+Changing a status later is one SQL statement on the row: ``set_bit`` on the purpose's bits
+(through ``bitstring.postgres_bit_number``) and ``version = version + 1``. Publication notices
+the new version and signs the list again on its next read.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -16,28 +22,34 @@ from typing import Any, Literal, get_args
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import get_settings
-from app.credentials.securing import secure
+from app.credentials.securing import VC_V2_CONTEXT, secure
 from app.errors import NotFound
 from app.institutions import repository as institutions
+from app.institutions.models import Institution
 from app.keys import service as keys
 from app.keys.did import institution_did
 from app.status_lists import repository
-from app.status_lists.allocation import permute
+from app.status_lists.allocation import permutation
 from app.status_lists.bitstring import empty_bits, encode_list
-from app.status_lists.models import StatusList
 
 Purpose = Literal["revocation", "suspension"]
 PURPOSES: tuple[Purpose, ...] = get_args(Purpose)
 
+_PERMUTATION_KEY_BYTES = 16
+
 
 @dataclass(frozen=True, slots=True)
 class StatusSlot:
+    """One credential's place: the same index in both bitstrings of the list."""
+
     status_list_id: uuid.UUID
     index: int
 
 
 @dataclass(frozen=True, slots=True)
 class Publication:
+    """A signed ``BitstringStatusListCredential`` as served: compact JWT, ETag, lifetime."""
+
     jwt: str
     etag: str
     ttl_seconds: int
@@ -48,37 +60,48 @@ def status_list_url(list_id: uuid.UUID, purpose: str) -> str:
 
 
 def credential_status(slot: StatusSlot) -> list[dict[str, Any]]:
-    """The two ``BitstringStatusListEntry`` objects of a credential."""
-    entries = []
-    for purpose in PURPOSES:
-        url = status_list_url(slot.status_list_id, purpose)
-        entries.append(
-            {
-                "id": f"{url}#{slot.index}",
-                "type": "BitstringStatusListEntry",
-                "statusPurpose": purpose,
-                "statusListIndex": str(slot.index),
-                "statusListCredential": url,
-            }
-        )
-    return entries
+    """The ``credentialStatus`` of a credential: one ``BitstringStatusListEntry`` per purpose."""
+    return [_status_entry(slot, purpose) for purpose in PURPOSES]
+
+
+def _status_entry(slot: StatusSlot, purpose: Purpose) -> dict[str, Any]:
+    url = status_list_url(slot.status_list_id, purpose)
+    return {
+        "id": f"{url}#{slot.index}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": purpose,
+        "statusListIndex": str(slot.index),
+        "statusListCredential": url,
+    }
+
+
+# --- allocation -------------------------------------------------------------------------------
 
 
 async def allocate(
     session: AsyncSession, institution_id: uuid.UUID, count: int
 ) -> list[StatusSlot]:
-    """Hand out ``count`` never-used indexes, opening new lists when the open one fills up."""
+    """Hand out ``count`` never-used indexes, opening a new list whenever the open one is full.
+
+    The slots are the caller's once its transaction commits; a rollback returns them. Allocation
+    is serialised per institution until then, so call this late in the transaction.
+    """
+    if count < 0:
+        raise ValueError(f"cannot allocate {count} status slots")
+    if count == 0:
+        return []
+    await repository.lock_allocation(session, institution_id)
     slots: list[StatusSlot] = []
     for list_id in await repository.open_list_ids(session, institution_id):
-        slots.extend(await _take(session, list_id, count - len(slots)))
+        slots += await _take(session, list_id, count - len(slots))
         if len(slots) == count:
             return slots
-    await repository.lock_institution_lists(session, institution_id)
     while len(slots) < count:
-        # Another transaction may have opened a list while we waited for the lock.
-        open_ids = await repository.open_list_ids(session, institution_id)
-        list_id = open_ids[0] if open_ids else await _new_list(session, institution_id)
-        slots.extend(await _take(session, list_id, count - len(slots)))
+        list_id = await _new_list(session, institution_id)
+        taken = await _take(session, list_id, count - len(slots))
+        if not taken:  # pragma: no cover - a list created just now under our lock has room
+            raise RuntimeError(f"new status list {list_id} has no free slot")
+        slots += taken
     return slots
 
 
@@ -86,70 +109,110 @@ async def _take(session: AsyncSession, list_id: uuid.UUID, wanted: int) -> list[
     claim = await repository.claim(session, list_id, wanted)
     if claim is None:
         return []
+    index_of = permutation(claim.permutation_key, claim.size)
     return [
-        StatusSlot(list_id, permute(slot, claim.permutation_key, claim.size))
+        StatusSlot(list_id, index_of(slot))
         for slot in range(claim.first_slot, claim.first_slot + claim.count)
     ]
 
 
 async def _new_list(session: AsyncSession, institution_id: uuid.UUID) -> uuid.UUID:
     size = get_settings().status_list_size
-    status_list = StatusList(
+    return await repository.insert_list(
+        session,
         institution_id=institution_id,
         size=size,
-        allocated=0,
-        permutation_key=secrets.token_bytes(16),
-        revocation_bits=empty_bits(size),
-        suspension_bits=empty_bits(size),
-        version=1,
+        permutation_key=secrets.token_bytes(_PERMUTATION_KEY_BYTES),
+        empty=empty_bits(size),
     )
-    await repository.create(session, status_list)
-    return status_list.id
+
+
+# --- publication ------------------------------------------------------------------------------
 
 
 async def publication(session: AsyncSession, list_id: uuid.UUID, purpose: str) -> Publication:
-    """The signed list credential; signed again only when the bits changed since last time."""
-    status_list = await repository.get(session, list_id)
-    if status_list is None or purpose not in PURPOSES:
-        raise NotFound("No such status list.")
+    """The signed list credential of one purpose of a list.
+
+    Served from ``status_list_publications`` while it reflects the list's current version and
+    the configured ttl; otherwise signed again and stored there, in the caller's transaction.
+    """
+    state = await _list_state(session, list_id, purpose)
     ttl = get_settings().status_list_ttl_seconds
     cached = await repository.publication(session, list_id, purpose)
-    if cached is not None and cached.list_version == status_list.version:
+    if cached is not None and cached.list_version == state.version and _ttl_of(cached.jwt) == ttl:
         return Publication(cached.jwt, cached.etag, ttl)
-    jwt = await _sign(session, status_list, purpose, ttl)
-    etag = '"' + hashlib.sha256(jwt.encode()).hexdigest()[:32] + '"'
+    return await _sign_and_store(session, list_id, purpose, state, ttl)
+
+
+async def _list_state(
+    session: AsyncSession, list_id: uuid.UUID, purpose: str
+) -> repository.ListState:
+    state = await repository.list_state(session, list_id, purpose) if purpose in PURPOSES else None
+    if state is None:
+        raise NotFound("No such status list.")
+    return state
+
+
+async def _sign_and_store(
+    session: AsyncSession, list_id: uuid.UUID, purpose: str, state: repository.ListState, ttl: int
+) -> Publication:
+    now = datetime.now(UTC).replace(microsecond=0)
+    institution = await institutions.get(session, state.institution_id)
+    if institution is None:  # pragma: no cover - the foreign key forbids it
+        raise NotFound("No such status list.")
+    credential = list_credential(institution, list_id, purpose, state.bits, ttl, now)
+    jwt = secure(credential, await keys.signer_for(session, institution), "vc-jose", now)
+    etag = etag_of(jwt)
     await repository.save_publication(
         session,
         list_id=list_id,
         purpose=purpose,
-        list_version=status_list.version,
+        list_version=state.version,
         jwt=jwt,
         etag=etag,
-        signed_at=datetime.now(UTC),
+        signed_at=now,
     )
     return Publication(jwt, etag, ttl)
 
 
-async def _sign(session: AsyncSession, status_list: StatusList, purpose: str, ttl: int) -> str:
-    institution = await institutions.get(session, status_list.institution_id)
-    if institution is None:  # pragma: no cover - the foreign key forbids it
-        raise NotFound("No such status list.")
-    url = status_list_url(status_list.id, purpose)
-    now = datetime.now(UTC).replace(microsecond=0)
-    bits = status_list.revocation_bits if purpose == "revocation" else status_list.suspension_bits
-    credential = {
-        "@context": ["https://www.w3.org/ns/credentials/v2"],
+def list_credential(
+    institution: Institution,
+    list_id: uuid.UUID,
+    purpose: str,
+    bits: bytes,
+    ttl_seconds: int,
+    valid_from: datetime,
+) -> dict[str, Any]:
+    """The unsigned ``BitstringStatusListCredential``.
+
+    No ``validUntil``: the signed list is kept and served until its bits change, which may be
+    long after any fixed expiry; freshness is what ``ttl`` and HTTP caching express.
+    """
+    url = status_list_url(list_id, purpose)
+    return {
+        "@context": [VC_V2_CONTEXT],
         "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": institution_did(institution.slug),
-        "validFrom": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "validFrom": valid_from.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "credentialSubject": {
             "id": f"{url}#list",
             "type": "BitstringStatusList",
             "statusPurpose": purpose,
             "encodedList": encode_list(bits),
-            "ttl": ttl * 1000,
+            "ttl": ttl_seconds * 1000,  # the spec's ttl is in milliseconds
         },
     }
-    signer = await keys.signer_for(session, institution)
-    return secure(credential, signer, "vc-jose", now)
+
+
+def etag_of(jwt: str) -> str:
+    """A strong ETag: the JWT is the one representation, so its hash identifies it."""
+    return '"' + hashlib.sha256(jwt.encode("ascii")).hexdigest()[:32] + '"'
+
+
+def _ttl_of(jwt: str) -> int | None:
+    """The ttl (seconds) a stored list credential states, so a changed setting re-signs it."""
+    segment = jwt.split(".")[1]
+    payload = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    ttl_ms = payload.get("credentialSubject", {}).get("ttl")
+    return ttl_ms // 1000 if isinstance(ttl_ms, int) else None
