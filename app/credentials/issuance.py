@@ -19,6 +19,7 @@ from app.achievements.service import content_of
 from app.config import SecuringProfileName
 from app.credentials.document import credential_document
 from app.credentials.learners import lookup_digests
+from app.credentials.models import Credential
 from app.credentials.schemas import CredentialIssue
 from app.credentials.securing import PROFILE_ALGORITHMS, secure
 from app.errors import (
@@ -56,6 +57,7 @@ class Accepted:
     fingerprint: str
     snapshot: AchievementSnapshot
     version_id: uuid.UUID
+    version_frozen: bool
     profile: SecuringProfileName
     valid_until: datetime | None
 
@@ -105,6 +107,7 @@ def accept(
         fingerprint(request),
         AchievementSnapshot(achievement.id, version.version, content),
         version.id,
+        version.frozen,
         profile,
         valid_until,
     )
@@ -169,5 +172,5 @@ class Outcome:
 
     position: int
     status: str  # "issued" | "replayed" | "failed"
-    credential_id: uuid.UUID | None = None
+    credential: Credential | None = None
     error: DomainError | None = None

@@ -12,9 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.credentials.models import Credential
 
-# asyncpg takes at most 32767 parameters per statement; a credential row has 18.
-_INSERT_CHUNK = 1000
-
 
 async def by_idempotency_keys(
     session: AsyncSession, institution_id: uuid.UUID, keys: Sequence[str]
@@ -29,22 +26,23 @@ async def by_idempotency_keys(
     }
 
 
+_INSERT_NEW = (
+    insert(Credential)
+    .on_conflict_do_nothing(index_elements=["institution_id", "idempotency_key"])
+    .returning(Credential.id)
+)
+
+
 async def insert_new(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[uuid.UUID]:
     """Insert rows; a row whose idempotency key another transaction took first is skipped.
 
-    Returns the ids that were inserted.
+    Returns the ids that were inserted. The statement is built once and sent as an
+    executemany, which SQLAlchemy batches into multi-row INSERTs with a cached compilation.
     """
-    inserted: set[uuid.UUID] = set()
-    for start in range(0, len(rows), _INSERT_CHUNK):
-        chunk = rows[start : start + _INSERT_CHUNK]
-        statement = (
-            insert(Credential)
-            .values(list(chunk))
-            .on_conflict_do_nothing(index_elements=["institution_id", "idempotency_key"])
-            .returning(Credential.id)
-        )
-        inserted.update((await session.execute(statement)).scalars())
-    return inserted
+    if not rows:
+        return set()
+    result = await session.execute(_INSERT_NEW, list(rows))
+    return set(result.scalars())
 
 
 async def get(
@@ -96,14 +94,3 @@ async def page(
     if before is not None:
         query = query.where(tuple_(Credential.issued_at, Credential.id) < before)
     return (await session.execute(query)).scalars().all()
-
-
-async def by_ids(
-    session: AsyncSession, institution_id: uuid.UUID, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Credential]:
-    if not ids:
-        return {}
-    query = select(Credential).where(
-        Credential.institution_id == institution_id, Credential.id.in_(ids)
-    )
-    return {c.id: c for c in (await session.execute(query)).scalars()}

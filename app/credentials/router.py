@@ -17,6 +17,7 @@ from app.credentials.schemas import (
     CredentialBatchIssue,
     CredentialIssue,
     CredentialOut,
+    CredentialSummary,
     IdempotencyKey,
     StatusEntry,
 )
@@ -31,9 +32,9 @@ router = APIRouter(prefix="/v1/credentials", tags=["credentials"])
 VC_JWT = "application/vc+jwt"
 
 
-def credential_out(credential: Credential) -> CredentialOut:
+def credential_summary(credential: Credential) -> CredentialSummary:
     document = credential.document
-    return CredentialOut(
+    return CredentialSummary(
         id=credential.id,
         credential_id=document["id"],
         achievement_id=credential.achievement_id,
@@ -51,9 +52,12 @@ def credential_out(credential: Credential) -> CredentialOut:
             )
             for entry in document["credentialStatus"]
         ],
-        credential=document,
         jwt=credential.jwt,
     )
+
+
+def credential_out(credential: Credential) -> CredentialOut:
+    return CredentialOut(**dict(credential_summary(credential)), credential=credential.document)
 
 
 @router.post(
@@ -95,13 +99,11 @@ async def issue_batch(
     outcomes = await service.issue_many(
         session, principal, [(item, item.idempotency_key) for item in body.items]
     )
-    issued_ids = [o.credential_id for o in outcomes if o.credential_id is not None]
-    credentials = await service.credentials_by_id(session, principal, issued_ids)
     results = [
         BatchResult(
             index=o.position,
             status=o.status,
-            credential=credential_out(credentials[o.credential_id]) if o.credential_id else None,
+            credential=credential_summary(o.credential) if o.credential else None,
             error=domain_problem(o.error).model_dump(exclude_none=True) if o.error else None,
         )
         for o in outcomes

@@ -87,7 +87,9 @@ class StatusEntry(BaseModel):
     index: int
 
 
-class CredentialOut(BaseModel):
+class CredentialSummary(BaseModel):
+    """A credential without its decoded JSON (the JWT carries it): what batch results hold."""
+
     id: uuid.UUID
     credential_id: str = Field(description="The `id` inside the credential (a urn:uuid).")
     achievement_id: uuid.UUID
@@ -98,14 +100,17 @@ class CredentialOut(BaseModel):
     valid_until: datetime | None
     awarded_on: date
     status: list[StatusEntry]
-    credential: dict[str, Any]
     jwt: str
+
+
+class CredentialOut(CredentialSummary):
+    credential: dict[str, Any] = Field(description="The credential, as signed in the JWT.")
 
 
 class BatchResult(BaseModel):
     index: int
     status: Literal["issued", "replayed", "failed"]
-    credential: CredentialOut | None = None
+    credential: CredentialSummary | None = None
     error: dict[str, Any] | None = Field(default=None, description="A problem object")
 
 

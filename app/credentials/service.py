@@ -46,8 +46,9 @@ async def issue_one(
     (outcome,) = await issue_many(session, principal, [(request, key)])
     if outcome.error is not None:
         raise outcome.error
-    credential = await get_credential(session, principal, outcome.credential_id)  # type: ignore[arg-type]
-    return credential, outcome.status == "replayed"
+    if outcome.credential is None:  # pragma: no cover - an outcome has one or the other
+        raise RuntimeError("issuance ended with neither credential nor error")
+    return outcome.credential, outcome.status == "replayed"
 
 
 async def issue_many(
@@ -76,7 +77,7 @@ def _fail(outcome: Outcome, error: DomainError) -> None:
 
 def _settle_existing(outcome: Outcome, existing: Credential, request: CredentialIssue) -> None:
     if existing.request_fingerprint == fingerprint(request):
-        outcome.status, outcome.credential_id = "replayed", existing.id
+        outcome.status, outcome.credential = "replayed", existing
     else:
         _fail(
             outcome,
@@ -167,7 +168,9 @@ async def _issue(
     rows = build() if len(accepted) <= _THREAD_THRESHOLD else await anyio.to_thread.run_sync(build)
     inserted = await repository.insert_new(session, rows)
     await _settle_lost_races(session, institution.id, accepted, rows, inserted, outcomes)
-    await achievements.freeze(session, sorted({a.version_id for a in accepted}))
+    unfrozen = sorted({a.version_id for a in accepted if not a.version_frozen})
+    if unfrozen:
+        await achievements.freeze(session, unfrozen)
     await record_many(
         session,
         principal.actor,
@@ -201,7 +204,8 @@ async def _settle_lost_races(
     for item, row in zip(accepted, rows, strict=True):
         outcome = outcomes[item.position]
         if row["id"] in inserted:
-            outcome.status, outcome.credential_id = "issued", row["id"]  # type: ignore[assignment]
+            # Built from the row just written: no need to read it back.
+            outcome.status, outcome.credential = "issued", Credential(**row)
         else:
             _settle_existing(outcome, winners[item.idempotency_key or ""], item.request)
 
@@ -224,9 +228,3 @@ async def list_credentials(
     limit: int,
 ) -> Sequence[Credential]:
     return await repository.page(session, principal.tenant(), where, before=before, limit=limit)
-
-
-async def credentials_by_id(
-    session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Credential]:
-    return await repository.by_ids(session, principal.tenant(), ids)
