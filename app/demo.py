@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import exists, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.achievements import service as achievements
@@ -17,6 +17,8 @@ from app.achievements.schemas import AchievementCreate
 from app.auth import service as auth
 from app.auth.principal import Principal
 from app.auth.scopes import INSTITUTION_SCOPES
+from app.errors import NotFound
+from app.institutions import repository as institutions_repository
 from app.institutions import service as institutions
 from app.institutions.models import Institution
 from app.institutions.schemas import InstitutionCreate, OrgUnitCreate
@@ -56,155 +58,165 @@ def _institution() -> InstitutionCreate:
     )
 
 
-_TECHNOLOGY = OrgUnitCreate(name="Academie Techniek & ICT", code="ATI")
-_HEALTH = OrgUnitCreate(name="Academie Gezondheid & Welzijn", code="AGW")
-
-_NVAO_PROGRAMME = "https://www.nvao.net/"
+_NVAO = "https://www.nvao.net/"
 _TEN_POINT_SCALE = {"scheme": "numeric", "min_value": "1", "max_value": "10", "pass_value": "5.5"}
+_MORE_INFO = "https://www.lindewijk.example/microcredentials/"
 
 
-def _formal_achievements() -> dict[str, list[dict[str, Any]]]:
-    """Four formal micro-credentials, grouped by the org unit (its code) that offers them."""
+def _data_analysis() -> dict[str, Any]:
     return {
-        "ATI": [
-            {
-                "kind": "formal",
-                "title": "Data-analyse met Python",
-                "description": "Gegevens inlezen, opschonen, analyseren en visualiseren met "
-                "Python en pandas, voor professionals zonder programmeerachtergrond.",
-                "criteria": "Eindopdracht (data-analyse op een eigen dataset) met ten minste "
-                "een 5,5 beoordeeld.",
-                "learning_outcomes": [
-                    {"text": "Leest en schoont een dataset op met pandas."},
-                    {"text": "Kiest en past beschrijvende statistiek toe op een vraagstuk."},
-                    {"text": "Presenteert bevindingen in heldere visualisaties."},
-                ],
-                "ects": 5,
-                "workload_hours": 140,
-                "eqf_level": 6,
-                "qf_ehea_cycle": "first",
-                "assessment": {
-                    "type": "project",
-                    "description": "Individuele data-analyse met verslag en notebook.",
-                },
-                "participation_form": "blended",
-                "quality_assurance": {
-                    "type": "accredited_programme",
-                    "name": "NVAO-geaccrediteerde bacheloropleiding HBO-ICT",
-                    "reference_url": _NVAO_PROGRAMME,
-                },
-                "prerequisites": ["Wiskunde op havo-niveau."],
-                "supervision": "supervised_onsite_verification",
-                "stackability": {"description": "Telt mee voor de minor Data Science."},
-                "languages": ["nl"],
-                "field_of_study": "0613",
-                "grading": _TEN_POINT_SCALE,
-                "further_information_url": "https://www.lindewijk.example/microcredentials/"
-                "data-analyse-python",
-                "sis_course_codes": ["ATI-DAP-01"],
-            },
-            {
-                "kind": "formal",
-                "title": "Cyber Security Fundamentals",
-                "description": "Threats, controls and incident response for small and "
-                "medium-sized enterprises.",
-                "learning_outcomes": [
-                    {"text": "Identifies common attack vectors against an SME network."},
-                    {"text": "Configures basic network and endpoint security controls."},
-                ],
-                "ects": 3,
-                "workload_hours": 84,
-                "eqf_level": 5,
-                "qf_ehea_cycle": "short",
-                "assessment": {
-                    "type": "practical_exam",
-                    "description": "Hands-on exam in a virtual lab.",
-                },
-                "participation_form": "online",
-                "quality_assurance": {
-                    "type": "accredited_programme",
-                    "name": "NVAO-accredited Associate degree programme IT Service Management",
-                    "reference_url": _NVAO_PROGRAMME,
-                },
-                "supervision": "supervised_online_verification",
-                "stackability": {
-                    "description": "Counts towards the Associate degree IT Service Management."
-                },
-                "languages": ["en"],
-                "field_of_study": "0612",
-                "grading": {"scheme": "pass_fail"},
-                "sis_course_codes": ["ATI-CSF-01"],
-            },
+        "kind": "formal",
+        "title": "Data-analyse met Python",
+        "description": "Gegevens inlezen, opschonen, analyseren en visualiseren met Python en "
+        "pandas, voor professionals zonder programmeerachtergrond.",
+        "criteria": "Eindopdracht (data-analyse op een eigen dataset) met ten minste een 5,5.",
+        "learning_outcomes": [
+            {"text": "Leest en schoont een dataset op met pandas."},
+            {"text": "Kiest en past beschrijvende statistiek toe op een vraagstuk."},
+            {"text": "Presenteert bevindingen in heldere visualisaties."},
         ],
-        "AGW": [
-            {
-                "kind": "formal",
-                "title": "Zorgtechnologie in de wijkverpleging",
-                "description": "Inzet van zorgtechnologie (telemonitoring, leefstijlmonitoring, "
-                "e-health) in de thuiszorg, van keuze tot implementatie.",
-                "criteria": "Portfolio en criteriumgericht interview voldoende.",
-                "learning_outcomes": [
-                    {"text": "Beoordeelt welke zorgtechnologie past bij de zorgvraag."},
-                    {"text": "Begeleidt cliënten en mantelzorgers bij het gebruik ervan."},
-                    {"text": "Stelt een implementatieplan op voor het eigen team."},
-                ],
-                "ects": 15,
-                "workload_hours": 420,
-                "eqf_level": 6,
-                "qf_ehea_cycle": "first",
-                "assessment": {
-                    "type": "portfolio",
-                    "description": "Portfolio uit de praktijk met criteriumgericht interview.",
-                },
-                "participation_form": "onsite",
-                "quality_assurance": {
-                    "type": "accredited_programme",
-                    "name": "NVAO-geaccrediteerde bacheloropleiding Verpleegkunde",
-                    "reference_url": _NVAO_PROGRAMME,
-                },
-                "prerequisites": ["Werkzaam in de wijkverpleging (mbo-4 of hbo)."],
-                "supervision": "supervised_onsite_verification",
-                "languages": ["nl"],
-                "field_of_study": "0913",
-                "grading": _TEN_POINT_SCALE,
-                "sis_course_codes": ["AGW-ZTW-01"],
-            },
-            {
-                "kind": "formal",
-                "title": "Leading Change in Healthcare Organisations",
-                "description": "Master-level module on leading sustainable change in care "
-                "organisations, combining change theory with a practice-based project.",
-                "learning_outcomes": [
-                    {"text": "Analyses an organisational change issue with change theory."},
-                    {"text": "Designs and leads a change intervention with stakeholders."},
-                    {"text": "Evaluates the intervention and reflects on own leadership."},
-                ],
-                "ects": 30,
-                "workload_hours": 840,
-                "eqf_level": 7,
-                "qf_ehea_cycle": "second",
-                "assessment": {
-                    "type": "oral_exam",
-                    "description": "Defence of a change project before two examiners.",
-                },
-                "participation_form": "blended",
-                "quality_assurance": {
-                    "type": "accredited_programme",
-                    "name": "NVAO-accredited Master Advanced Nursing Practice",
-                    "reference_url": _NVAO_PROGRAMME,
-                },
-                "prerequisites": ["A bachelor's degree in health care or social work."],
-                "supervision": "supervised_onsite_verification",
-                "stackability": {
-                    "description": "Exempts from the leadership module of the master programme."
-                },
-                "languages": ["en", "nl"],
-                "field_of_study": "0413",
-                "grading": _TEN_POINT_SCALE,
-                "sis_course_codes": ["AGW-LCH-01"],
-            },
-        ],
+        "ects": 5,
+        "workload_hours": 140,
+        "eqf_level": 6,
+        "qf_ehea_cycle": "first",
+        "assessment": {
+            "type": "project",
+            "description": "Individuele data-analyse met verslag en notebook.",
+        },
+        "participation_form": "blended",
+        "quality_assurance": {
+            "type": "accredited_programme",
+            "name": "NVAO-geaccrediteerde bacheloropleiding HBO-ICT",
+            "reference_url": _NVAO,
+        },
+        "prerequisites": ["Wiskunde op havo-niveau."],
+        "supervision": "supervised_onsite_verification",
+        "stackability": {"description": "Telt mee voor de minor Data Science."},
+        "languages": ["nl"],
+        "field_of_study": "0613",
+        "grading": _TEN_POINT_SCALE,
+        "further_information_url": f"{_MORE_INFO}data-analyse-met-python",
+        "sis_course_codes": ["ATI-DAP-01"],
     }
+
+
+def _cyber_security() -> dict[str, Any]:
+    return {
+        "kind": "formal",
+        "title": "Cyber Security Fundamentals",
+        "description": "Threats, controls and incident response for small and medium-sized "
+        "enterprises.",
+        "learning_outcomes": [
+            {"text": "Identifies common attack vectors against an SME network."},
+            {"text": "Configures basic network and endpoint security controls."},
+        ],
+        "ects": 3,
+        "workload_hours": 84,
+        "eqf_level": 5,
+        "qf_ehea_cycle": "short",
+        "assessment": {"type": "practical_exam", "description": "Hands-on exam in a virtual lab."},
+        "participation_form": "online",
+        "quality_assurance": {
+            "type": "accredited_programme",
+            "name": "NVAO-accredited Associate degree IT Service Management",
+            "reference_url": _NVAO,
+        },
+        "supervision": "supervised_online_verification",
+        "stackability": {
+            "description": "Counts towards the Associate degree IT Service Management."
+        },
+        "languages": ["en"],
+        "field_of_study": "0612",
+        "grading": {"scheme": "pass_fail"},
+        "further_information_url": f"{_MORE_INFO}cyber-security-fundamentals",
+        "sis_course_codes": ["ATI-CSF-01"],
+    }
+
+
+def _care_technology() -> dict[str, Any]:
+    return {
+        "kind": "formal",
+        "title": "Zorgtechnologie in de wijkverpleging",
+        "description": "Inzet van zorgtechnologie (telemonitoring, e-health, leefstijlmonitoring) "
+        "in de thuiszorg, van keuze tot implementatie.",
+        "criteria": "Portfolio en criteriumgericht interview voldoende.",
+        "learning_outcomes": [
+            {"text": "Beoordeelt welke zorgtechnologie past bij de zorgvraag."},
+            {"text": "Begeleidt cliënten en mantelzorgers bij het gebruik ervan."},
+            {"text": "Stelt een implementatieplan op voor het eigen team."},
+        ],
+        "ects": 15,
+        "workload_hours": 420,
+        "eqf_level": 6,
+        "qf_ehea_cycle": "first",
+        "assessment": {
+            "type": "portfolio",
+            "description": "Portfolio uit de praktijk met criteriumgericht interview.",
+        },
+        "participation_form": "onsite",
+        "quality_assurance": {
+            "type": "accredited_programme",
+            "name": "NVAO-geaccrediteerde bacheloropleiding Verpleegkunde",
+            "reference_url": _NVAO,
+        },
+        "prerequisites": ["Werkzaam in de wijkverpleging (mbo-4 of hbo)."],
+        "supervision": "supervised_onsite_verification",
+        "languages": ["nl"],
+        "field_of_study": "0913",
+        "grading": _TEN_POINT_SCALE,
+        "further_information_url": f"{_MORE_INFO}zorgtechnologie-in-de-wijkverpleging",
+        "sis_course_codes": ["AGW-ZTW-01"],
+    }
+
+
+def _leading_change() -> dict[str, Any]:
+    return {
+        "kind": "formal",
+        "title": "Leading Change in Healthcare Organisations",
+        "description": "Master-level module on leading sustainable change in care organisations, "
+        "combining change theory with a practice-based project.",
+        "learning_outcomes": [
+            {"text": "Analyses an organisational change issue with change theory."},
+            {"text": "Designs and leads a change intervention with stakeholders."},
+            {"text": "Evaluates the intervention and reflects on own leadership."},
+        ],
+        "ects": 30,
+        "workload_hours": 840,
+        "eqf_level": 7,
+        "qf_ehea_cycle": "second",
+        "assessment": {
+            "type": "oral_exam",
+            "description": "Defence of a change project before two examiners.",
+        },
+        "participation_form": "blended",
+        "quality_assurance": {
+            "type": "accredited_programme",
+            "name": "NVAO-accredited Master Advanced Nursing Practice",
+            "reference_url": _NVAO,
+        },
+        "prerequisites": ["A bachelor's degree in health care or social work."],
+        "supervision": "supervised_onsite_verification",
+        "stackability": {"description": "Exempts from the leadership module of the master."},
+        "languages": ["en", "nl"],
+        "field_of_study": "0413",
+        "grading": _TEN_POINT_SCALE,
+        "further_information_url": f"{_MORE_INFO}leading-change-in-healthcare",
+        "sis_course_codes": ["AGW-LCH-01"],
+    }
+
+
+def _formal_catalogue() -> list[tuple[OrgUnitCreate, list[dict[str, Any]]]]:
+    """Two organisational units, each with the formal micro-credentials it offers."""
+    return [
+        (
+            OrgUnitCreate(name="Academie Techniek & ICT", code="ATI"),
+            [_data_analysis(), _cyber_security()],
+        ),
+        (
+            OrgUnitCreate(name="Academie Gezondheid & Welzijn", code="AGW"),
+            [_care_technology(), _leading_change()],
+        ),
+    ]
 
 
 def _informal_badge() -> dict[str, Any]:
@@ -224,7 +236,7 @@ def _informal_badge() -> dict[str, Any]:
 
 
 async def has_institutions(session: AsyncSession) -> bool:
-    return bool(await session.scalar(select(exists().where(Institution.id.is_not(None)))))
+    return await session.scalar(select(Institution.id).limit(1)) is not None
 
 
 async def load_demo_data(session: AsyncSession) -> str | None:
@@ -248,10 +260,21 @@ async def load_demo_data(session: AsyncSession) -> str | None:
     return api_key
 
 
+async def issue_demo_key(session: AsyncSession, actor: str) -> str:
+    """A new admin key for the demo institution, for when the first one was not kept."""
+    institution = await institutions_repository.get_by_slug(session, DEMO_SLUG)
+    if institution is None:
+        raise NotFound(f"This database holds no demo institution '{DEMO_SLUG}'.")
+    _, api_key = await auth.create_institution_client(
+        session, institution.id, DEMO_KEY_NAME, INSTITUTION_SCOPES, actor
+    )
+    return api_key
+
+
 async def _load_catalogue(session: AsyncSession, admin: Principal) -> None:
-    for unit_body in (_TECHNOLOGY, _HEALTH):
+    for unit_body, offered in _formal_catalogue():
         unit = await institutions.create_org_unit(session, admin, unit_body)
-        for payload in _formal_achievements()[unit.code or ""]:
+        for payload in offered:
             await _publish(session, admin, {**payload, "org_unit_id": str(unit.id)})
     await _publish(session, admin, _informal_badge())
 

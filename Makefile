@@ -1,0 +1,60 @@
+# Development tasks. Every target bootstraps the virtualenv in .venv first, so on a fresh machine
+# with Python 3.11+ `make run` and `make test` are all it takes.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Touched after a successful install; pip runs again only when the pins change.
+STAMP := $(VENV)/.stapel-installed
+
+RUN_ARGS ?=
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv run test lint format typecheck openapi check
+
+help:
+	@echo "make run        the service with demo data on an embedded Postgres (http://127.0.0.1:8000)"
+	@echo "make test       the whole test suite on a real Postgres (STAPEL_TEST_DATABASE_URL to pick one)"
+	@echo "make lint       ruff check and ruff format --check"
+	@echo "make format     format and fix what ruff can"
+	@echo "make typecheck  mypy (strict)"
+	@echo "make openapi    regenerate openapi/openapi.json"
+	@echo "make check      lint, typecheck and test"
+	@echo "make venv       create or update .venv (done by every target that needs it)"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { \
+		echo "error: '$(PYTHON)' not found; install Python 3.11+ or set PYTHON=/path/to/python3" >&2; \
+		exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+		echo "error: Stapel needs Python 3.11 or newer, '$(PYTHON)' is $$($(PYTHON) -V 2>&1);" \
+			"set PYTHON, e.g. make PYTHON=python3.12 ..." >&2; \
+		exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+run: $(STAMP)
+	$(BIN)/stapel dev $(RUN_ARGS)
+
+test: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+openapi: $(STAMP)
+	$(BIN)/stapel openapi --output openapi/openapi.json
+
+check: lint typecheck test
