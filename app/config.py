@@ -47,7 +47,6 @@ class Settings(BaseSettings):
         description="32 random bytes, base64: keys the HMAC under which learner identifiers are "
         "stored for look-up, so the database never holds them in clear.",
     )
-    environment: Literal["development", "production"] = "production"
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
     ects_min_default: float = Field(default=3, ge=0)
@@ -55,7 +54,6 @@ class Settings(BaseSettings):
     status_list_size: int = Field(default=131072, ge=131072)
     status_list_ttl_seconds: int = Field(default=300, ge=0, le=86400)
     max_batch_size: int = Field(default=1000, ge=1, le=10000)
-    max_page_size: int = Field(default=200, ge=1, le=1000)
 
     @field_validator("key_encryption_key", "learner_lookup_key")
     @classmethod

@@ -18,7 +18,6 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -91,17 +90,28 @@ def sessionmaker(app: FastAPI) -> async_sessionmaker[AsyncSession]:
     return maker
 
 
-@pytest.fixture(autouse=True)
-async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
-    """Every test that touches the database starts from empty tables."""
-    if "database_url" not in request.fixturenames:
-        yield
-        return
-    maker: async_sessionmaker[AsyncSession] = request.getfixturevalue("sessionmaker")
-    yield
+async def _truncate_all(url: str) -> None:
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-    async with maker() as session, session.begin():
-        await session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    conn = await asyncpg.connect(_asyncpg_dsn(url, make_url(url).database or "postgres"))
+    try:
+        await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test that touches the database leaves empty tables behind.
+
+    A plain (sync) fixture with its own connection, so it serves sync tests (the command line
+    runs its own event loop) as well as async ones.
+    """
+    url = (
+        request.getfixturevalue("database_url") if "database_url" in request.fixturenames else None
+    )
+    yield
+    if url is not None:
+        asyncio.run(_truncate_all(url))
 
 
 @pytest.fixture
