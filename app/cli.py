@@ -182,6 +182,9 @@ def _serve(
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
         server_header=False,
+        # The access log prints query strings, and the credential list filters can carry a
+        # student number or e-mail address: keep learner identifiers out of the logs.
+        access_log=False,
     )
 
 

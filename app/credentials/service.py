@@ -159,7 +159,7 @@ async def _issue(
             for a in accepted
         },
         signer=signer,
-        issued_at=datetime.now(UTC).replace(microsecond=0),
+        issued_at=datetime.now(UTC),
     )
 
     def build() -> list[dict[str, object]]:

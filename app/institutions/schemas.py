@@ -14,6 +14,7 @@ from pydantic import (
 )
 
 from app.config import SecuringProfileName
+from app.credentials.securing import PROFILE_ALGORITHMS
 from app.institutions.countries import ISO_3166_1_ALPHA_2
 from app.institutions.models import Institution
 from app.keys.algorithms import Algorithm
@@ -67,13 +68,17 @@ class InstitutionCreate(_InstitutionFields):
     signing_algorithm: Algorithm = "ES256"
 
     @model_validator(mode="after")
-    def _bounds_ordered(self) -> Self:
+    def _consistent(self) -> Self:
         if (
             self.ects_min is not None
             and self.ects_max is not None
             and self.ects_min > self.ects_max
         ):
             raise ValueError("ects_min must not exceed ects_max")
+        if self.signing_algorithm not in PROFILE_ALGORITHMS[self.default_profile]:
+            raise ValueError(
+                f"the {self.default_profile} profile cannot be signed with {self.signing_algorithm}"
+            )
         return self
 
 

@@ -115,6 +115,10 @@ async def update_institution(
             )
         setattr(institution, field, value)
     _check_ects_bounds(institution)
+    if "default_profile" in changes:
+        algorithm = await keys.active_algorithm(session, institution.id)
+        if algorithm:
+            keys.ensure_profile_allows(institution.default_profile, algorithm, "#/default_profile")
     await session.flush()
     await record(
         session,

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import AuditEntry, record
-from app.errors import NotFound
+from app.credentials.securing import PROFILE_ALGORITHMS
+from app.errors import FieldError, NotFound, UnsupportedProfile
 from app.institutions import repository as institutions
 from app.institutions.models import Institution
 from app.keys import repository
@@ -75,7 +76,22 @@ async def rotate(
     institution = await institutions.get_for_update(session, institution_id)
     if institution is None:
         raise NotFound("No such institution.")
+    ensure_profile_allows(institution.default_profile, algorithm, "#/algorithm")
     return await create_active_key(session, institution, algorithm, actor)
+
+
+def ensure_profile_allows(profile: str, algorithm: str, pointer: str) -> None:
+    """The institution's default profile must be able to use its active key."""
+    if algorithm not in PROFILE_ALGORITHMS[profile]:  # type: ignore[index]
+        raise UnsupportedProfile(
+            f"The institution's default profile {profile} cannot be signed with {algorithm}.",
+            errors=[FieldError(pointer, "profile and key algorithm disagree", "profile_algorithm")],
+        )
+
+
+async def active_algorithm(session: AsyncSession, institution_id: uuid.UUID) -> str | None:
+    key = await repository.active_key(session, institution_id)
+    return key.algorithm if key else None
 
 
 async def list_keys(session: AsyncSession, institution_id: uuid.UUID) -> Sequence[SigningKey]:

@@ -73,3 +73,26 @@ async def test_rotation_needs_keys_scope(client: httpx.AsyncClient, tenant: Tena
         "/v1/keys/rotate", json={}, headers={"Authorization": f"Bearer {issuer}"}
     )
     assert response.status_code == 403
+
+
+async def test_default_profile_and_key_algorithm_must_agree(
+    client: httpx.AsyncClient, operator: str
+) -> None:
+    from tests.factories import bearer, create_tenant, institution_payload
+
+    refused = await client.post(
+        "/v1/institutions",
+        json=institution_payload(signing_algorithm="EdDSA", default_profile="ob3-jwt"),
+        headers=bearer(operator),
+    )
+    assert refused.status_code == 422
+    ob3 = await create_tenant(client, operator, default_profile="ob3-jwt")
+    rotate = await client.post("/v1/keys/rotate", json={"algorithm": "EdDSA"}, headers=ob3.headers)
+    assert rotate.status_code == 422
+    assert rotate.json()["code"] == "unsupported_profile"
+    eddsa = await create_tenant(client, operator, signing_algorithm="EdDSA")
+    update = await client.patch(
+        f"/v1/institutions/{eddsa.id}", json={"default_profile": "ob3-jwt"}, headers=eddsa.headers
+    )
+    assert update.status_code == 422
+    assert update.json()["errors"][0]["pointer"] == "#/default_profile"
