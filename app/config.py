@@ -55,6 +55,23 @@ class Settings(BaseSettings):
     status_list_ttl_seconds: int = Field(default=300, ge=0, le=86400)
     max_batch_size: int = Field(default=1000, ge=1, le=10000)
 
+    trusted_issuers: list[str] = Field(
+        default_factory=list,
+        description="Issuer ids (DIDs or URLs) of other issuers whose credentials verify as "
+        "trusted, as a JSON list. This instance's own institutions are always known.",
+    )
+    verification_clock_skew_seconds: int = Field(default=60, ge=0, le=3600)
+    verification_max_token_bytes: int = Field(default=262_144, ge=1024, le=10_485_760)
+    fetch_allow_private_addresses: bool = Field(
+        default=False,
+        description="Let verification fetch from private, loopback and link-local addresses "
+        "(and over plain http). For tests and closed networks only.",
+    )
+    fetch_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    fetch_max_bytes: int = Field(default=1_048_576, ge=1024, le=52_428_800)
+    fetch_max_redirects: int = Field(default=3, ge=0, le=10)
+    fetch_cache_max_seconds: int = Field(default=3600, ge=0, le=86400)
+
     @field_validator("key_encryption_key", "learner_lookup_key")
     @classmethod
     def _is_32_byte_key(cls, value: SecretStr) -> SecretStr:
