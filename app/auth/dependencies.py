@@ -46,6 +46,7 @@ def require_scope(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
 
 CatalogueWriter = Annotated[Principal, Depends(require_scope(Scope.CATALOGUE_WRITE))]
 CredentialIssuer = Annotated[Principal, Depends(require_scope(Scope.CREDENTIALS_ISSUE))]
+CredentialRevoker = Annotated[Principal, Depends(require_scope(Scope.CREDENTIALS_REVOKE))]
 CredentialReader = Annotated[Principal, Depends(require_scope(Scope.CREDENTIALS_READ))]
 KeyManager = Annotated[Principal, Depends(require_scope(Scope.KEYS_MANAGE))]
 InstitutionAdmin = Annotated[Principal, Depends(require_scope(Scope.INSTITUTION_ADMIN))]

@@ -55,5 +55,8 @@ class Credential(Base):
     awarded_on: Mapped[date] = mapped_column(Date)
     document: Mapped[dict[str, Any]] = mapped_column(JSONB)
     jwt: Mapped[str] = mapped_column(Text)
+    status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status_reason_code: Mapped[str | None] = mapped_column(String(32))
+    status_reason: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str | None] = mapped_column(Text)
     request_fingerprint: Mapped[str | None] = mapped_column(String(64))

@@ -94,3 +94,29 @@ async def page(
     if before is not None:
         query = query.where(tuple_(Credential.issued_at, Credential.id) < before)
     return (await session.execute(query)).scalars().all()
+
+
+async def get_for_update(
+    session: AsyncSession, institution_id: uuid.UUID, credential_id: uuid.UUID
+) -> Credential | None:
+    """Lock the credential, so two status changes of one credential happen one after the other."""
+    query = (
+        select(Credential)
+        .where(Credential.id == credential_id, Credential.institution_id == institution_id)
+        .with_for_update()
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def by_credential_uri(
+    session: AsyncSession, institution_id: uuid.UUID, credential_uri: str
+) -> Credential | None:
+    """Find a credential by the ``id`` inside it (``urn:uuid:...``)."""
+    prefix = "urn:uuid:"
+    if not credential_uri.startswith(prefix):
+        return None
+    try:
+        credential_id = uuid.UUID(credential_uri.removeprefix(prefix))
+    except ValueError:
+        return None
+    return await get(session, institution_id, credential_id)

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from app.auth.dependencies import CredentialIssuer, CredentialReader
-from app.credentials import service
+from app.auth.dependencies import CredentialIssuer, CredentialReader, CredentialRevoker
+from app.credentials import lifecycle, service
 from app.credentials.learners import digest_for_query
 from app.credentials.models import Credential
 from app.credentials.repository import CredentialFilter
@@ -19,7 +19,10 @@ from app.credentials.schemas import (
     CredentialOut,
     CredentialSummary,
     IdempotencyKey,
+    ReinstateRequest,
+    RevokeRequest,
     StatusEntry,
+    SuspendRequest,
 )
 from app.db.session import DbSession
 from app.errors import NotAcceptable
@@ -52,6 +55,8 @@ def credential_summary(credential: Credential) -> CredentialSummary:
             )
             for entry in document["credentialStatus"]
         ],
+        status_changed_at=credential.status_changed_at,
+        status_reason_code=credential.status_reason_code,
         jwt=credential.jwt,
     )
 
@@ -114,6 +119,55 @@ async def issue_batch(
         failed=sum(r.status == "failed" for r in results),
         results=results,
     )
+
+
+_STATUS_RESPONSES = problems(*AUTHENTICATED, 400, 404, 409)
+
+
+@router.post(
+    "/{credential_id}/revoke",
+    responses=_STATUS_RESPONSES,
+    summary="Revoke for good: sets the credential's bit in its revocation list",
+)
+async def revoke_credential(
+    credential_id: uuid.UUID, body: RevokeRequest, session: DbSession, principal: CredentialRevoker
+) -> CredentialOut:
+    credential = await lifecycle.change_status(
+        session, principal, credential_id, "revoke", body.reason_code, body.reason
+    )
+    return credential_out(credential)
+
+
+@router.post(
+    "/{credential_id}/suspend",
+    responses=_STATUS_RESPONSES,
+    summary="Suspend until reinstated: sets the bit in the suspension list",
+)
+async def suspend_credential(
+    credential_id: uuid.UUID, body: SuspendRequest, session: DbSession, principal: CredentialRevoker
+) -> CredentialOut:
+    credential = await lifecycle.change_status(
+        session, principal, credential_id, "suspend", body.reason_code, body.reason
+    )
+    return credential_out(credential)
+
+
+@router.post(
+    "/{credential_id}/reinstate",
+    responses=_STATUS_RESPONSES,
+    summary="Lift a suspension: clears the bit in the suspension list",
+)
+async def reinstate_credential(
+    credential_id: uuid.UUID,
+    session: DbSession,
+    principal: CredentialRevoker,
+    body: ReinstateRequest | None = None,
+) -> CredentialOut:
+    body = body or ReinstateRequest()
+    credential = await lifecycle.change_status(
+        session, principal, credential_id, "reinstate", body.reason_code, body.reason
+    )
+    return credential_out(credential)
 
 
 def _wants_jwt(request: Request) -> bool:

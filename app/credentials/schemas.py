@@ -81,6 +81,34 @@ class CredentialBatchIssue(_Strict):
     items: list[BatchItem] = Field(min_length=1)
 
 
+RevocationReason = Literal[
+    "issued_in_error",
+    "result_withdrawn",
+    "result_corrected",
+    "fraud",
+    "superseded",
+    "learner_request",
+    "other",
+]
+SuspensionReason = Literal["under_investigation", "administrative_hold", "other"]
+ReinstatementReason = Literal["investigation_closed", "hold_lifted", "other"]
+
+
+class RevokeRequest(_Strict):
+    reason_code: RevocationReason
+    reason: LongText | None = Field(default=None, description="Free text, kept in the audit log.")
+
+
+class SuspendRequest(_Strict):
+    reason_code: SuspensionReason
+    reason: LongText | None = None
+
+
+class ReinstateRequest(_Strict):
+    reason_code: ReinstatementReason = "investigation_closed"
+    reason: LongText | None = None
+
+
 class StatusEntry(BaseModel):
     purpose: Literal["revocation", "suspension"]
     status_list_credential: str
@@ -100,6 +128,8 @@ class CredentialSummary(BaseModel):
     valid_until: datetime | None
     awarded_on: date
     status: list[StatusEntry]
+    status_changed_at: datetime | None = None
+    status_reason_code: str | None = None
     jwt: str
 
 

@@ -186,3 +186,28 @@ async def save_publication(
         where=StatusListPublication.list_version <= excluded.list_version,
     )
     await session.execute(statement)
+
+
+# Postgres numbers bytea bits from the least significant bit of each byte; callers pass
+# ``postgres_bit_number(index)``. The casts pick set_bit(bytea, bigint, int) unambiguously.
+_FLIP = {
+    "revocation": text(
+        "UPDATE status_lists SET version = version + 1,"
+        " revocation_bits = set_bit(revocation_bits, CAST(:bit AS bigint), CAST(:value AS int))"
+        " WHERE id = :list_id"
+    ),
+    "suspension": text(
+        "UPDATE status_lists SET version = version + 1,"
+        " suspension_bits = set_bit(suspension_bits, CAST(:bit AS bigint), CAST(:value AS int))"
+        " WHERE id = :list_id"
+    ),
+}
+
+
+async def set_status_bit(
+    session: AsyncSession, list_id: uuid.UUID, purpose: str, bit: int, value: bool
+) -> None:
+    """Flip one bit in place; the row lock serialises concurrent flips on the list."""
+    await session.execute(
+        _FLIP[purpose], {"list_id": list_id, "bit": bit, "value": 1 if value else 0}
+    )

@@ -30,7 +30,7 @@ from app.keys import service as keys
 from app.keys.did import institution_did
 from app.status_lists import repository
 from app.status_lists.allocation import permutation
-from app.status_lists.bitstring import empty_bits, encode_list
+from app.status_lists.bitstring import empty_bits, encode_list, postgres_bit_number
 
 Purpose = Literal["revocation", "suspension"]
 PURPOSES: tuple[Purpose, ...] = get_args(Purpose)
@@ -216,3 +216,12 @@ def _ttl_of(jwt: str) -> int | None:
     payload = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
     ttl_ms = payload.get("credentialSubject", {}).get("ttl")
     return ttl_ms // 1000 if isinstance(ttl_ms, int) else None
+
+
+async def set_status(
+    session: AsyncSession, slot: StatusSlot, purpose: Purpose, value: bool
+) -> None:
+    """Set or clear a credential's bit; the list is re-signed on its next read."""
+    await repository.set_status_bit(
+        session, slot.status_list_id, purpose, postgres_bit_number(slot.index), value
+    )
