@@ -21,18 +21,23 @@ from app.keys.router import public_router as issuer_identity_router
 from app.keys.router import router as keys_router
 from app.problems import Problem, install_problem_handlers
 from app.status_lists.router import router as status_lists_router
+from app.verification.fetching import SafeFetcher
+from app.verification.router import router as verification_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Settings are read at start-up, not import, so the OpenAPI document needs none.
-        engine = create_engine(settings or get_settings())
+        resolved = settings or get_settings()
+        engine = create_engine(resolved)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.fetcher = SafeFetcher.from_settings(resolved)
         try:
             yield
         finally:
+            await app.state.fetcher.aclose()
             await engine.dispose()
 
     app = FastAPI(
@@ -54,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         status_lists_router,
         public_achievements_router,
         contexts_router,
+        verification_router,
     ):
         app.include_router(router)
 

@@ -13,7 +13,8 @@ _DESCRIPTIONS = {
     404: "Not found (or belongs to another institution)",
     406: "No acceptable representation",
     409: "Conflict with the current state",
-    413: "Too many items",
+    413: "Too many items, or too large",
+    415: "Unsupported media type",
     422: "Validation or policy failure",
 }
 

@@ -1,0 +1,70 @@
+"""What ``POST /v1/verify`` accepts: a compact JWT, an enveloped credential, or either wrapped
+in ``{"verifiableCredential": ...}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from app.errors import DomainError, FieldError, MalformedRequest, ValidationFailed
+from app.verification.jws import depth_exceeds
+
+DATA_URL_PREFIXES = ("data:application/vc+jwt,", "data:application/jwt,")
+JWT_MEDIA_TYPES = ("application/vc+jwt", "application/jwt", "text/plain")
+
+
+class TokenTooLarge(DomainError):
+    status_code = 413
+    code = "credential_too_large"
+    title = "The credential is larger than this verifier accepts"
+
+
+class UnsupportedMediaType(DomainError):
+    status_code = 415
+    code = "unsupported_media_type"
+    title = "Send application/json or application/vc+jwt"
+
+
+def _unsupported(detail: str, pointer: str = "#") -> ValidationFailed:
+    return ValidationFailed(detail, errors=[FieldError(pointer, detail, "unsupported_credential")])
+
+
+def _from_value(value: object, pointer: str) -> str:
+    if isinstance(value, str):
+        for prefix in DATA_URL_PREFIXES:
+            if value.startswith(prefix):
+                return value.removeprefix(prefix).strip()
+        return value.strip()
+    if isinstance(value, dict):
+        types = value.get("type")
+        types = types if isinstance(types, list) else [types]
+        if "EnvelopedVerifiableCredential" in types and isinstance(value.get("id"), str):
+            return _from_value(value["id"], pointer + "/id")
+        raise _unsupported(
+            "Only JWT-secured credentials are verified here (a compact JWT or an "
+            "EnvelopedVerifiableCredential); embedded proofs are not supported.",
+            pointer,
+        )
+    raise _unsupported("Expected a JWT string or an EnvelopedVerifiableCredential.", pointer)
+
+
+def token_from_body(content_type: str, body: bytes, max_bytes: int) -> str:
+    if len(body) > max_bytes:
+        raise TokenTooLarge(f"The body has {len(body)} bytes; at most {max_bytes} are accepted.")
+    media_type = content_type.split(";", maxsplit=1)[0].strip().lower()
+    if media_type in JWT_MEDIA_TYPES:
+        return body.decode("ascii", errors="replace").strip()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaType(f"Media type {media_type or '(none)'!r} is not accepted.")
+    try:
+        document: Any = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedRequest("The body is not valid JSON.") from exc
+    if depth_exceeds(document, 64):
+        raise MalformedRequest("The body nests too deeply.")
+    if isinstance(document, dict):
+        for key in ("verifiableCredential", "credential"):
+            if key in document:
+                return _from_value(document[key], f"#/{key}")
+    return _from_value(document, "#")

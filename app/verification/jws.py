@@ -1,0 +1,131 @@
+"""Compact JWS, read defensively: strict parsing, an algorithm allow-list, key-type checks.
+
+Signatures are checked with jwcrypto; the claims are checked by the verifier itself, because
+credentials in the wild carry non-standard claim values (ISO dates in ``iat``) that a strict
+JWT library would reject before the signature is even looked at.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from jwcrypto import jwk, jws
+from jwcrypto.common import JWException
+
+# Asymmetric algorithms only: never "none", never HMAC (whose "key" could be a public key).
+ALLOWED_ALGORITHMS = frozenset(
+    {
+        "ES256",
+        "ES384",
+        "ES512",
+        "RS256",
+        "RS384",
+        "RS512",
+        "PS256",
+        "PS384",
+        "PS512",
+        "EdDSA",
+        "Ed25519",
+    }
+)
+_KEY_TYPES = {
+    "ES256": ("EC", "P-256"),
+    "ES384": ("EC", "P-384"),
+    "ES512": ("EC", "P-521"),
+    "EdDSA": ("OKP", "Ed25519"),
+    "Ed25519": ("OKP", "Ed25519"),
+}
+_RSA = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
+MAX_JSON_DEPTH = 64
+
+
+class MalformedToken(ValueError):
+    """Not a compact JWS whose header and payload are JSON objects."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompactJws:
+    token: str
+    header: dict[str, Any]
+    payload: dict[str, Any]
+
+
+def _b64decode(segment: str) -> bytes:
+    if "=" in segment or not segment.isascii():
+        raise MalformedToken("segments must be unpadded base64url")
+    try:
+        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise MalformedToken("a segment is not base64url") from exc
+
+
+def _json_object(raw: bytes, what: str) -> dict[str, Any]:
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:  # also raised past orjson's own depth limit
+        raise MalformedToken(f"the {what} is not JSON") from exc
+    if not isinstance(value, dict):
+        raise MalformedToken(f"the {what} is not a JSON object")
+    if depth_exceeds(value, MAX_JSON_DEPTH):
+        raise MalformedToken(f"the {what} nests deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
+def depth_exceeds(value: object, limit: int) -> bool:
+    """True when JSON nests deeper than ``limit`` (iterative: no recursion to exhaust)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
+
+
+def parse_compact(token: str) -> CompactJws:
+    parts = token.split(".")
+    if len(parts) != 3 or not all(parts[:2]):
+        raise MalformedToken("a compact JWS has three dot-separated segments")
+    header = _json_object(_b64decode(parts[0]), "header")
+    payload = _json_object(_b64decode(parts[1]), "payload")
+    _b64decode(parts[2])
+    return CompactJws(token, header, payload)
+
+
+def algorithm_problem(header: dict[str, Any]) -> str | None:
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in ALLOWED_ALGORITHMS:
+        return f"algorithm {alg!r} is not accepted (only asymmetric signature algorithms are)"
+    return None
+
+
+def key_problem(alg: str, key: dict[str, Any]) -> str | None:
+    """The key must be of the type the algorithm needs, and public."""
+    kty, crv = key.get("kty"), key.get("crv")
+    if alg in _RSA:
+        return None if kty == "RSA" else f"{alg} needs an RSA key, not {kty}"
+    wanted = _KEY_TYPES.get(alg)
+    if wanted != (kty, crv):
+        return f"{alg} needs a {wanted} key, not {(kty, crv)}"
+    if key.get("alg") not in (None, alg) and not {alg, key.get("alg")} <= {"EdDSA", "Ed25519"}:
+        return f"the key is for {key.get('alg')}, not {alg}"
+    return None
+
+
+def signature_valid(parsed: CompactJws, key: dict[str, Any]) -> bool:
+    try:
+        public = jwk.JWK(**{k: v for k, v in key.items() if isinstance(v, str)})
+        verifier = jws.JWS()
+        verifier.deserialize(parsed.token)
+        verifier.allowed_algs = [parsed.header["alg"]]
+        verifier.verify(public, alg=parsed.header["alg"])
+    except (JWException, ValueError, TypeError, KeyError):
+        return False
+    return True

@@ -1,0 +1,111 @@
+"""What the verifier asks of this instance: its own issuers' keys and lists, and who is trusted.
+
+Our own DID documents, keys and status lists are read from the database rather than over HTTP,
+so verifying our own credentials needs no network and cannot be fooled by DNS.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import get_settings
+from app.errors import NotFound
+from app.institutions import repository as institutions
+from app.keys import service as keys
+from app.keys.did import institution_did
+from app.status_lists import service as status_lists
+from app.verification.errors import HttpStatusError
+from app.verification.fetching import SafeFetcher
+from app.verification.verifier import IssuerStanding
+
+_STATUS_PATH = re.compile(r"^/status-lists/([0-9a-f-]{36})/(revocation|suspension)$")
+_KEY_PATH = re.compile(r"^/issuers/([a-z0-9-]{1,63})/keys/([A-Za-z0-9_-]{1,64})$")
+_STATUS_LIST_ACCEPT = "application/vc+jwt, application/jwt;q=0.9"
+
+
+def _local_path(url: str) -> str | None:
+    base = get_settings().public_base_url
+    return url[len(base) :] if url.startswith(base + "/") else None
+
+
+class DatabaseIdentity:
+    """This instance's issuers, answered from the database (a ``LocalIdentity``)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._prefix = institution_did("")
+
+    def is_local_did(self, did: str) -> bool:
+        return did.startswith(self._prefix)
+
+    async def did_document(self, did: str) -> dict[str, Any] | None:
+        slug = did.removeprefix(self._prefix)
+        try:
+            return await keys.public_did_document(self._session, slug)
+        except NotFound:
+            return None
+
+    def is_local_url(self, url: str) -> bool:
+        return _local_path(url) is not None
+
+    async def jwk_at(self, url: str) -> dict[str, Any] | None:
+        match = _KEY_PATH.match(_local_path(url) or "")
+        if match is None:
+            return None
+        try:
+            return await keys.public_key(self._session, match[1], match[2])
+        except NotFound:
+            return None
+
+
+class StatusLists:
+    """Status-list credentials: ours from the database, others' through the safe fetcher."""
+
+    def __init__(self, session: AsyncSession, fetcher: SafeFetcher) -> None:
+        self._session = session
+        self._fetcher = fetcher
+
+    async def fetch(self, url: str) -> str:
+        path = _local_path(url)
+        if path is not None:
+            return await self._local(url, path)
+        fetched = await self._fetcher.get(url, accept=_STATUS_LIST_ACCEPT, default_max_age=300)
+        return fetched.body.decode("utf-8", errors="replace").strip()
+
+    async def _local(self, url: str, path: str) -> str:
+        match = _STATUS_PATH.match(path)
+        try:
+            if match is None:
+                raise NotFound(url)
+            return (
+                await status_lists.publication(self._session, uuid.UUID(match[1]), match[2])
+            ).jwt
+        except NotFound as exc:
+            raise HttpStatusError(
+                f"{url} is not a status list of this instance", status=404
+            ) from exc
+
+
+class Trust:
+    """Institutions of this instance are known; others only when on the trust list."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._prefix = institution_did("")
+
+    async def standing(self, issuer: str) -> IssuerStanding:
+        if issuer.startswith(self._prefix):
+            institution = await institutions.get_by_slug(
+                self._session, issuer.removeprefix(self._prefix)
+            )
+            if institution is not None:
+                return IssuerStanding(
+                    "this_instance", institution.display_name, institution.recognised
+                )
+        if issuer in get_settings().trusted_issuers:
+            return IssuerStanding("trust_list")
+        return IssuerStanding(None)

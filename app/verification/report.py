@@ -1,0 +1,65 @@
+"""The verifier's answer: named checks, each passed, failed, skipped or a warning, with a reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Outcome = Literal["passed", "failed", "skipped", "warning"]
+
+# The checks in the order they run; their names are part of the API.
+CHECK_NAMES = (
+    "parsing",
+    "algorithm",
+    "header",
+    "key",
+    "signature",
+    "claims",
+    "validity",
+    "schema",
+    "status",
+    "trust",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    outcome: Outcome
+    detail: str
+
+
+@dataclass(slots=True)
+class Report:
+    checks: list[Check] = field(default_factory=list)
+    profile: str | None = None
+    credential: dict[str, Any] | None = None
+    issuer: dict[str, Any] | None = None
+
+    def record(self, name: str, problem: str | None, passed: str) -> bool:
+        """Record a check from its problem (None when it passed); returns whether it passed."""
+        if problem is None:
+            self.checks.append(Check(name, "passed", passed))
+            return True
+        self.checks.append(Check(name, "failed", problem))
+        return False
+
+    def add(self, name: str, outcome: Outcome, detail: str) -> None:
+        self.checks.append(Check(name, outcome, detail))
+
+    def skip_rest(self, reason: str) -> None:
+        done = {c.name for c in self.checks}
+        self.checks.extend(Check(n, "skipped", reason) for n in CHECK_NAMES if n not in done)
+
+    @property
+    def verified(self) -> bool:
+        """The signature verified and no check failed; the issuer's trust is reported apart."""
+        signed = any(c.name == "signature" and c.outcome == "passed" for c in self.checks)
+        return signed and not self.failures()
+
+    @property
+    def trusted(self) -> bool:
+        return any(c.name == "trust" and c.outcome == "passed" for c in self.checks)
+
+    def failures(self) -> list[Check]:
+        return [c for c in self.checks if c.outcome == "failed" and c.name != "trust"]

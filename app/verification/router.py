@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from app.config import get_settings
+from app.db.session import DbSession
+from app.responses import problems
+from app.verification import service
+from app.verification.fetching import SafeFetcher
+from app.verification.input import token_from_body
+from app.verification.schemas import VerificationOut
+
+router = APIRouter(tags=["verification (public)"])
+
+
+def outbound_fetcher(request: Request) -> SafeFetcher:
+    fetcher: SafeFetcher = request.app.state.fetcher
+    return fetcher
+
+
+Fetcher = Annotated[SafeFetcher, Depends(outbound_fetcher)]
+
+VERIFY_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/vc+jwt": {"schema": {"type": "string"}},
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"type": "string", "description": "A compact JWT or a data: URL"},
+                        {
+                            "type": "object",
+                            "properties": {"verifiableCredential": {}},
+                            "description": "A JWT, a data: URL or an "
+                            "EnvelopedVerifiableCredential under verifiableCredential",
+                        },
+                    ]
+                }
+            },
+        },
+    }
+}
+
+
+async def read_token(request: Request) -> str:
+    body = await request.body()
+    limit = get_settings().verification_max_token_bytes
+    return token_from_body(request.headers.get("content-type", ""), body, limit)
+
+
+@router.post(
+    "/v1/verify",
+    openapi_extra=VERIFY_BODY,
+    responses=problems(400, 413, 415, 422),
+    summary="Verify a credential (ours or anyone's): a verdict with every check and its reason",
+)
+async def verify_credential(
+    token: Annotated[str, Depends(read_token)], session: DbSession, fetcher: Fetcher
+) -> VerificationOut:
+    return await service.verify(session, fetcher, token)

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class CheckOut(BaseModel):
+    check: str = Field(
+        description="parsing, algorithm, header, key, signature, claims, "
+        "validity, schema, status or trust"
+    )
+    outcome: Literal["passed", "failed", "skipped", "warning"]
+    detail: str
+
+
+class IssuerOut(BaseModel):
+    id: str | None
+    name: str | None = None
+    known_as: Literal["this_instance", "trust_list"] | None = Field(
+        default=None, description="Where this instance knows the issuer from, if at all."
+    )
+    recognised: bool | None = Field(
+        default=None,
+        description="For institutions of this instance: may it issue formal micro-credentials.",
+    )
+
+
+class AchievementSummary(BaseModel):
+    """The EU elements a verifier looks at first, as the credential states them."""
+
+    name: str | None = None
+    achievement_type: str | None = None
+    credits_ects: float | None = None
+    eqf_level: int | None = None
+    field_of_study: str | None = None
+    participation: str | None = None
+    assessment: str | None = None
+    quality_assurance: str | None = None
+    learning_outcomes: list[str] = Field(default_factory=list)
+    awarded: str | None = None
+    result: list[str] = Field(default_factory=list)
+
+
+class VerificationOut(BaseModel):
+    verified: bool = Field(description="Every check passed (trust is reported on its own).")
+    issuer_trusted: bool
+    profile: str | None
+    checks: list[CheckOut]
+    issuer: IssuerOut | None = None
+    achievement: AchievementSummary | None = None
+    credential: dict[str, Any] | None = Field(
+        default=None, description="The decoded credential (VCDM 1.1 shape for vc-jwt-11)."
+    )

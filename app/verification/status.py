@@ -1,0 +1,167 @@
+"""Checking a credential's Bitstring Status List entries.
+
+Each list is itself a signed credential: it is fetched (or read locally for this instance's own
+lists), its signature checked with a key of the credential's issuer, and only then is its bit
+read. A list that cannot be fetched or verified fails the check: a verifier must not call a
+credential good when it could not see whether it was revoked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from app.status_lists.bitstring import MalformedStatusList, bit_is_set, decode_list
+from app.verification.errors import FetchError, KeyResolutionError
+from app.verification.jws import (
+    MalformedToken,
+    algorithm_problem,
+    key_problem,
+    parse_compact,
+    signature_valid,
+)
+from app.verification.profiles import issuer_id, parse_datetime
+from app.verification.resolver import KeyResolver
+
+CHECKED_PURPOSES = ("revocation", "suspension")
+
+
+class StatusListSource(Protocol):
+    async def fetch(self, url: str) -> str:
+        """The compact JWT of the list credential at ``url``; raises FetchError."""
+        ...
+
+
+class StatusProblem(Exception):
+    """The list could not be trusted or read; the detail says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class EntryResult:
+    purpose: str
+    set: bool
+
+
+def _entries(credential: dict[str, Any]) -> list[Any]:
+    status = credential.get("credentialStatus")
+    if status is None:
+        return []
+    return status if isinstance(status, list) else [status]
+
+
+def _index(entry: dict[str, Any]) -> int:
+    raw = entry.get("statusListIndex")
+    # The spec says string; some issuers send integers. Lenient on input.
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
+        return raw
+    if isinstance(raw, str) and raw.isdigit() and len(raw) < 12:
+        return int(raw)
+    raise StatusProblem(f"statusListIndex {raw!r} is not a non-negative integer")
+
+
+async def check_status(
+    credential: dict[str, Any],
+    lists: StatusListSource,
+    resolver: KeyResolver,
+    now: datetime,
+    skew: timedelta,
+) -> tuple[str, str]:
+    """(outcome, detail) of the status check."""
+    entries = _entries(credential)
+    if not entries:
+        return "warning", "the credential carries no status: it cannot be revoked"
+    issuer = issuer_id(credential)
+    results: list[EntryResult] = []
+    try:
+        for entry in entries:
+            result = await _check_entry(entry, issuer, lists, resolver, now, skew)
+            if result is not None:
+                results.append(result)
+    except StatusProblem as problem:
+        return "failed", str(problem)
+    set_purposes = [r.purpose for r in results if r.set]
+    if "revocation" in set_purposes:
+        return "failed", "the credential has been revoked"
+    if "suspension" in set_purposes:
+        return "failed", "the credential is suspended"
+    checked = ", ".join(sorted({r.purpose for r in results})) or "none"
+    return "passed", f"not revoked or suspended (checked: {checked})"
+
+
+async def _check_entry(
+    entry: object,
+    issuer: str | None,
+    lists: StatusListSource,
+    resolver: KeyResolver,
+    now: datetime,
+    skew: timedelta,
+) -> EntryResult | None:
+    if not isinstance(entry, dict) or entry.get("type") != "BitstringStatusListEntry":
+        kind = entry.get("type") if isinstance(entry, dict) else type(entry).__name__
+        raise StatusProblem(f"status type {kind!r} is not supported")
+    purpose = entry.get("statusPurpose")
+    if purpose not in CHECKED_PURPOSES:
+        return None  # refresh, message: nothing that makes a credential invalid
+    if entry.get("statusSize", 1) != 1:
+        raise StatusProblem("only one-bit status entries are supported")
+    url = entry.get("statusListCredential")
+    if not isinstance(url, str):
+        raise StatusProblem("statusListCredential is missing")
+    index = _index(entry)
+    bits = await _verified_bits(url, str(purpose), issuer, lists, resolver, now, skew)
+    if index >= len(bits) * 8:
+        raise StatusProblem(f"index {index} lies outside the list of {len(bits) * 8} entries")
+    return EntryResult(str(purpose), bit_is_set(bits, index))
+
+
+async def _verified_bits(
+    url: str,
+    purpose: str,
+    issuer: str | None,
+    lists: StatusListSource,
+    resolver: KeyResolver,
+    now: datetime,
+    skew: timedelta,
+) -> bytes:
+    try:
+        parsed = parse_compact(await lists.fetch(url))
+    except FetchError as exc:
+        raise StatusProblem(f"the status list {url} could not be fetched ({exc.code})") from exc
+    except MalformedToken as exc:
+        raise StatusProblem(f"the status list {url} is not a signed credential: {exc}") from exc
+    list_vc = parsed.payload
+    if (problem := algorithm_problem(parsed.header)) is not None:
+        raise StatusProblem(f"the status list: {problem}")
+    try:
+        key = await resolver.resolve(str(parsed.header.get("kid", "")))
+    except KeyResolutionError as exc:
+        raise StatusProblem(f"the status list's key cannot be resolved ({exc.code})") from exc
+    alg = str(parsed.header["alg"])
+    if key_problem(alg, key.jwk) or not signature_valid(parsed, key.jwk):
+        raise StatusProblem("the status list's signature is not valid")
+    if issuer_id(list_vc) != issuer or key.controller != issuer:
+        raise StatusProblem("the status list is not signed by the credential's issuer")
+    return _bits_of(list_vc, purpose, now, skew)
+
+
+def _bits_of(list_vc: dict[str, Any], purpose: str, now: datetime, skew: timedelta) -> bytes:
+    types = list_vc.get("type")
+    if not isinstance(types, list) or "BitstringStatusListCredential" not in types:
+        raise StatusProblem("the status list is not a BitstringStatusListCredential")
+    until = parse_datetime(list_vc.get("validUntil")) if "validUntil" in list_vc else None
+    if until is not None and until < now - skew:
+        raise StatusProblem("the status list has expired")
+    subject = list_vc.get("credentialSubject")
+    if not isinstance(subject, dict):
+        raise StatusProblem("the status list has no credentialSubject")
+    purposes = subject.get("statusPurpose")
+    if purpose != purposes and not (isinstance(purposes, list) and purpose in purposes):
+        raise StatusProblem(f"the status list is not for {purpose}")
+    encoded = subject.get("encodedList")
+    if not isinstance(encoded, str):
+        raise StatusProblem("the status list has no encodedList")
+    try:
+        return decode_list(encoded)
+    except MalformedStatusList as exc:
+        raise StatusProblem(f"the status list cannot be decoded: {exc}") from exc
