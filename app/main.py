@@ -21,6 +21,7 @@ from app.keys.router import public_router as issuer_identity_router
 from app.keys.router import router as keys_router
 from app.problems import Problem, install_problem_handlers
 from app.status_lists.router import router as status_lists_router
+from app.vcapi.router import router as vcapi_router
 from app.verification.fetching import SafeFetcher
 from app.verification.router import router as verification_router
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         public_achievements_router,
         contexts_router,
         verification_router,
+        vcapi_router,
     ):
         app.include_router(router)
 

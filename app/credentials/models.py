@@ -34,10 +34,11 @@ class Credential(Base):
     institution_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("institutions.id")
     )
-    achievement_id: Mapped[uuid.UUID] = mapped_column(
+    # NULL for credentials issued through the VC-API from a caller's own document.
+    achievement_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("achievements.id"), index=True
     )
-    achievement_version_id: Mapped[uuid.UUID] = mapped_column(
+    achievement_version_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("achievement_versions.id")
     )
     signing_key_id: Mapped[uuid.UUID] = mapped_column(
@@ -52,7 +53,7 @@ class Credential(Base):
     learner_lookup: Mapped[list[str]] = mapped_column(ARRAY(Text))
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    awarded_on: Mapped[date] = mapped_column(Date)
+    awarded_on: Mapped[date | None] = mapped_column(Date)
     document: Mapped[dict[str, Any]] = mapped_column(JSONB)
     jwt: Mapped[str] = mapped_column(Text)
     status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -108,15 +108,12 @@ async def get_for_update(
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def by_credential_uri(
-    session: AsyncSession, institution_id: uuid.UUID, credential_uri: str
-) -> Credential | None:
-    """Find a credential by the ``id`` inside it (``urn:uuid:...``)."""
-    prefix = "urn:uuid:"
-    if not credential_uri.startswith(prefix):
-        return None
-    try:
-        credential_id = uuid.UUID(credential_uri.removeprefix(prefix))
-    except ValueError:
-        return None
-    return await get(session, institution_id, credential_id)
+async def id_by_document_id(
+    session: AsyncSession, institution_id: uuid.UUID, document_id: str
+) -> uuid.UUID | None:
+    """The row of the credential whose own ``id`` is ``document_id``."""
+    query = select(Credential.id).where(
+        Credential.institution_id == institution_id,
+        Credential.document["id"].astext == document_id,
+    )
+    return (await session.execute(query.limit(1))).scalar_one_or_none()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
@@ -41,7 +41,7 @@ def credential_summary(credential: Credential) -> CredentialSummary:
         id=credential.id,
         credential_id=document["id"],
         achievement_id=credential.achievement_id,
-        achievement_version=int(document["credentialSubject"]["achievement"]["version"]),
+        achievement_version=_achievement_version(document),
         profile=credential.profile,
         state=credential.state,
         issued_at=credential.issued_at,
@@ -59,6 +59,13 @@ def credential_summary(credential: Credential) -> CredentialSummary:
         status_reason_code=credential.status_reason_code,
         jwt=credential.jwt,
     )
+
+
+def _achievement_version(document: dict[str, Any]) -> int | None:
+    subject = document.get("credentialSubject")
+    achievement = subject.get("achievement") if isinstance(subject, dict) else None
+    version = achievement.get("version") if isinstance(achievement, dict) else None
+    return int(version) if isinstance(version, str) and version.isdigit() else None
 
 
 def credential_out(credential: Credential) -> CredentialOut:

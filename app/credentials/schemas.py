@@ -120,13 +120,15 @@ class CredentialSummary(BaseModel):
 
     id: uuid.UUID
     credential_id: str = Field(description="The `id` inside the credential (a urn:uuid).")
-    achievement_id: uuid.UUID
-    achievement_version: int
+    achievement_id: uuid.UUID | None = Field(
+        description="None for credentials issued through the VC-API from a caller's document."
+    )
+    achievement_version: int | None
     profile: SecuringProfileName
     state: Literal["active", "suspended", "revoked"]
     issued_at: datetime
     valid_until: datetime | None
-    awarded_on: date
+    awarded_on: date | None
     status: list[StatusEntry]
     status_changed_at: datetime | None = None
     status_reason_code: str | None = None

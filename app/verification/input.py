@@ -30,6 +30,11 @@ def _unsupported(detail: str, pointer: str = "#") -> ValidationFailed:
     return ValidationFailed(detail, errors=[FieldError(pointer, detail, "unsupported_credential")])
 
 
+def token_from_value(value: object, pointer: str) -> str:
+    """The compact JWT inside a string, data: URL or EnvelopedVerifiableCredential."""
+    return _from_value(value, pointer)
+
+
 def _from_value(value: object, pointer: str) -> str:
     if isinstance(value, str):
         for prefix in DATA_URL_PREFIXES:

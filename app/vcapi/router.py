@@ -1,0 +1,87 @@
+"""W3C VC-API (VCALM) endpoints beside Stapel's own REST API."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from app.auth.dependencies import CredentialIssuer, CredentialRevoker
+from app.config import get_settings
+from app.credentials.router import credential_out
+from app.credentials.schemas import CredentialOut
+from app.db.session import DbSession
+from app.errors import FieldError, ValidationFailed
+from app.responses import AUTHENTICATED, problems
+from app.vcapi import service
+from app.vcapi.schemas import (
+    EnvelopedCredential,
+    IssueCredentialRequest,
+    IssueCredentialResponse,
+    UpdateCredentialStatusRequest,
+    VerifyCredentialRequest,
+    VerifyCredentialResponse,
+)
+from app.verification import service as verification
+from app.verification.input import TokenTooLarge, token_from_value
+from app.verification.router import Fetcher
+
+router = APIRouter(prefix="/credentials", tags=["VC-API"])
+
+
+class VerificationFailed(ValidationFailed):
+    code = "verification_failed"
+    title = "The credential did not verify"
+
+
+@router.post(
+    "/issue",
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(*AUTHENTICATED, 400),
+    summary="Issue: sign a VC Data Model 2.0 credential as the institution (vc-jose)",
+)
+async def issue(
+    body: IssueCredentialRequest, session: DbSession, principal: CredentialIssuer
+) -> IssueCredentialResponse:
+    credential = await service.issue_document(session, principal, body.credential)
+    return IssueCredentialResponse(
+        verifiableCredential=EnvelopedCredential(id=f"data:application/vc+jwt,{credential.jwt}")
+    )
+
+
+@router.post(
+    "/verify",
+    responses=problems(400, 413, 422),
+    summary="Verify; a credential that fails verification is a 422 problem naming the checks",
+)
+async def verify(
+    body: VerifyCredentialRequest, session: DbSession, fetcher: Fetcher
+) -> VerifyCredentialResponse:
+    token = token_from_value(body.verifiableCredential, "#/verifiableCredential")
+    limit = get_settings().verification_max_token_bytes
+    if len(token) > limit:
+        raise TokenTooLarge(f"The credential has {len(token)} bytes; at most {limit} are accepted.")
+    result = await verification.verify(session, fetcher, token)
+    if not result.verified:
+        failed = [c for c in result.checks if c.outcome == "failed"]
+        raise VerificationFailed(
+            f"{len(failed)} check(s) failed: " + ", ".join(c.check for c in failed),
+            errors=[FieldError("#/verifiableCredential", c.detail, c.check) for c in failed],
+        )
+    return VerifyCredentialResponse(
+        checks=[c.check for c in result.checks if c.outcome == "passed"],
+        warnings=[c.detail for c in result.checks if c.outcome == "warning"],
+        errors=[],
+    )
+
+
+@router.post(
+    "/status",
+    responses=problems(*AUTHENTICATED, 400, 404, 409),
+    summary="Update status: revoked, suspended, or active again",
+)
+async def update_status(
+    body: UpdateCredentialStatusRequest, session: DbSession, principal: CredentialRevoker
+) -> CredentialOut:
+    credential = await service.update_status(
+        session, principal, body.credentialId, body.credentialStatus
+    )
+    return credential_out(credential)

@@ -1,0 +1,60 @@
+"""Request and response shapes of the W3C VC-API (VCALM) endpoints."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class IssueOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class IssueCredentialRequest(BaseModel):
+    credential: dict[str, Any] = Field(description="A VC Data Model 2.0 credential without proof.")
+    options: IssueOptions | None = None
+
+
+class EnvelopedCredential(BaseModel):
+    context: list[str] = Field(alias="@context", default=["https://www.w3.org/ns/credentials/v2"])
+    id: str = Field(description="data:application/vc+jwt,<compact JWT>")
+    type: Literal["EnvelopedVerifiableCredential"] = "EnvelopedVerifiableCredential"
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class IssueCredentialResponse(BaseModel):
+    verifiableCredential: EnvelopedCredential  # noqa: N815 - the VC-API's name
+
+
+class VerifyCredentialRequest(BaseModel):
+    verifiableCredential: Any = Field(  # noqa: N815 - the VC-API's name
+        description="A compact JWT, a data: URL or an EnvelopedVerifiableCredential."
+    )
+    options: dict[str, Any] | None = None
+
+
+class VerifyCredentialResponse(BaseModel):
+    verified: Literal[True] = True
+    checks: list[str]
+    warnings: list[str]
+    errors: list[str]
+
+
+class StatusUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["BitstringStatusListEntry", "BitstringStatusListCredential"] = (
+        "BitstringStatusListEntry"
+    )
+    status: Literal["revoked", "suspended", "active"] = Field(
+        description="revoked (final), suspended, or active (lifts a suspension)."
+    )
+
+
+class UpdateCredentialStatusRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    credentialId: str = Field(min_length=1, max_length=2048)  # noqa: N815 - the VC-API's name
+    credentialStatus: list[StatusUpdate] = Field(min_length=1, max_length=2)  # noqa: N815
