@@ -583,3 +583,7 @@ def openapi(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(openapi_json(), encoding="utf-8")
     typer.echo(f"Wrote {output}.")
+
+
+if __name__ == "__main__":
+    main()
