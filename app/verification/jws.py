@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,9 +55,14 @@ class CompactJws:
     payload: dict[str, Any]
 
 
+_BASE64URL = re.compile(r"^[A-Za-z0-9_-]*$")
+
+
 def _b64decode(segment: str) -> bytes:
-    if "=" in segment or not segment.isascii():
-        raise MalformedToken("segments must be unpadded base64url")
+    # Python's decoder silently skips characters outside the alphabet; a token with junk in
+    # it must not verify as if it were the clean one.
+    if not _BASE64URL.match(segment):
+        raise MalformedToken("a segment is not base64url (unpadded, URL-safe alphabet)")
     try:
         return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
     except (binascii.Error, ValueError) as exc:
@@ -90,6 +96,8 @@ def depth_exceeds(value: object, limit: int) -> bool:
 
 
 def parse_compact(token: str) -> CompactJws:
+    if "~" in token:
+        raise MalformedToken("SD-JWT (selective disclosure) credentials are not supported")
     parts = token.split(".")
     if len(parts) != 3 or not all(parts[:2]):
         raise MalformedToken("a compact JWS has three dot-separated segments")
