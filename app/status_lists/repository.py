@@ -138,18 +138,6 @@ class StoredPublication:
     etag: str
 
 
-async def publication(
-    session: AsyncSession, list_id: uuid.UUID, purpose: str
-) -> StoredPublication | None:
-    query = select(
-        StatusListPublication.list_version, StatusListPublication.jwt, StatusListPublication.etag
-    ).where(
-        StatusListPublication.status_list_id == list_id, StatusListPublication.purpose == purpose
-    )
-    row = (await session.execute(query)).one_or_none()
-    return None if row is None else StoredPublication(*row)
-
-
 async def save_publication(
     session: AsyncSession,
     *,
@@ -211,3 +199,24 @@ async def set_status_bit(
     await session.execute(
         _FLIP[purpose], {"list_id": list_id, "bit": bit, "value": 1 if value else 0}
     )
+
+
+async def current_publication(
+    session: AsyncSession, list_id: uuid.UUID, purpose: str
+) -> StoredPublication | None:
+    """The stored publication, only while it still reflects the list (one query, no bits)."""
+    query = (
+        select(
+            StatusListPublication.list_version,
+            StatusListPublication.jwt,
+            StatusListPublication.etag,
+        )
+        .join(StatusList, StatusList.id == StatusListPublication.status_list_id)
+        .where(
+            StatusListPublication.status_list_id == list_id,
+            StatusListPublication.purpose == purpose,
+            StatusListPublication.list_version == StatusList.version,
+        )
+    )
+    row = (await session.execute(query)).one_or_none()
+    return StoredPublication(*row) if row is not None else None

@@ -136,11 +136,12 @@ async def publication(session: AsyncSession, list_id: uuid.UUID, purpose: str) -
     Served from ``status_list_publications`` while it reflects the list's current version and
     the configured ttl; otherwise signed again and stored there, in the caller's transaction.
     """
-    state = await _list_state(session, list_id, purpose)
     ttl = get_settings().status_list_ttl_seconds
-    cached = await repository.publication(session, list_id, purpose)
-    if cached is not None and cached.list_version == state.version and _ttl_of(cached.jwt) == ttl:
-        return Publication(cached.jwt, cached.etag, ttl)
+    if purpose in PURPOSES:
+        current = await repository.current_publication(session, list_id, purpose)
+        if current is not None and _ttl_of(current.jwt) == ttl:
+            return Publication(current.jwt, current.etag, ttl)
+    state = await _list_state(session, list_id, purpose)
     return await _sign_and_store(session, list_id, purpose, state, ttl)
 
 

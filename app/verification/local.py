@@ -38,14 +38,20 @@ class DatabaseIdentity:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._prefix = institution_did("")
+        # One verification asks for the same document for the credential and its status lists.
+        self._documents: dict[str, dict[str, Any] | None] = {}
 
     def is_local_did(self, did: str) -> bool:
         return did.startswith(self._prefix)
 
     async def did_document(self, did: str) -> dict[str, Any] | None:
-        slug = did.removeprefix(self._prefix)
+        if did not in self._documents:
+            self._documents[did] = await self._load(did)
+        return self._documents[did]
+
+    async def _load(self, did: str) -> dict[str, Any] | None:
         try:
-            return await keys.public_did_document(self._session, slug)
+            return await keys.public_did_document(self._session, did.removeprefix(self._prefix))
         except NotFound:
             return None
 
