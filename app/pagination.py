@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
+from datetime import datetime
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Query
@@ -33,6 +35,21 @@ def decode_cursor(cursor: str, arity: int) -> list[str]:
     if not isinstance(parts, list) or len(parts) != arity:
         raise bad_cursor()
     return [str(p) for p in parts]
+
+
+def encode_keyset_cursor(moment: datetime, ident: uuid.UUID) -> str:
+    return encode_cursor(moment.isoformat(), str(ident))
+
+
+def decode_keyset_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """A (timestamp, id) position for keyset pagination, or None for the first page."""
+    if cursor is None:
+        return None
+    moment, ident = decode_cursor(cursor, 2)
+    try:
+        return datetime.fromisoformat(moment), uuid.UUID(ident)
+    except ValueError as exc:
+        raise bad_cursor() from exc
 
 
 def decode_int_cursor(cursor: str) -> int:

@@ -31,6 +31,7 @@ from app.db.base import Base
 from app.db.migrate import upgrade_to_head
 from app.db.models import __all__ as _all_models  # noqa: F401
 from app.main import create_app
+from tests.databases import recreate_database, url_with_database
 from tests.factories import Tenant
 
 BASE_URL = "https://stapel.test"
@@ -45,36 +46,17 @@ def _server_url() -> str:
     return embedded.start(Path(tempfile.mkdtemp(prefix="stapel-test-pg-")), cleanup="delete")
 
 
-def _asyncpg_dsn(url: str, database: str) -> str:
-    return (
-        make_url(url)
-        .set(drivername="postgresql", database=database)
-        .render_as_string(hide_password=False)
-    )
-
-
-async def _recreate(admin_dsn: str, name: str, *, drop_only: bool = False) -> None:
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     server = _server_url()
-    admin = _asyncpg_dsn(server, make_url(server).database or "postgres")
     name = f"stapel_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_recreate(admin, name))
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(recreate_database(server, name))
+    url = url_with_database(server, name)
     os.environ["STAPEL_DATABASE_URL"] = url
     get_settings.cache_clear()
     upgrade_to_head(url)
     yield url
-    asyncio.run(_recreate(admin, name, drop_only=True))
+    asyncio.run(recreate_database(server, name, drop_only=True))
 
 
 @pytest.fixture(scope="session")
@@ -92,7 +74,9 @@ def sessionmaker(app: FastAPI) -> async_sessionmaker[AsyncSession]:
 
 async def _truncate_all(url: str) -> None:
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-    conn = await asyncpg.connect(_asyncpg_dsn(url, make_url(url).database or "postgres"))
+    conn = await asyncpg.connect(
+        make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
     try:
         await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     finally:

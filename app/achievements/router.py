@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -18,7 +17,7 @@ from app.achievements.service import AchievementRecord, content_of
 from app.achievements.vocabulary import AchievementKind, AchievementState
 from app.auth.dependencies import AuthenticatedPrincipal, CatalogueWriter
 from app.db.session import DbSession
-from app.pagination import Cursor, Limit, Page, bad_cursor, decode_cursor, encode_cursor
+from app.pagination import Cursor, Limit, Page, decode_keyset_cursor, encode_keyset_cursor
 from app.responses import AUTHENTICATED, problems
 
 router = APIRouter(prefix="/v1/achievements", tags=["achievements"])
@@ -43,16 +42,6 @@ def achievement_out(item: AchievementRecord) -> AchievementOut:
     )
 
 
-def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if cursor is None:
-        return None
-    created, ident = decode_cursor(cursor, 2)
-    try:
-        return datetime.fromisoformat(created), uuid.UUID(ident)
-    except ValueError as exc:
-        raise bad_cursor() from exc
-
-
 @router.post("", status_code=status.HTTP_201_CREATED, responses=problems(*AUTHENTICATED, 400))
 async def create_achievement(
     body: AchievementCreate, session: DbSession, principal: CatalogueWriter
@@ -70,11 +59,16 @@ async def list_achievements(
     cursor: Cursor = None,
 ) -> Page[AchievementOut]:
     items = await service.list_achievements(
-        session, principal, state=state, kind=kind, after=_after(cursor), limit=limit + 1
+        session,
+        principal,
+        state=state,
+        kind=kind,
+        after=decode_keyset_cursor(cursor),
+        limit=limit + 1,
     )
     page = [achievement_out(i) for i in items[:limit]]
     last = items[limit - 1].achievement if len(items) > limit else None
-    next_cursor = encode_cursor(last.created_at.isoformat(), str(last.id)) if last else None
+    next_cursor = encode_keyset_cursor(last.created_at, last.id) if last else None
     return Page[AchievementOut](items=page, next_cursor=next_cursor)
 
 

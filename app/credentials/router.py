@@ -26,7 +26,7 @@ from app.credentials.schemas import (
 )
 from app.db.session import DbSession
 from app.errors import NotAcceptable
-from app.pagination import Cursor, Limit, Page, bad_cursor, decode_cursor, encode_cursor
+from app.pagination import Cursor, Limit, Page, decode_keyset_cursor, encode_keyset_cursor
 from app.problems import domain_problem
 from app.responses import AUTHENTICATED, problems
 
@@ -205,16 +205,6 @@ async def get_credential(
     return credential_out(credential)
 
 
-def _before(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if cursor is None:
-        return None
-    issued, ident = decode_cursor(cursor, 2)
-    try:
-        return datetime.fromisoformat(issued), uuid.UUID(ident)
-    except ValueError as exc:
-        raise bad_cursor() from exc
-
-
 @router.get("", responses=problems(*AUTHENTICATED, 400), summary="Newest first")
 async def list_credentials(
     session: DbSession,
@@ -239,9 +229,9 @@ async def list_credentials(
         awarded_on=awarded_on,
     )
     found = await service.list_credentials(
-        session, principal, where, before=_before(cursor), limit=limit + 1
+        session, principal, where, before=decode_keyset_cursor(cursor), limit=limit + 1
     )
     items = [credential_out(c) for c in found[:limit]]
     last = found[limit - 1] if len(found) > limit else None
-    next_cursor = encode_cursor(last.issued_at.isoformat(), str(last.id)) if last else None
+    next_cursor = encode_keyset_cursor(last.issued_at, last.id) if last else None
     return Page[CredentialOut](items=items, next_cursor=next_cursor)

@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import asyncpg
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.db.base import Base
 from app.db.migrate import alembic_config, upgrade_to_head
 from app.db.session import async_database_url
+from tests.databases import recreate_database, url_with_database
 
 
 async def _diff(url: str) -> list[object]:
@@ -30,21 +30,10 @@ async def _diff(url: str) -> list[object]:
     return diff
 
 
-async def _create(url: str, name: str, *, drop: bool = False) -> None:
-    admin = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
 def test_migrations_match_models_and_downgrade_cleanly(database_url: str) -> None:
     name = f"stapel_migrations_{uuid.uuid4().hex[:8]}"
-    scratch = make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(_create(database_url, name))
+    scratch = url_with_database(database_url, name)
+    asyncio.run(recreate_database(database_url, name))
     try:
         upgrade_to_head(scratch)
         assert asyncio.run(_diff(scratch)) == []
@@ -52,4 +41,4 @@ def test_migrations_match_models_and_downgrade_cleanly(database_url: str) -> Non
         upgrade_to_head(scratch)
         assert asyncio.run(_diff(scratch)) == []
     finally:
-        asyncio.run(_create(database_url, name, drop=True))
+        asyncio.run(recreate_database(database_url, name, drop_only=True))

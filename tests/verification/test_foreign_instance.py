@@ -22,15 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.engine import make_url
 
 from app.config import get_settings
 from app.db.migrate import upgrade_to_head
 from app.verification.fetching import SafeFetcher
+from tests.databases import recreate_database, url_with_database
 from tests.factories import achievement_payload
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,17 +47,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-async def _database(url: str, name: str, *, drop: bool = False) -> None:
-    admin = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
 
 
 def _run_cli(env: dict[str, str], *args: str) -> str:
@@ -90,8 +78,8 @@ def _wait_until_up(port: int, process: subprocess.Popen[bytes]) -> None:
 @pytest.fixture(scope="module")
 def other_instance(database_url: str) -> Iterator[OtherInstance]:
     name = f"stapel_other_{uuid.uuid4().hex[:8]}"
-    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(_database(database_url, name))
+    url = url_with_database(database_url, name)
+    asyncio.run(recreate_database(database_url, name))
     upgrade_to_head(url)
     env = {
         **os.environ,
@@ -137,7 +125,7 @@ def other_instance(database_url: str) -> Iterator[OtherInstance]:
     finally:
         process.terminate()
         process.wait(timeout=10)
-        asyncio.run(_database(database_url, name, drop=True))
+        asyncio.run(recreate_database(database_url, name, drop_only=True))
 
 
 class ForwardToLoopback(httpx.AsyncBaseTransport):
