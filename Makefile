@@ -19,7 +19,7 @@ help:
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make format     format and fix what ruff can"
 	@echo "make typecheck  mypy (strict)"
-	@echo "make openapi    regenerate openapi/openapi.json"
+	@echo "make openapi    regenerate openapi/openapi.json and schema.graphql"
 	@echo "make check      lint, typecheck and test"
 	@echo "make venv       create or update .venv (done by every target that needs it)"
 
@@ -56,5 +56,6 @@ typecheck: $(STAMP)
 
 openapi: $(STAMP)
 	$(BIN)/stapel openapi --output openapi/openapi.json
+	$(BIN)/stapel graphql-schema --output schema.graphql
 
 check: lint typecheck test

@@ -585,5 +585,21 @@ def openapi(
     typer.echo(f"Wrote {output}.")
 
 
+def graphql_sdl() -> str:
+    """The GraphQL schema as committed in schema.graphql."""
+    from app.graphql.schema import schema
+
+    return schema.as_str() + "\n"
+
+
+@cli.command("graphql-schema")
+def graphql_schema(
+    output: Annotated[Path, typer.Option(help="Where to write the SDL.")] = Path("schema.graphql"),
+) -> None:
+    """Write the GraphQL schema (SDL) of the catalogue."""
+    output.write_text(graphql_sdl(), encoding="utf-8")
+    typer.echo(f"Wrote {output}.")
+
+
 if __name__ == "__main__":
     main()

@@ -16,6 +16,7 @@ from app.context import RequestIdMiddleware
 from app.contexts.router import router as contexts_router
 from app.credentials.router import router as credentials_router
 from app.db.session import create_engine, create_sessionmaker
+from app.graphql.router import graphql_router
 from app.institutions.router import router as institutions_router
 from app.keys.router import public_router as issuer_identity_router
 from app.keys.router import router as keys_router
@@ -64,6 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         vcapi_router,
     ):
         app.include_router(router)
+
+    # Documented by its own SDL (schema.graphql), not in the OpenAPI document.
+    app.include_router(graphql_router(), prefix="/graphql", include_in_schema=False)
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:

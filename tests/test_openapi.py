@@ -30,3 +30,10 @@ def test_every_authenticated_operation_documents_its_problems() -> None:
                     assert "application/problem+json" in response.get("content", {}), (
                         f"{method} {path} {status}"
                     )
+
+
+def test_committed_graphql_schema_matches_the_code() -> None:
+    from app.cli import graphql_sdl
+
+    committed = (COMMITTED.parents[1] / "schema.graphql").read_text(encoding="utf-8")
+    assert committed == graphql_sdl(), "run `make openapi` and commit schema.graphql"

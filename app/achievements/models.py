@@ -6,19 +6,30 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Computed,
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     SmallInteger,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, created_at, updated_at, uuid_pk
+
+_SEARCH_TEXT = (
+    "coalesce(title, '') || ' ' || coalesce(description, '') || ' ' || "
+    "coalesce(jsonb_path_query_array(learning_outcomes, '$[*].text')::text, '')"
+)
+SEARCH_CONFIGS = ("simple", "dutch", "english", "german", "french")
+SEARCH_VECTOR_SQL = " || ".join(
+    f"to_tsvector('{c}'::regconfig, {_SEARCH_TEXT})" for c in SEARCH_CONFIGS
+)
 
 
 class Achievement(Base):
@@ -49,7 +60,11 @@ class AchievementVersion(Base):
     """
 
     __tablename__ = "achievement_versions"
-    __table_args__ = (UniqueConstraint("achievement_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("achievement_id", "version"),
+        Index("ix_achievement_versions_search", "search_vector", postgresql_using="gin"),
+        Index("ix_achievement_versions_languages", "languages", postgresql_using="gin"),
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     achievement_id: Mapped[uuid.UUID] = mapped_column(
@@ -79,3 +94,8 @@ class AchievementVersion(Base):
     image_url: Mapped[str | None] = mapped_column(Text)
     further_information_url: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at()
+    # Catalogue search over title, description and learning outcomes, stemmed for the
+    # catalogue's main languages and also kept unstemmed ("simple") for names and codes.
+    search_vector: Mapped[Any] = mapped_column(
+        TSVECTOR, Computed(SEARCH_VECTOR_SQL, persisted=True), deferred=True
+    )

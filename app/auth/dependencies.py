@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import repository
 from app.auth.principal import Principal
@@ -22,9 +23,14 @@ async def authenticate(
     session: DbSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    if credentials is None:
+    return await principal_for(session, credentials.credentials if credentials else None)
+
+
+async def principal_for(session: AsyncSession, token: str | None) -> Principal:
+    """The principal an API key stands for; Unauthenticated for none, unknown or revoked."""
+    if token is None:
         raise Unauthenticated("Send an API key as 'Authorization: Bearer <key>'.")
-    parsed = parse_token(credentials.credentials)
+    parsed = parse_token(token)
     client = await repository.find_active_by_key_id(session, parsed.key_id) if parsed else None
     if parsed is None or client is None or not secret_matches(parsed.secret, client.secret_hash):
         raise Unauthenticated("The API key is unknown or revoked.")

@@ -1,0 +1,160 @@
+"""The public catalogue: published achievements, filtered, searched, paged and counted.
+
+Only the current version of a published achievement is in the catalogue. Pages are keyset
+pages on (created_at, id), so adding achievements never shifts a page a client is reading.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, cast, func, literal, select, tuple_
+from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.achievements.models import SEARCH_CONFIGS, Achievement, AchievementVersion
+from app.institutions.models import Institution
+
+_CURRENT = and_(
+    AchievementVersion.achievement_id == Achievement.id,
+    AchievementVersion.version == Achievement.current_version,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueFilter:
+    institution_slug: str | None = None
+    org_unit_id: uuid.UUID | None = None
+    kind: str | None = None
+    eqf_min: int | None = None
+    eqf_max: int | None = None
+    ects_min: float | None = None
+    ects_max: float | None = None
+    language: str | None = None
+    participation: str | None = None
+    assessment: str | None = None
+    field_of_study: str | None = None
+    esco_skill: str | None = None
+    search: str | None = None
+
+
+def _search(text: str) -> ColumnElement[bool]:
+    """Matches in any of the catalogue's languages (or unstemmed), OR-ed as tsqueries."""
+    combined: ColumnElement[Any] = func.websearch_to_tsquery(
+        cast(SEARCH_CONFIGS[0], REGCONFIG), text
+    )
+    for config in SEARCH_CONFIGS[1:]:
+        combined = combined.op("||")(func.websearch_to_tsquery(cast(config, REGCONFIG), text))
+    return AchievementVersion.search_vector.op("@@")(combined)
+
+
+def _conditions(f: CatalogueFilter) -> list[ColumnElement[bool]]:
+    v = AchievementVersion
+    # Each condition is built only for a filter value that was given.
+    optional: list[tuple[Any, Callable[[Any], ColumnElement[bool]]]] = [
+        (f.institution_slug, lambda x: Institution.slug == x),
+        (f.org_unit_id, lambda x: Achievement.org_unit_id == x),
+        (f.kind, lambda x: v.kind == x),
+        (f.eqf_min, lambda x: v.eqf_level >= x),
+        (f.eqf_max, lambda x: v.eqf_level <= x),
+        (f.ects_min, lambda x: v.ects >= x),
+        (f.ects_max, lambda x: v.ects <= x),
+        (f.language, lambda x: v.languages.contains([x])),
+        (f.participation, lambda x: v.participation_form == x),
+        (f.assessment, lambda x: v.assessment["type"].astext == x),
+        (f.field_of_study, lambda x: v.field_of_study.startswith(x, autoescape=True)),
+        (f.esco_skill, lambda x: v.learning_outcomes.contains([{"esco_skill": x}])),
+    ]
+    found: list[ColumnElement[bool]] = [Achievement.state == "published"]
+    found.extend(build(value) for value, build in optional if value is not None)
+    if f.search and f.search.strip():
+        found.append(_search(f.search.strip()))
+    return found
+
+
+def _filtered(columns: Sequence[Any], f: CatalogueFilter) -> Select[Any]:
+    return (
+        select(*columns)
+        .select_from(Achievement)
+        .join(AchievementVersion, _CURRENT)
+        .join(Institution, Institution.id == Achievement.institution_id)
+        .where(*_conditions(f))
+    )
+
+
+async def page(
+    session: AsyncSession,
+    f: CatalogueFilter,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> Sequence[Any]:
+    query = _filtered([Achievement, AchievementVersion], f).order_by(
+        Achievement.created_at, Achievement.id
+    )
+    if after is not None:
+        query = query.where(tuple_(Achievement.created_at, Achievement.id) > after)
+    rows: Sequence[Any] = (await session.execute(query.limit(limit))).all()
+    return rows
+
+
+async def count(session: AsyncSession, f: CatalogueFilter) -> int:
+    return int((await session.execute(_filtered([func.count()], f))).scalar_one())
+
+
+async def facet(session: AsyncSession, f: CatalogueFilter, column: Any) -> list[tuple[Any, int]]:
+    """Counts per value of ``column`` (a column or an unnested array) under the filter."""
+    query = _filtered([column.label("value"), func.count().label("n")], f).group_by("value")
+    rows = (await session.execute(query.order_by("value"))).all()
+    return [(value, int(n)) for value, n in rows if value is not None]
+
+
+FACETS: dict[str, Any] = {
+    "eqf_level": AchievementVersion.eqf_level,
+    "kind": AchievementVersion.kind,
+    "language": func.unnest(AchievementVersion.languages),
+    "participation": AchievementVersion.participation_form,
+    "institution": Institution.slug,
+}
+
+
+async def public_by_ids(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[Achievement, AchievementVersion]]:
+    if not ids:
+        return {}
+    rows = (
+        await session.execute(
+            _filtered([Achievement, AchievementVersion], CatalogueFilter()).where(
+                Achievement.id.in_(ids)
+            )
+        )
+    ).all()
+    return {row[0].id: (row[0], row[1]) for row in rows}
+
+
+async def built_from(
+    session: AsyncSession, targets: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[Achievement, AchievementVersion]]]:
+    """For each target, the published achievements that say they stack into it."""
+    if not targets:
+        return {}
+    target = (
+        func.jsonb_array_elements_text(AchievementVersion.stackability["stacks_into"])
+        .table_valued("value")
+        .alias("target")
+    )
+    query = (
+        _filtered([Achievement, AchievementVersion, target.c.value], CatalogueFilter())
+        .join(target, literal(True))
+        .where(target.c.value.in_([str(t) for t in targets]))
+        .order_by(Achievement.created_at, Achievement.id)
+    )
+    found: dict[uuid.UUID, list[tuple[Achievement, AchievementVersion]]] = {t: [] for t in targets}
+    for achievement, version, value in (await session.execute(query)).all():
+        found[uuid.UUID(value)].append((achievement, version))
+    return found
