@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     status_list_ttl_seconds: int = Field(default=300, ge=0, le=86400)
     max_batch_size: int = Field(default=1000, ge=1, le=10000)
 
+    graphiql: bool = Field(
+        default=False, description="Serve the GraphiQL IDE at /graphql (development)."
+    )
     trusted_issuers: list[str] = Field(
         default_factory=list,
         description="Issuer ids (DIDs or URLs) of other issuers whose credentials verify as "

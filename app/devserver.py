@@ -151,6 +151,7 @@ def prepare_dev_environment(
     embedded_database = not environ.get("STAPEL_DATABASE_URL")
     if embedded_database:
         environ["STAPEL_DATABASE_URL"] = start_embedded_database(data_dir)
+    environ.setdefault("STAPEL_GRAPHIQL", "true")
     return DevEnvironment(
         data_dir=data_dir,
         database_url=environ["STAPEL_DATABASE_URL"],

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from app.achievements.public_router import router as public_achievements_router
 from app.achievements.router import router as achievements_router
@@ -67,7 +68,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
 
     # Documented by its own SDL (schema.graphql), not in the OpenAPI document.
-    app.include_router(graphql_router(), prefix="/graphql", include_in_schema=False)
+    app.include_router(
+        graphql_router(graphiql=_graphiql_enabled(settings)),
+        prefix="/graphql",
+        include_in_schema=False,
+    )
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:
@@ -75,6 +80,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     _register_problem_schema(app)
     return app
+
+
+def _graphiql_enabled(settings: Settings | None) -> bool:
+    """Read at app creation, when routes are fixed; off without a configuration."""
+    try:
+        return (settings or get_settings()).graphiql
+    except ValidationError:  # e.g. writing the OpenAPI document with no STAPEL_* set
+        return False
 
 
 def _register_problem_schema(app: FastAPI) -> None:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, cast, func, literal, select, tuple_
-from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.achievements.models import SEARCH_CONFIGS, Achievement, AchievementVersion
@@ -140,21 +140,22 @@ async def public_by_ids(
 async def built_from(
     session: AsyncSession, targets: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[tuple[Achievement, AchievementVersion]]]:
-    """For each target, the published achievements that say they stack into it."""
+    """For each target, the published achievements that say they stack into it.
+
+    ``?|`` on the stacks_into array is answered from a GIN index, not a scan of the catalogue.
+    """
     if not targets:
         return {}
-    target = (
-        func.jsonb_array_elements_text(AchievementVersion.stackability["stacks_into"])
-        .table_valued("value")
-        .alias("target")
-    )
+    wanted = [str(t) for t in targets]
+    stacks_into = AchievementVersion.stackability["stacks_into"]
     query = (
-        _filtered([Achievement, AchievementVersion, target.c.value], CatalogueFilter())
-        .join(target, literal(True))
-        .where(target.c.value.in_([str(t) for t in targets]))
+        _filtered([Achievement, AchievementVersion], CatalogueFilter())
+        .where(stacks_into.has_any(cast(wanted, ARRAY(Text))))
         .order_by(Achievement.created_at, Achievement.id)
     )
     found: dict[uuid.UUID, list[tuple[Achievement, AchievementVersion]]] = {t: [] for t in targets}
-    for achievement, version, value in (await session.execute(query)).all():
-        found[uuid.UUID(value)].append((achievement, version))
+    for achievement, version in (await session.execute(query)).all():
+        for target in (version.stackability or {}).get("stacks_into", []):
+            if target in wanted:
+                found[uuid.UUID(target)].append((achievement, version))
     return found

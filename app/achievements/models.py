@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import Mapped, mapped_column
@@ -36,6 +37,15 @@ class Achievement(Base):
     """A catalogue entry. Its content lives in versions; ``current_version`` is the live one."""
 
     __tablename__ = "achievements"
+    __table_args__ = (
+        # The catalogue pages published achievements in (created_at, id) order.
+        Index(
+            "ix_achievements_published_order",
+            "created_at",
+            "id",
+            postgresql_where=text("state = 'published'"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     institution_id: Mapped[uuid.UUID] = mapped_column(
@@ -64,7 +74,14 @@ class AchievementVersion(Base):
         UniqueConstraint("achievement_id", "version"),
         Index("ix_achievement_versions_search", "search_vector", postgresql_using="gin"),
         Index("ix_achievement_versions_languages", "languages", postgresql_using="gin"),
+        Index(
+            "ix_achievement_versions_stacks_into",
+            text("(stackability -> 'stacks_into')"),
+            postgresql_using="gin",
+        ),
     )
+    # Do not read the generated search vector back after every INSERT/UPDATE.
+    __mapper_args__ = {"eager_defaults": False}
 
     id: Mapped[uuid.UUID] = uuid_pk()
     achievement_id: Mapped[uuid.UUID] = mapped_column(

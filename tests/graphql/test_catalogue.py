@@ -270,3 +270,21 @@ async def test_limits_give_clear_errors(
     assert bad_cursor["errors"][0]["extensions"]["code"] == "invalid_cursor"
     introspection = await gql(client, "{ __schema { queryType { name } } }")
     assert introspection["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+async def test_graphiql_only_when_enabled(client: httpx.AsyncClient) -> None:
+    from app.config import get_settings
+    from app.main import create_app
+
+    html = {"Accept": "text/html"}
+    assert (await client.get("/graphql", headers=html)).status_code == 404
+    enabled = create_app(get_settings().model_copy(update={"graphiql": True}))
+    async with (
+        enabled.router.lifespan_context(enabled),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=enabled), base_url="https://stapel.test"
+        ) as other,
+    ):
+        page = await other.get("/graphql", headers=html)
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
