@@ -79,8 +79,13 @@ class StatusLists:
         path = _local_path(url)
         if path is not None:
             return await self._local(url, path)
-        fetched = await self._fetcher.get(url, accept=_STATUS_LIST_ACCEPT, default_max_age=300)
+        fetched = await self._fetcher.get(url, accept=_STATUS_LIST_ACCEPT)
         return fetched.body.decode("utf-8", errors="replace").strip()
+
+    def remember(self, url: str, ttl_seconds: int) -> None:
+        """Keep a foreign list as long as its ttl says (ours are read from the database)."""
+        if _local_path(url) is None:
+            self._fetcher.remember(url, _STATUS_LIST_ACCEPT, ttl_seconds)
 
     async def _local(self, url: str, path: str) -> str:
         match = _STATUS_PATH.match(path)

@@ -32,6 +32,10 @@ class StatusListSource(Protocol):
         """The compact JWT of the list credential at ``url``; raises FetchError."""
         ...
 
+    def remember(self, url: str, ttl_seconds: int) -> None:
+        """The verified list says it may be cached this long (its ``ttl``)."""
+        ...
+
 
 class StatusProblem(Exception):
     """The list could not be trusted or read; the detail says why."""
@@ -142,10 +146,17 @@ async def _verified_bits(
         raise StatusProblem("the status list's signature is not valid")
     if issuer_id(list_vc) != issuer or key.controller != issuer:
         raise StatusProblem("the status list is not signed by the credential's issuer")
-    return _bits_of(list_vc, purpose, now, skew)
+    return _bits_of(list_vc, purpose, now, skew, url, lists)
 
 
-def _bits_of(list_vc: dict[str, Any], purpose: str, now: datetime, skew: timedelta) -> bytes:
+def _bits_of(
+    list_vc: dict[str, Any],
+    purpose: str,
+    now: datetime,
+    skew: timedelta,
+    url: str,
+    lists: StatusListSource,
+) -> bytes:
     types = list_vc.get("type")
     if not isinstance(types, list) or "BitstringStatusListCredential" not in types:
         raise StatusProblem("the status list is not a BitstringStatusListCredential")
@@ -158,6 +169,9 @@ def _bits_of(list_vc: dict[str, Any], purpose: str, now: datetime, skew: timedel
     purposes = subject.get("statusPurpose")
     if purpose != purposes and not (isinstance(purposes, list) and purpose in purposes):
         raise StatusProblem(f"the status list is not for {purpose}")
+    ttl = subject.get("ttl")
+    if isinstance(ttl, int) and not isinstance(ttl, bool) and ttl >= 0:
+        lists.remember(url, ttl // 1000)
     encoded = subject.get("encodedList")
     if not isinstance(encoded, str):
         raise StatusProblem("the status list has no encodedList")

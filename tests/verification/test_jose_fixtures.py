@@ -56,6 +56,9 @@ class NoStatusLists:
     async def fetch(self, url: str) -> str:
         raise FetchError(f"the fixtures have no status lists ({url})")
 
+    def remember(self, url: str, ttl_seconds: int) -> None:
+        del url, ttl_seconds
+
 
 class UnknownIssuers:
     async def standing(self, issuer: str) -> IssuerStanding:
