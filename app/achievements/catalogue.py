@@ -6,6 +6,7 @@ pages on (created_at, id), so adding achievements never shifts a page a client i
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -42,13 +43,22 @@ class CatalogueFilter:
     search: str | None = None
 
 
+def _prefix_query(text: str) -> str | None:
+    """Every word as a prefix ("zorg" finds "zorgtechnologie"); only word characters pass."""
+    words = re.findall(r"\w+", text)[:20]
+    return " & ".join(f"{word}:*" for word in words) or None
+
+
 def _search(text: str) -> ColumnElement[bool]:
-    """Matches in any of the catalogue's languages (or unstemmed), OR-ed as tsqueries."""
+    """Matches in any of the catalogue's languages, unstemmed, or as word prefixes (OR-ed)."""
     combined: ColumnElement[Any] = func.websearch_to_tsquery(
         cast(SEARCH_CONFIGS[0], REGCONFIG), text
     )
     for config in SEARCH_CONFIGS[1:]:
         combined = combined.op("||")(func.websearch_to_tsquery(cast(config, REGCONFIG), text))
+    prefixes = _prefix_query(text)
+    if prefixes:
+        combined = combined.op("||")(func.to_tsquery(cast("simple", REGCONFIG), prefixes))
     return AchievementVersion.search_vector.op("@@")(combined)
 
 
