@@ -188,6 +188,7 @@ def _wants_jwt(request: Request) -> bool:
 
 @router.get(
     "/{credential_id}",
+    response_model=CredentialOut,
     responses={
         200: {
             "content": {VC_JWT: {"schema": {"type": "string"}}},
@@ -198,10 +199,10 @@ def _wants_jwt(request: Request) -> bool:
 )
 async def get_credential(
     credential_id: uuid.UUID, request: Request, session: DbSession, principal: CredentialReader
-) -> CredentialOut:
+) -> CredentialOut | Response:
     credential = await service.get_credential(session, principal, credential_id)
     if _wants_jwt(request):
-        return Response(credential.jwt, media_type=VC_JWT)  # type: ignore[return-value]
+        return Response(credential.jwt, media_type=VC_JWT)
     return credential_out(credential)
 
 

@@ -22,6 +22,7 @@ from app.verification.jws import (
     signature_valid,
 )
 from app.verification.profiles import issuer_id, parse_datetime
+from app.verification.report import Outcome
 from app.verification.resolver import KeyResolver
 
 CHECKED_PURPOSES = ("revocation", "suspension")
@@ -70,7 +71,7 @@ async def check_status(
     resolver: KeyResolver,
     now: datetime,
     skew: timedelta,
-) -> tuple[str, str]:
+) -> tuple[Outcome, str]:
     """(outcome, detail) of the status check."""
     entries = _entries(credential)
     if not entries:

@@ -74,7 +74,7 @@ class Verifier:
         outcome, detail = await check_status(
             credential, self.status_lists, self.resolver, now, self.skew
         )
-        report.add("status", outcome, detail)  # type: ignore[arg-type]
+        report.add("status", outcome, detail)
         await self._trust(report, credential)
         return report
 
