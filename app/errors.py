@@ -107,3 +107,20 @@ class NotAcceptable(DomainError):
     status_code = 406
     code = "not_acceptable"
     title = "No representation matches the Accept header"
+
+
+class TokenTooLarge(DomainError):
+    status_code = 413
+    code = "credential_too_large"
+    title = "The credential is larger than this verifier accepts"
+
+
+class UnsupportedMediaType(DomainError):
+    status_code = 415
+    code = "unsupported_media_type"
+    title = "Send application/json or application/vc+jwt"
+
+
+class VerificationFailed(ValidationFailed):
+    code = "verification_failed"
+    title = "The credential did not verify"

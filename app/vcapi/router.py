@@ -9,7 +9,7 @@ from app.config import get_settings
 from app.credentials.router import credential_out
 from app.credentials.schemas import CredentialOut
 from app.db.session import DbSession
-from app.errors import FieldError, ValidationFailed
+from app.errors import FieldError, TokenTooLarge, VerificationFailed
 from app.responses import AUTHENTICATED, problems
 from app.vcapi import service
 from app.vcapi.schemas import (
@@ -21,15 +21,10 @@ from app.vcapi.schemas import (
     VerifyCredentialResponse,
 )
 from app.verification import service as verification
-from app.verification.input import TokenTooLarge, token_from_value
+from app.verification.input import token_from_value
 from app.verification.router import Fetcher
 
 router = APIRouter(prefix="/credentials", tags=["VC-API"])
-
-
-class VerificationFailed(ValidationFailed):
-    code = "verification_failed"
-    title = "The credential did not verify"
 
 
 @router.post(

@@ -7,23 +7,17 @@ from typing import Any
 
 import orjson
 
-from app.errors import DomainError, FieldError, MalformedRequest, ValidationFailed
+from app.errors import (
+    FieldError,
+    MalformedRequest,
+    TokenTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from app.verification.jws import depth_exceeds
 
 DATA_URL_PREFIXES = ("data:application/vc+jwt,", "data:application/jwt,")
 JWT_MEDIA_TYPES = ("application/vc+jwt", "application/jwt", "text/plain")
-
-
-class TokenTooLarge(DomainError):
-    status_code = 413
-    code = "credential_too_large"
-    title = "The credential is larger than this verifier accepts"
-
-
-class UnsupportedMediaType(DomainError):
-    status_code = 415
-    code = "unsupported_media_type"
-    title = "Send application/json or application/vc+jwt"
 
 
 def _unsupported(detail: str, pointer: str = "#") -> ValidationFailed:
