@@ -270,6 +270,7 @@ def _print_dev_banner(environment: DevEnvironment, api_key: str | None) -> None:
             ("OpenAPI document", f"{base}/openapi.json"),
             ("Issuer DID document", f"{issuer}/did.json"),
             ("Issuer JWKS", f"{issuer}/jwks.json"),
+            ("GraphQL catalogue", f"{base}/graphql"),
             ("Health", f"{base}/healthz"),
             ("Try", f'curl -H "Authorization: Bearer <key>" {base}/v1/achievements'),
             ("Database", database),
