@@ -18,7 +18,6 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 os.environ.setdefault("STAPEL_KEY_ENCRYPTION_KEY", base64.b64encode(b"k" * 32).decode())
@@ -31,7 +30,7 @@ from app.db.base import Base
 from app.db.migrate import upgrade_to_head
 from app.db.models import __all__ as _all_models  # noqa: F401
 from app.main import create_app
-from tests.databases import recreate_database, url_with_database
+from tests.databases import asyncpg_dsn, recreate_database, url_with_database
 from tests.factories import Tenant
 
 BASE_URL = "https://stapel.test"
@@ -74,9 +73,7 @@ def sessionmaker(app: FastAPI) -> async_sessionmaker[AsyncSession]:
 
 async def _truncate_all(url: str) -> None:
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-    conn = await asyncpg.connect(
-        make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    )
+    conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     finally:

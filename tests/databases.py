@@ -6,6 +6,11 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 
+def asyncpg_dsn(url: str) -> str:
+    """The same URL as asyncpg takes it (no SQLAlchemy driver suffix)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def url_with_database(server_url: str, name: str) -> str:
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
@@ -15,8 +20,7 @@ async def recreate_database(server_url: str, name: str, *, drop_only: bool = Fal
 
     ``server_url`` may name any database on the server; the statements run from there.
     """
-    admin = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin)
+    conn = await asyncpg.connect(asyncpg_dsn(server_url))
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if not drop_only:

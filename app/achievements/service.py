@@ -19,8 +19,8 @@ from app.auth.principal import Principal
 from app.contexts import EU_MICROCREDENTIAL_V1, OB_V3P0, VC_V2
 from app.errors import FieldError, InvalidState, NotFound, ValidationFailed
 from app.institutions import repository as institutions
-from app.institutions.models import Institution
 from app.institutions.ob3 import issuer_profile
+from app.institutions.service import institution_of
 
 _META_FIELDS = frozenset({"org_unit_id", "sis_course_codes"})
 _CONTENT_FIELDS = frozenset(AchievementContent.model_fields)
@@ -44,13 +44,6 @@ def content_of(version: AchievementVersion) -> AchievementContent:
 
 def _columns(content: AchievementContent) -> dict[str, Any]:
     return content.model_dump(mode="json")
-
-
-async def _institution(session: AsyncSession, principal: Principal) -> Institution:
-    institution = await institutions.get(session, principal.tenant())
-    if institution is None:
-        raise NotFound("No such institution.")
-    return institution
 
 
 async def _check_references(
@@ -85,7 +78,7 @@ async def _check_references(
 async def create_achievement(
     session: AsyncSession, principal: Principal, body: AchievementCreate
 ) -> AchievementRecord:
-    institution = await _institution(session, principal)
+    institution = await institution_of(session, principal)
     content = AchievementContent.model_validate(body.model_dump(include=set(_CONTENT_FIELDS)))
     await _check_references(session, institution.id, body.org_unit_id, content)
     policy.enforce(content, institution)
@@ -144,7 +137,7 @@ async def update_achievement(
     await _check_references(
         session, achievement.institution_id, org_unit_id, content, achievement.id
     )
-    policy.enforce(content, await _institution(session, principal))
+    policy.enforce(content, await institution_of(session, principal))
     achievement.org_unit_id = org_unit_id
     if "sis_course_codes" in changes:
         achievement.sis_course_codes = list(changes["sis_course_codes"] or [])
@@ -195,7 +188,7 @@ async def _transition(
     if achievement.state not in allowed_from:
         raise InvalidState(f"A {achievement.state} achievement cannot become {target}.")
     if target == "published":
-        policy.enforce(content_of(current.version), await _institution(session, principal))
+        policy.enforce(content_of(current.version), await institution_of(session, principal))
         achievement.published_at = datetime.now(UTC)
     achievement.state = target
     await session.flush()

@@ -20,9 +20,9 @@ from app.credentials.models import Credential
 from app.credentials.repository import CredentialFilter
 from app.credentials.schemas import CredentialIssue
 from app.errors import BatchTooLarge, DomainError, IdempotencyKeyReused, NotFound
-from app.institutions import repository as institutions
 from app.institutions.models import Institution
 from app.institutions.ob3 import issuer_profile
+from app.institutions.service import institution_of
 from app.keys import service as keys
 from app.keys.signer import Signer
 from app.status_lists import service as status_lists
@@ -30,13 +30,6 @@ from app.status_lists import service as status_lists
 # Building and signing more than this many credentials moves to a worker thread, so that one
 # large batch does not stall every other request on the event loop.
 _THREAD_THRESHOLD = 16
-
-
-async def _institution(session: AsyncSession, principal: Principal) -> Institution:
-    institution = await institutions.get(session, principal.tenant())
-    if institution is None:
-        raise NotFound("No such institution.")
-    return institution
 
 
 async def issue_one(
@@ -61,7 +54,7 @@ async def issue_many(
         raise BatchTooLarge(
             f"A batch holds at most {limit} credentials; this one has {len(requests)}."
         )
-    institution = await _institution(session, principal)
+    institution = await institution_of(session, principal)
     outcomes = [Outcome(position=i, status="pending") for i in range(len(requests))]
     pending = await _replays(session, institution.id, requests, outcomes)
     signer = await keys.signer_for(session, institution)

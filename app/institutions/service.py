@@ -78,6 +78,14 @@ def _ensure_visible(principal: Principal, institution_id: uuid.UUID) -> None:
         raise NotFound("No such institution.")
 
 
+async def institution_of(session: AsyncSession, principal: Principal) -> Institution:
+    """The institution whose data the caller acts on."""
+    institution = await repository.get(session, principal.tenant())
+    if institution is None:
+        raise NotFound("No such institution.")
+    return institution
+
+
 async def get_institution(
     session: AsyncSession, principal: Principal, institution_id: uuid.UUID
 ) -> Institution:

@@ -17,8 +17,7 @@ from app.credentials.lifecycle import StatusAction
 from app.credentials.models import Credential
 from app.credentials.securing import secure
 from app.errors import FieldError, NotFound, ValidationFailed
-from app.institutions import repository as institutions
-from app.institutions.models import Institution
+from app.institutions.service import institution_of
 from app.keys import service as keys
 from app.keys.did import institution_did
 from app.status_lists import service as status_lists
@@ -33,18 +32,11 @@ _ACTIONS: dict[str, StatusAction] = {
 }
 
 
-async def _institution(session: AsyncSession, principal: Principal) -> Institution:
-    institution = await institutions.get(session, principal.tenant())
-    if institution is None:
-        raise NotFound("No such institution.")
-    return institution
-
-
 async def issue_document(
     session: AsyncSession, principal: Principal, credential: dict[str, Any]
 ) -> Credential:
     """Sign the caller's credential as the institution, with status entries, and keep it."""
-    institution = await _institution(session, principal)
+    institution = await institution_of(session, principal)
     did = institution_did(institution.slug)
     check_credential(credential, did)
     now = datetime.now(UTC)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
-from urllib.parse import quote, unquote
 
 from jwcrypto import jwk
 
@@ -21,7 +20,7 @@ from app.verification.jws import (
     signature_valid,
 )
 from app.verification.report import Report
-from app.verification.resolver import KeyResolver, ResolvedKey
+from app.verification.resolver import KeyResolver, ResolvedKey, did_web_document_url
 from app.verification.status import StatusListSource, check_status
 
 OB3_TYPES = ("OpenBadgeCredential", "AchievementCredential")
@@ -117,7 +116,8 @@ class Verifier:
         if key.controller == issuer:
             return None
         if key.method == "jwk-url" and issuer.startswith("did:web:"):
-            if key.controller.startswith(_did_web_base(issuer)):
+            base = _did_web_base(issuer)
+            if base is not None and key.controller.startswith(base):
                 return None
             if await self._listed_in_did(issuer, key):
                 return None
@@ -187,8 +187,9 @@ def _unknown_profile(parsed: CompactJws) -> str:
     )
 
 
-def _did_web_base(did: str) -> str:
-    """did:web:host:a:b -> https://host/a/b/ (where its documents and keys live)."""
-    host, *path = did.removeprefix("did:web:").split(":")
-    base = f"https://{unquote(host)}/" + "/".join(quote(p) for p in path)
-    return base.rstrip("/") + "/"
+def _did_web_base(did: str) -> str | None:
+    """did:web:host:a:b -> https://host/a/b/, where its documents and keys live."""
+    try:
+        return did_web_document_url(did).removesuffix("did.json")
+    except KeyResolutionError:
+        return None
