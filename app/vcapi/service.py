@@ -20,6 +20,7 @@ from app.errors import FieldError, NotFound, ValidationFailed
 from app.institutions.service import institution_of
 from app.keys import service as keys
 from app.keys.did import institution_did
+from app.observability import metrics
 from app.status_lists import service as status_lists
 from app.vcapi.schemas import StatusUpdate
 from app.vcapi.validation import check_credential
@@ -78,6 +79,7 @@ async def issue_document(
         "request_fingerprint": None,
     }
     await repository.insert_new(session, [row])
+    metrics.count_issued(1)
     await record(
         session,
         principal.actor,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import get_settings
+from app.observability import metrics
 from app.verification.fetching import SafeFetcher
 from app.verification.local import DatabaseIdentity, StatusLists, Trust
 from app.verification.report import Report
@@ -24,7 +25,9 @@ async def verify(session: AsyncSession, fetcher: SafeFetcher, token: str) -> Ver
         trust=Trust(session),
         skew=timedelta(seconds=settings.verification_clock_skew_seconds),
     )
-    return verification_out(await verifier.verify(token, datetime.now(UTC)))
+    report = await verifier.verify(token, datetime.now(UTC))
+    metrics.count_verification(report.verified, (check.name for check in report.failures()))
+    return verification_out(report)
 
 
 def verification_out(report: Report) -> VerificationOut:
