@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+import os
 import re
 import signal
 import warnings
@@ -47,6 +48,9 @@ from app.keys import service as keys
 from app.keys.algorithms import Algorithm
 from app.keys.did import institution_did
 from app.main import create_app
+from app.observability.logging import configure_logging_from
+from app.observability.serving import SERVED_APP, metrics_directory
+from app.worker.main import run_worker
 
 if TYPE_CHECKING:
     from app.devserver import DevEnvironment
@@ -169,23 +173,39 @@ async def _institution_by_slug(session: AsyncSession, slug: str) -> Institution:
 
 
 def _serve(
-    host: str, port: int, workers: int, proxy_headers: bool, forwarded_allow_ips: str | None
+    host: str,
+    port: int,
+    workers: int,
+    proxy_headers: bool,
+    forwarded_allow_ips: str | None,
+    graceful_timeout: int = 30,
 ) -> None:
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        # X-Forwarded-* are honoured only from these addresses; uvicorn falls back to
-        # $FORWARDED_ALLOW_IPS and then to 127.0.0.1, which suits a local reverse proxy.
-        proxy_headers=proxy_headers,
-        forwarded_allow_ips=forwarded_allow_ips,
-        server_header=False,
-        # The access log prints query strings, and the credential list filters can carry a
-        # student number or e-mail address: keep learner identifiers out of the logs.
-        access_log=False,
-    )
+    configure_logging_from(_settings())  # this process's lines; each worker configures its own
+    with metrics_directory(workers):
+        uvicorn.run(
+            SERVED_APP,
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            # X-Forwarded-* are honoured only from these addresses; uvicorn falls back to
+            # $FORWARDED_ALLOW_IPS and then to 127.0.0.1, which suits a local reverse proxy.
+            proxy_headers=proxy_headers,
+            forwarded_allow_ips=forwarded_allow_ips,
+            server_header=False,
+            # Uvicorn's loggers go through our handler (JSON lines). Its access log stays off:
+            # it prints query strings, which can carry a student number or e-mail address; the
+            # app writes its own line per request with the route template instead.
+            log_config=None,
+            access_log=False,
+            # On SIGTERM: stop accepting, let in-flight requests finish for this long, then
+            # run the lifespan shutdown (which closes the database pool).
+            timeout_graceful_shutdown=graceful_timeout,
+            # A new worker answers the supervisor's health pings only once it has imported the
+            # app, which takes several seconds on a busy machine; uvicorn's 5 s default kills
+            # and restarts such workers over and over.
+            timeout_worker_healthcheck=30,
+        )
 
 
 @cli.command()
@@ -203,10 +223,37 @@ def serve(
             "Default: $FORWARDED_ALLOW_IPS, else 127.0.0.1."
         ),
     ] = None,
+    graceful_timeout: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Seconds in-flight requests get to finish after SIGTERM or Ctrl+C."
+        ),
+    ] = 30,
 ) -> None:
-    """Run the HTTP API (production entry point; run `stapel migrate` first)."""
+    """Run the HTTP API (production entry point; run `stapel migrate` first).
+
+    With --workers N > 1 the workers share their Prometheus metrics through files in
+    $PROMETHEUS_MULTIPROC_DIR (a temporary directory unless it is set).
+    """
     _settings()  # a configuration error is reported once here, not by every worker
-    _serve(host, port, workers, proxy_headers, forwarded_allow_ips)
+    _exit_normally_on_stop_signals()  # a graceful stop on SIGTERM exits 0
+    _serve(host, port, workers, proxy_headers, forwarded_allow_ips, graceful_timeout)
+
+
+@cli.command()
+def worker(
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Serve /healthz (and /readyz, /metrics) on this port; 0 or unset: none."),
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option(help="Address the health and metrics port listens on.")
+    ] = "0.0.0.0",  # noqa: S104 - probes and Prometheus reach it from outside the container
+) -> None:
+    """Run the background worker: SIS results and outgoing webhooks, until SIGTERM."""
+    settings = _settings()
+    configure_logging_from(settings)
+    asyncio.run(run_worker(settings, metrics_port or None, metrics_host))
 
 
 @cli.command()
@@ -315,6 +362,7 @@ def dev(
 
     _exit_normally_on_stop_signals()
     environment = prepare_dev_environment(host, port)
+    os.environ.setdefault("STAPEL_LOG_FORMAT", "console")
     get_settings.cache_clear()  # settings must be read from the environment set up just now
     _migrate(_settings())
     api_key = _run(demo_data.load_demo_data)

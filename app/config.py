@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SecuringProfileName = Literal["vc-jose", "ob3-jwt", "vc-jwt-11"]
@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     status_list_size: int = Field(default=131072, ge=131072)
     status_list_ttl_seconds: int = Field(default=300, ge=0, le=86400)
     max_batch_size: int = Field(default=1000, ge=1, le=10000)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="Lowest level of the log lines written to stdout."
+    )
+    log_format: Literal["json", "console"] = Field(
+        default="json",
+        description="json: one JSON object a line (production); console: for people to read.",
+    )
 
     graphiql: bool = Field(
         default=False, description="Serve the GraphiQL IDE at /graphql (development)."
@@ -75,11 +82,34 @@ class Settings(BaseSettings):
     fetch_max_redirects: int = Field(default=3, ge=0, le=10)
     fetch_cache_max_seconds: int = Field(default=3600, ge=0, le=86400)
 
+    sis_max_results_per_event: int = Field(default=50_000, ge=1, le=1_000_000)
+    sis_max_event_bytes: int = Field(default=33_554_432, ge=1024, le=1_073_741_824)
+    sis_max_attempts: int = Field(default=8, ge=1, le=100)
+    sis_retry_base_seconds: float = Field(default=5.0, ge=0, le=3600)
+    webhook_max_attempts: int = Field(default=10, ge=1, le=100)
+    webhook_retry_base_seconds: float = Field(default=30.0, ge=0, le=3600)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_disable_after_failures: int = Field(default=50, ge=1, le=10_000)
+    worker_batch_size: int = Field(default=500, ge=1, le=10_000)
+    worker_concurrency: int = Field(default=2, ge=1, le=32)
+    worker_poll_seconds: float = Field(default=5.0, gt=0, le=300)
+    embedded_worker: bool = Field(
+        default=False,
+        description="Run the background worker inside the API process (the all-in-one run).",
+    )
+
     @field_validator("key_encryption_key", "learner_lookup_key")
     @classmethod
     def _is_32_byte_key(cls, value: SecretStr) -> SecretStr:
         decode_secret_key(value.get_secret_value())
         return value
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _case_insensitive(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        return value.upper() if info.field_name == "log_level" else value.lower()
 
     @field_validator("public_base_url")
     @classmethod

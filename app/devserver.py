@@ -152,6 +152,8 @@ def prepare_dev_environment(
     if embedded_database:
         environ["STAPEL_DATABASE_URL"] = start_embedded_database(data_dir)
     environ.setdefault("STAPEL_GRAPHIQL", "true")
+    # The all-in-one run: SIS events and outgoing webhooks are handled in the API process.
+    environ.setdefault("STAPEL_EMBEDDED_WORKER", "true")
     return DevEnvironment(
         data_dir=data_dir,
         database_url=environ["STAPEL_DATABASE_URL"],

@@ -124,3 +124,25 @@ class UnsupportedMediaType(DomainError):
 class VerificationFailed(ValidationFailed):
     code = "verification_failed"
     title = "The credential did not verify"
+
+
+class InvalidSignature(DomainError):
+    status_code = 401
+    code = "invalid_signature"
+    title = "The webhook signature does not verify"
+
+
+class StaleTimestamp(InvalidSignature):
+    code = "stale_timestamp"
+    title = "The webhook timestamp is outside the accepted window"
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+    code = "payload_too_large"
+    title = "The request body is larger than accepted"
+
+
+class AddressRefused(ValidationFailed):
+    code = "address_not_allowed"
+    title = "The URL is not allowed as a webhook target"

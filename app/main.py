@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,11 +22,20 @@ from app.graphql.router import graphql_router
 from app.institutions.router import router as institutions_router
 from app.keys.router import public_router as issuer_identity_router
 from app.keys.router import router as keys_router
+from app.observability.health import migration_heads
+from app.observability.health import router as operations_router
+from app.observability.metrics import observed_engine
+from app.observability.middleware import ObservabilityMiddleware
 from app.problems import Problem, install_problem_handlers
+from app.responses import problems
+from app.sis.router import intake_router, integrations_router
 from app.status_lists.router import router as status_lists_router
 from app.vcapi.router import router as vcapi_router
 from app.verification.fetching import SafeFetcher
 from app.verification.router import router as verification_router
+from app.webhooks.router import deliveries_router as webhook_deliveries_router
+from app.webhooks.router import router as webhook_endpoints_router
+from app.worker.runner import Worker
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -37,9 +47,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.fetcher = SafeFetcher.from_settings(resolved)
+        app.state.schema_heads = migration_heads()
+        worker = Worker(resolved, app.state.sessionmaker) if resolved.embedded_worker else None
+        running = asyncio.create_task(worker.run()) if worker else None
         try:
-            yield
+            # Uvicorn runs this shutdown half only once in-flight requests have finished (or
+            # `stapel serve --graceful-timeout` has run out): the engine is disposed last.
+            with observed_engine(engine):
+                yield
         finally:
+            if worker is not None and running is not None:
+                worker.stop()
+                await running
             await app.state.fetcher.aclose()
             await engine.dispose()
 
@@ -48,7 +67,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Issue, revoke and verify micro-credentials (Open Badges 3.0 on VC Data Model 2.0)",
         lifespan=lifespan,
+        # Any endpoint that reads or writes may meet a database restart or failover.
+        responses=problems(503),
     )
+    # Inside RequestIdMiddleware (added later = further out), so log lines carry the request id.
+    app.add_middleware(ObservabilityMiddleware)
     app.add_middleware(RequestIdMiddleware)
     install_problem_handlers(app)
     for router in (
@@ -64,6 +87,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         contexts_router,
         verification_router,
         vcapi_router,
+        integrations_router,
+        intake_router,
+        webhook_endpoints_router,
+        webhook_deliveries_router,
     ):
         app.include_router(router)
 
@@ -77,6 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    app.include_router(operations_router)  # /readyz and /metrics
 
     _register_problem_schema(app)
     return app

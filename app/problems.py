@@ -10,9 +10,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import DomainError, FieldError
+from app.errors import DomainError, FieldError, Unauthenticated
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ async def _on_domain_error(_: Request, exc: Exception) -> JSONResponse:
         domain_problem(exc).model_dump(exclude_none=True),
         status_code=exc.status_code,
         media_type=PROBLEM_MEDIA_TYPE,
-        headers={"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None,
+        headers={"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None,
     )
 
 
@@ -156,8 +157,41 @@ async def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _database_unreachable(exc: Exception) -> bool:
+    if isinstance(exc, ConnectionError | OSError):
+        return True
+    if isinstance(exc, DBAPIError):
+        # SQLSTATE class 08: connection exception; 57P0x: shutting down, starting up.
+        state = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", ""))
+        return (
+            exc.connection_invalidated
+            or isinstance(exc, OperationalError | InterfaceError)
+            or state.startswith(("08", "57P"))
+        )
+    return False
+
+
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """The database went away (restart, failover): a 503 the client may retry, not a 500.
+
+    Nothing was committed: the request's transaction died with its connection.
+    """
+    if not _database_unreachable(exc):
+        return await _on_unexpected(request, exc)
+    logger.warning("database unavailable: %s", type(exc).__name__)
+    return problem_response(
+        503,
+        "database_unavailable",
+        "The database is not reachable",
+        "Nothing was stored. Try again in a moment.",
+        headers={"Retry-After": "2"},
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _on_domain_error)
+    app.add_exception_handler(DBAPIError, _on_database_error)
+    app.add_exception_handler(OSError, _on_database_error)
     app.add_exception_handler(RequestValidationError, _on_request_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -15,6 +15,7 @@ from app.auth.scopes import Scope
 from app.auth.tokens import parse_token, secret_matches
 from app.db.session import DbSession
 from app.errors import Unauthenticated
+from app.observability.context import note_caller
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `stapel_<id>_<secret>`.")
 
@@ -34,6 +35,7 @@ async def principal_for(session: AsyncSession, token: str | None) -> Principal:
     client = await repository.find_active_by_key_id(session, parsed.key_id) if parsed else None
     if parsed is None or client is None or not secret_matches(parsed.secret, client.secret_hash):
         raise Unauthenticated("The API key is unknown or revoked.")
+    note_caller(client.id, client.institution_id)  # for the request's log lines
     return Principal(
         client_id=client.id, institution_id=client.institution_id, scopes=frozenset(client.scopes)
     )
@@ -56,4 +58,5 @@ CredentialRevoker = Annotated[Principal, Depends(require_scope(Scope.CREDENTIALS
 CredentialReader = Annotated[Principal, Depends(require_scope(Scope.CREDENTIALS_READ))]
 KeyManager = Annotated[Principal, Depends(require_scope(Scope.KEYS_MANAGE))]
 InstitutionAdmin = Annotated[Principal, Depends(require_scope(Scope.INSTITUTION_ADMIN))]
+IntegrationManager = Annotated[Principal, Depends(require_scope(Scope.INTEGRATIONS_MANAGE))]
 Operator = Annotated[Principal, Depends(require_scope(Scope.OPERATOR))]

@@ -9,11 +9,16 @@ from app.errors import InsufficientScope
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: an API client, its institution (None for operators) and its scopes."""
+    """Who is acting: an API client (or an integration), its institution and its scopes.
+
+    ``kind`` names what ``client_id`` identifies, so the audit log tells a person's API key apart
+    from an SIS integration acting through the worker.
+    """
 
     client_id: uuid.UUID
     institution_id: uuid.UUID | None
     scopes: frozenset[str]
+    kind: str = "api_client"
 
     @property
     def is_operator(self) -> bool:
@@ -21,7 +26,7 @@ class Principal:
 
     @property
     def actor(self) -> str:
-        return f"api_client:{self.client_id}"
+        return f"{self.kind}:{self.client_id}"
 
     def require(self, scope: Scope) -> None:
         if scope not in self.scopes:

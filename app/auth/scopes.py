@@ -10,6 +10,7 @@ class Scope(StrEnum):
     CREDENTIALS_READ = "credentials:read"
     KEYS_MANAGE = "keys:manage"
     INSTITUTION_ADMIN = "institution:admin"
+    INTEGRATIONS_MANAGE = "integrations:manage"
     OPERATOR = "operator"
 
 

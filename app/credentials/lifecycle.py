@@ -18,7 +18,9 @@ from app.auth.principal import Principal
 from app.credentials import repository
 from app.credentials.models import Credential
 from app.errors import InvalidState, NotFound
+from app.observability import metrics
 from app.status_lists.service import Purpose, StatusSlot, set_status
+from app.webhooks.events import credential_data, emit_many
 
 StatusAction = Literal["revoke", "suspend", "reinstate"]
 
@@ -74,6 +76,21 @@ async def change_status(
     credential.status_reason_code = reason_code
     credential.status_reason = reason
     await session.flush()
+    metrics.count_status_change(action)
+    await emit_many(
+        session,
+        credential.institution_id,
+        transition.event,
+        [
+            credential_data(
+                credential.id,
+                credential.document["id"],
+                credential.achievement_id,
+                credential.state,
+                reason_code,
+            )
+        ],
+    )
     await record(
         session,
         principal.actor,

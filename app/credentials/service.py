@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +26,9 @@ from app.institutions.ob3 import issuer_profile
 from app.institutions.service import institution_of
 from app.keys import service as keys
 from app.keys.signer import Signer
+from app.observability import metrics
 from app.status_lists import service as status_lists
+from app.webhooks.events import CREDENTIAL_ISSUED, credential_data, emit_many
 
 # Building and signing more than this many credentials moves to a worker thread, so that one
 # large batch does not stall every other request on the event loop.
@@ -164,6 +167,14 @@ async def _issue(
     unfrozen = sorted({a.version_id for a in accepted if not a.version_frozen})
     if unfrozen:
         await achievements.freeze(session, unfrozen)
+    new_rows = [row for row in rows if row["id"] in inserted]
+    metrics.count_issued(len(new_rows))
+    await emit_many(
+        session,
+        institution.id,
+        CREDENTIAL_ISSUED,
+        [_issued_event(row) for row in new_rows],
+    )
     await record_many(
         session,
         principal.actor,
@@ -175,10 +186,13 @@ async def _issue(
                 institution.id,
                 {"achievement_id": str(row["achievement_id"]), "profile": row["profile"]},
             )
-            for row in rows
-            if row["id"] in inserted
+            for row in new_rows
         ],
     )
+
+
+def _issued_event(row: dict[str, Any]) -> dict[str, Any]:
+    return credential_data(row["id"], row["document"]["id"], row["achievement_id"], "active")
 
 
 async def _settle_lost_races(

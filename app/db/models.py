@@ -7,7 +7,9 @@ from app.credentials.models import Credential
 from app.db.base import Base
 from app.institutions.models import Institution, OrgUnit
 from app.keys.models import SigningKey
+from app.sis.models import CourseMapping, Integration, IntegrationSecret, SisEvent, SisResult
 from app.status_lists.models import StatusList, StatusListPublication
+from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Achievement",
@@ -15,10 +17,18 @@ __all__ = [
     "ApiClient",
     "AuditEvent",
     "Base",
+    "CourseMapping",
     "Credential",
     "Institution",
+    "Integration",
+    "IntegrationSecret",
     "OrgUnit",
     "SigningKey",
+    "SisEvent",
+    "SisResult",
     "StatusList",
     "StatusListPublication",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -211,6 +211,12 @@ class SafeFetcher:
     async def aclose(self) -> None:
         await self._client.aclose()
 
+    async def vet(self, url: str) -> httpx.URL:
+        """Apply the URL and address rules to a URL another client will call (webhook targets)."""
+        parsed = self._parse(url)
+        await self._check_url(parsed)
+        return parsed
+
     async def __aenter__(self) -> SafeFetcher:
         return self
 

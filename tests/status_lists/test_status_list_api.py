@@ -274,7 +274,7 @@ async def test_the_service_refuses_an_unknown_purpose_as_not_found(
 def test_the_openapi_document_lists_every_answer_of_the_status_list_endpoint() -> None:
     operation = create_app().openapi()["paths"]["/status-lists/{list_id}/{purpose}"]["get"]
     responses = operation["responses"]
-    assert set(responses) == {"200", "304", "404", "422"}
+    assert set(responses) == {"200", "304", "404", "422", "503"}
     assert list(responses["200"]["content"]) == [VC_JWT]
     assert (
         set(responses["200"]["headers"])

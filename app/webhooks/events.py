@@ -1,0 +1,100 @@
+"""The outbox: events written in the transaction of the change they report.
+
+Each event becomes one ``webhook_deliveries`` row per enabled endpoint of the institution that
+subscribed to its type, in a single statement; with no subscriber nothing is written. The worker
+delivers the rows after the transaction commits, so an event is sent if and only if its change
+happened.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.notify import WORK_CHANNEL
+
+CREDENTIAL_ISSUED: Final = "credential.issued"
+CREDENTIAL_REVOKED: Final = "credential.revoked"
+CREDENTIAL_SUSPENDED: Final = "credential.suspended"
+CREDENTIAL_REINSTATED: Final = "credential.reinstated"
+SIS_RESULT_FAILED: Final = "sis.result_failed"
+EVENT_TYPES: Final = (
+    CREDENTIAL_ISSUED,
+    CREDENTIAL_REVOKED,
+    CREDENTIAL_SUSPENDED,
+    CREDENTIAL_REINSTATED,
+    SIS_RESULT_FAILED,
+)
+
+_FAN_OUT = text(
+    """
+    WITH inserted AS (
+        INSERT INTO webhook_deliveries
+            (id, endpoint_id, institution_id, event_type, payload, status, attempts)
+        SELECT gen_random_uuid(), e.id, e.institution_id, CAST(:event_type AS text), m.value,
+               'pending', 0
+        FROM webhook_endpoints AS e
+        CROSS JOIN jsonb_array_elements(CAST(CAST(:messages AS text) AS jsonb)) AS m
+        WHERE e.institution_id = :institution_id
+          AND e.enabled
+          AND CAST(:event_type AS text) = ANY(e.event_types)
+        RETURNING 1
+    )
+    SELECT pg_notify(:channel, 'webhooks') FROM (SELECT 1 FROM inserted LIMIT 1) AS fanned_out
+    """
+)
+
+
+def message(
+    event_type: str, data: dict[str, Any], moment: datetime | None = None
+) -> dict[str, Any]:
+    """The body receivers get, in the Standard Webhooks payload shape."""
+    return {
+        "type": event_type,
+        "timestamp": (moment or datetime.now(UTC)).isoformat(),
+        "data": data,
+    }
+
+
+async def emit_many(
+    session: AsyncSession,
+    institution_id: uuid.UUID,
+    event_type: str,
+    data: Sequence[dict[str, Any]],
+) -> None:
+    if not data:
+        return
+    now = datetime.now(UTC)
+    messages = [message(event_type, item, now) for item in data]
+    await session.execute(
+        _FAN_OUT,
+        {
+            "event_type": event_type,
+            "institution_id": institution_id,
+            "messages": orjson.dumps(messages).decode(),
+            "channel": WORK_CHANNEL,
+        },
+    )
+
+
+def credential_data(
+    credential_id: uuid.UUID,
+    document_id: str,
+    achievement_id: uuid.UUID | None,
+    state: str,
+    reason_code: str | None = None,
+) -> dict[str, Any]:
+    """What a credential event says: ids and state, never the learner or the signed token."""
+    return {
+        "id": str(credential_id),
+        "credential_id": document_id,
+        "achievement_id": str(achievement_id) if achievement_id else None,
+        "state": state,
+        "reason_code": reason_code,
+    }

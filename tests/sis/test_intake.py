@@ -1,0 +1,183 @@
+"""Receiving signed SIS events: verified, deduplicated, stored before the answer, never half."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.factories import Tenant
+from tests.sis.simulator import connect_sis, course_result, scalar
+
+
+async def _stored(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[int, int]:
+    events = await scalar(sessionmaker, "SELECT count(*) FROM sis_events")
+    results = await scalar(sessionmaker, "SELECT count(*) FROM sis_results")
+    return events, results
+
+
+async def test_a_signed_result_is_accepted_and_stored_pending(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    sis = await connect_sis(client, tenant)
+    response = await sis.record(course_result())
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["duplicate"] is False
+    assert body["results"] == 1
+    assert body["invalid"] == []
+    event = await sis.event(body["event_id"])
+    assert event["counts"]["pending"] == 1
+    assert event["source"] == "webhook"
+    assert event["event_type"] == "course_result.recorded"
+
+
+async def test_the_same_webhook_id_is_stored_once(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    sis = await connect_sis(client, tenant)
+    first = await sis.record(course_result(), message_id="msg_once")
+    again = await sis.record(course_result(), message_id="msg_once")
+    assert first.status_code == 202
+    assert again.status_code == 200
+    assert again.json()["duplicate"] is True
+    assert again.json()["event_id"] == first.json()["event_id"]
+    assert await _stored(sessionmaker) == (1, 1)
+
+
+async def test_a_wrong_signature_is_refused_and_nothing_is_stored(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    sis = await connect_sis(client, tenant)
+    other = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODk="
+    response = await sis.record(course_result(), secret=other)
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "invalid_signature"
+    assert await _stored(sessionmaker) == (0, 0)
+
+
+async def test_a_tampered_body_is_refused(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    sis = await connect_sis(client, tenant)
+    body = orjson.dumps({"type": "course_result.recorded", "data": course_result()})
+    headers = sis.signed(body)
+    tampered = body.replace(b'"7.5"', b'"9.5"')
+    response = await client.post(sis.url, content=tampered, headers=headers)
+    assert response.status_code == 401
+    assert await _stored(sessionmaker) == (0, 0)
+
+
+async def test_stale_and_future_timestamps_are_refused(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    sis = await connect_sis(client, tenant)
+    for offset in (timedelta(minutes=-6), timedelta(minutes=6)):
+        response = await sis.record(course_result(), at=datetime.now(UTC) + offset)
+        assert response.status_code == 401
+        assert response.json()["code"] == "stale_timestamp"
+    assert await _stored(sessionmaker) == (0, 0)
+
+
+async def test_missing_signature_headers_are_refused(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    sis = await connect_sis(client, tenant)
+    response = await client.post(sis.url, json={"type": "course_result.recorded", "data": {}})
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_signature"
+
+
+async def test_an_unknown_integration_is_not_found(client: httpx.AsyncClient) -> None:
+    response = await client.post(f"/v1/sis/{uuid.uuid4()}/events", content=b"{}")
+    assert response.status_code == 404
+
+
+async def test_malformed_events_get_a_clear_4xx_and_are_not_stored(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    sis = await connect_sis(client, tenant)
+    cases: list[tuple[bytes, int, str]] = [
+        (b"{not json", 400, "malformed_request"),
+        (b"[1, 2]", 422, "validation_failed"),
+        (orjson.dumps({"type": "course_result.deleted", "data": {}}), 422, "validation_failed"),
+        (orjson.dumps({"type": "course_results.batch", "data": {"results": []}}), 422, ""),
+        (orjson.dumps({"type": "course_results.batch", "data": {"results": "x"}}), 422, ""),
+        (orjson.dumps({"type": "course_result.recorded", "data": "x"}), 422, ""),
+        # A single result that is not valid is the whole event.
+        (
+            orjson.dumps({"type": "course_result.recorded", "data": course_result(grade="")}),
+            422,
+            "validation_failed",
+        ),
+    ]
+    for body, status, code in cases:
+        response = await client.post(sis.url, content=body, headers=sis.signed(body))
+        assert response.status_code == status, (body, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        if code:
+            assert response.json()["code"] == code
+    assert await _stored(sessionmaker) == (0, 0)
+
+
+async def test_an_invalid_single_result_names_the_field(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    sis = await connect_sis(client, tenant)
+    result = course_result()
+    del result["student"]["name"]
+    response = await sis.record(result)
+    assert response.status_code == 422
+    assert {e["pointer"] for e in response.json()["errors"]} == {"#/data/student/name"}
+
+
+async def test_invalid_results_in_a_batch_fail_alone_with_their_reason(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    sis = await connect_sis(client, tenant)
+    results = [course_result(), course_result(assessment_date="30-06-2026"), course_result()]
+    response = await sis.batch(results)
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["results"] == 3
+    assert [i["position"] for i in body["invalid"]] == [1]
+    assert body["invalid"][0]["errors"][0]["pointer"] == "#/data/results/1/assessment_date"
+    failed = await sis.results(status="failed")
+    assert [(r["position"], r["reason_code"]) for r in failed] == [(1, "invalid_data")]
+    assert "assessment_date" in failed[0]["reason"]
+    assert len(await sis.results(status="pending")) == 2
+
+
+async def test_a_batch_larger_than_allowed_is_refused(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    from app.config import get_settings
+
+    sis = await connect_sis(client, tenant)
+    limit = get_settings().sis_max_results_per_event
+    response = await sis.batch([course_result(student=1)] * (limit + 1))
+    assert response.status_code == 413
+    assert response.json()["code"] == "batch_too_large"
+    assert await _stored(sessionmaker) == (0, 0)
+
+
+async def test_another_institutions_integration_id_cannot_be_read(
+    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    sis = await connect_sis(client, tenant)
+    accepted = (await sis.record(course_result())).json()
+    for path in (
+        f"/v1/integrations/{sis.integration_id}",
+        f"/v1/integrations/{sis.integration_id}/course-mappings",
+        f"/v1/sis/events/{accepted['event_id']}",
+    ):
+        response = await client.get(path, headers=other_tenant.headers)
+        assert response.status_code == 404, path
+    listed = await client.get(
+        "/v1/sis/results", params={"event_id": accepted["event_id"]}, headers=other_tenant.headers
+    )
+    assert listed.json()["items"] == []
