@@ -11,7 +11,7 @@ RUN_ARGS ?=
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint format typecheck openapi check
+.PHONY: help venv run test lint format typecheck openapi check deploy-check
 
 help:
 	@echo "make run        the service with demo data on an embedded Postgres (http://127.0.0.1:8000)"
@@ -21,6 +21,7 @@ help:
 	@echo "make typecheck  mypy (strict)"
 	@echo "make openapi    regenerate openapi/openapi.json and schema.graphql"
 	@echo "make check      lint, typecheck and test"
+	@echo "make deploy-check  lint the Dockerfile; render and validate the Helm chart (own venv)"
 	@echo "make venv       create or update .venv (done by every target that needs it)"
 
 venv: $(STAMP)
@@ -59,3 +60,6 @@ openapi: $(STAMP)
 	$(BIN)/stapel graphql-schema --output schema.graphql
 
 check: lint typecheck test
+
+deploy-check:
+	deploy/check
