@@ -75,7 +75,24 @@ async def _wait_for(
     raise AssertionError(f"{sql!r} reached {value}, not {done}, in {within} s")
 
 
-async def test_a_worker_killed_mid_batch_and_restarted_leaves_one_outcome_per_result(
+async def _stop_mid_batch(
+    database_url: str,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    signum: signal.Signals,
+    settled_sql: str,
+    after: int,
+) -> int:
+    worker = _start_worker(database_url)
+    try:
+        await _wait_for(sessionmaker, settled_sql, after, within=60)
+        worker.send_signal(signum)
+        return worker.wait(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+
+
+async def test_a_worker_stopped_or_killed_mid_batch_and_restarted_leaves_one_outcome_per_result(
     client: httpx.AsyncClient,
     tenant: Tenant,
     database_url: str,
@@ -86,21 +103,19 @@ async def test_a_worker_killed_mid_batch_and_restarted_leaves_one_outcome_per_re
     assert response.status_code == 202
     settled = "SELECT count(*) FROM sis_results WHERE status <> 'pending'"
 
-    worker = _start_worker(database_url)
-    try:
-        await _wait_for(sessionmaker, settled, 300, within=60)
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(timeout=10)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-    partial = int(await scalar(sessionmaker, settled))
-    assert 0 < partial < 5000, "the kill should land in the middle of the batch"
-    # What the killed worker had claimed but not committed left no trace.
     issued = "SELECT count(*) FROM sis_results WHERE status = 'issued'"
-    assert await scalar(sessionmaker, "SELECT count(*) FROM credentials") == await scalar(
-        sessionmaker, issued
-    )
+    credentials = "SELECT count(*) FROM credentials"
+
+    # SIGTERM: the worker finishes the batch in hand, commits it and exits 0.
+    first = await _stop_mid_batch(database_url, sessionmaker, signal.SIGTERM, settled, 300)
+    assert first == 0
+    stopped_at = int(await scalar(sessionmaker, settled))
+    assert stopped_at % 100 == 0, "whole batches only"
+    # SIGKILL: whatever the worker had claimed but not committed leaves no trace.
+    await _stop_mid_batch(database_url, sessionmaker, signal.SIGKILL, settled, stopped_at + 300)
+    partial = int(await scalar(sessionmaker, settled))
+    assert stopped_at < partial < 5000, "the kill should land in the middle of the batch"
+    assert await scalar(sessionmaker, credentials) == await scalar(sessionmaker, issued)
 
     port = _free_port()
     restarted = _start_worker(database_url, "--metrics-port", str(port), "--metrics-host", LOCAL)
@@ -113,7 +128,7 @@ async def test_a_worker_killed_mid_batch_and_restarted_leaves_one_outcome_per_re
         if restarted.poll() is None:
             restarted.kill()
     assert await scalar(sessionmaker, issued) == 5000
-    assert await scalar(sessionmaker, "SELECT count(*) FROM credentials") == 5000
+    assert await scalar(sessionmaker, credentials) == 5000
     distinct = "SELECT count(DISTINCT credential_id) FROM sis_results WHERE status = 'issued'"
     assert await scalar(sessionmaker, distinct) == 5000
 
