@@ -22,9 +22,11 @@ from app.keys import service as keys
 from app.keys.did import institution_did
 from app.observability import metrics
 from app.status_lists import service as status_lists
+from app.status_lists.reserve import reserve
 from app.vcapi.schemas import StatusUpdate
 from app.vcapi.validation import check_credential
 from app.verification.profiles import parse_datetime, subject_id
+from app.webhooks.events import CREDENTIAL_ISSUED, credential_data, emit_many
 
 _ACTIONS: dict[str, StatusAction] = {
     "revoked": "revoke",
@@ -47,7 +49,7 @@ async def issue_document(
             "The credential would be expired when issued.",
             errors=[FieldError("#/credential/validUntil", "lies in the past", "already_expired")],
         )
-    (slot,) = await status_lists.allocate(session, institution.id, 1)
+    (slot,) = await reserve(session, institution.id, 1)
     row_id = uuid.uuid4()
     issuer = credential.get("issuer")
     document = {
@@ -80,6 +82,12 @@ async def issue_document(
     }
     await repository.insert_new(session, [row])
     metrics.count_issued(1)
+    await emit_many(
+        session,
+        institution.id,
+        CREDENTIAL_ISSUED,
+        [credential_data(row_id, document["id"], None, "active")],
+    )
     await record(
         session,
         principal.actor,

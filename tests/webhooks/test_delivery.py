@@ -269,3 +269,21 @@ async def test_a_target_that_turned_private_is_not_posted_to(
     (attempt,) = listed.json()["items"][0]["attempt_log"]
     assert attempt["status_code"] is None
     assert attempt["error"].startswith("refused")
+
+
+async def test_a_credential_issued_through_the_vc_api_is_an_event_too(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    private_targets_allowed: None,
+) -> None:
+    from tests.vcapi.test_vcapi import _issue
+
+    await _subscribe(client, tenant, "http://127.0.0.1:9/hook", ["credential.issued"])
+    await _issue(client, tenant)
+    async with sessionmaker() as session:
+        payloads = (
+            (await session.execute(text("SELECT payload FROM webhook_deliveries"))).scalars().all()
+        )
+    assert [p["type"] for p in payloads] == ["credential.issued"]
+    assert payloads[0]["data"]["achievement_id"] is None
