@@ -30,6 +30,7 @@ from app.db.base import Base
 from app.db.migrate import upgrade_to_head
 from app.db.models import __all__ as _all_models  # noqa: F401
 from app.main import create_app
+from app.status_lists.reserve import forget_reserved_slots
 from tests.databases import asyncpg_dsn, recreate_database, url_with_database
 from tests.factories import Tenant
 
@@ -93,6 +94,7 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if url is not None:
         asyncio.run(_truncate_all(url))
+        forget_reserved_slots()  # they belonged to status lists that are gone now
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from app.institutions.service import institution_of
 from app.keys import service as keys
 from app.keys.signer import Signer
 from app.observability import metrics
-from app.status_lists import service as status_lists
+from app.status_lists.reserve import reserve
 from app.webhooks.events import CREDENTIAL_ISSUED, credential_data, emit_many
 
 # Building and signing more than this many credentials moves to a worker thread, so that one
@@ -144,7 +144,7 @@ async def _issue(
     accepted: list[Accepted],
     outcomes: list[Outcome],
 ) -> None:
-    slots = await status_lists.allocate(session, institution.id, len(accepted))
+    slots = await reserve(session, institution.id, len(accepted))
     shared = Shared(
         institution_id=institution.id,
         issuer=issuer_profile(institution),
