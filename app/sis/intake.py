@@ -28,6 +28,7 @@ from app.errors import (
     PayloadTooLarge,
     ValidationFailed,
 )
+from app.observability import metrics
 from app.sis import repository
 from app.sis.models import Integration
 from app.sis.repository import NewEvent
@@ -149,6 +150,8 @@ async def store(
         for position, _ in rows.invalid
     ]
     await emit_many(session, integration.institution_id, SIS_RESULT_FAILED, failed)
+    if failed:
+        metrics.count_sis_result("failed", len(failed))
     return Stored(event_id, False, len(rows.rows), rows.invalid)
 
 
