@@ -74,21 +74,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ObservabilityMiddleware)
     app.add_middleware(RequestIdMiddleware)
     install_problem_handlers(app)
+    @app.get("/healthz", tags=["operations"], summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    # Routes are matched in order, one by one, so the ones hit most come first: status lists
+    # and verification (every verifier), then issuing.
     for router in (
+        status_lists_router,
+        verification_router,
+        credentials_router,
+        vcapi_router,
+        issuer_identity_router,
+        public_achievements_router,
+        contexts_router,
+        intake_router,
+        achievements_router,
         institutions_router,
         api_clients_router,
         keys_router,
-        achievements_router,
-        credentials_router,
-        issuer_identity_router,
         audit_router,
-        status_lists_router,
-        public_achievements_router,
-        contexts_router,
-        verification_router,
-        vcapi_router,
         integrations_router,
-        intake_router,
         webhook_endpoints_router,
         webhook_deliveries_router,
     ):
@@ -100,10 +106,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         prefix="/graphql",
         include_in_schema=False,
     )
-
-    @app.get("/healthz", tags=["operations"], summary="The process is alive")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     app.include_router(operations_router)  # /readyz and /metrics
 
