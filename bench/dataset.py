@@ -1,0 +1,130 @@
+"""Request bodies of the data set: institutions, a varied catalogue, learners and results.
+
+Deterministic (seeded by position) so that two runs at the same scale seed the same shape.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+TOPICS = (
+    ("Data Literacy for Policy Makers", "0311"),
+    ("Introduction to Machine Learning", "0613"),
+    ("Sustainable Water Management", "0712"),
+    ("Intercultural Communication", "0314"),
+    ("Circular Economy in Practice", "0413"),
+    ("Clinical Reasoning for Nurses", "0913"),
+    ("Didactics of Mathematics", "0114"),
+    ("Cyber Security Essentials", "0612"),
+    ("Dutch Constitutional Law", "0421"),
+    ("Renewable Energy Systems", "0713"),
+    ("Project Management Fundamentals", "0413"),
+    ("Academic Writing in English", "0231"),
+)
+ASSESSMENTS = ("project", "written_exam", "portfolio", "oral_exam", "presentation", "online_test")
+PARTICIPATION = ("online", "onsite", "blended")
+LANGUAGES = (["nl"], ["en"], ["nl", "en"], ["en", "de"])
+EQF_CYCLES = {5: "short", 6: "first", 7: "second", 8: "third"}
+QA_TYPES = ("accredited_programme", "institutional_accreditation", "internal_quality_assurance")
+SUPERVISION = ("supervised_onsite_verification", "supervised_online_verification", "none")
+
+
+def institution_payload(index: int, run_tag: str) -> dict[str, Any]:
+    slug = f"bench-{run_tag}-{index:02d}"
+    return {
+        "slug": slug,
+        "legal_name": f"Stichting Hogeschool Bench {index}",
+        "display_name": f"Hogeschool Bench {index}",
+        "country_code": "NL",
+        "region": "Utrecht",
+        "identifiers": [
+            {"type": "brin", "value": f"{index:02d}BX"},
+            {"type": "schac_home_organisation", "value": f"bench{index}.example.org"},
+        ],
+        "url": f"https://www.bench{index}.example.org",
+        "contact_email": f"credentials@bench{index}.example.org",
+        "recognised": True,
+        "quality_assurance_statement": "Accredited by the NVAO.",
+        "quality_assurance_framework": "NVAO accreditation framework",
+    }
+
+
+def achievement_payload(index: int) -> dict[str, Any]:
+    """One of a varied catalogue: mostly formal micro-credentials, every fifth an open badge."""
+    title, field_of_study = TOPICS[index % len(TOPICS)]
+    course_code = f"BENCH-{index:05d}"
+    common: dict[str, Any] = {
+        "title": f"{title} {index // len(TOPICS) + 1}",
+        "description": f"{title}: a course of the benchmark catalogue, number {index}.",
+        "criteria": "Pass the final assessment with at least a 5.5.",
+        "learning_outcomes": [
+            {
+                "text": f"Applies the core methods of {title.lower()} to a realistic case.",
+                "esco_skill": "http://data.europa.eu/esco/skill/"
+                "3f8a2a5c-1d3f-4a88-9a4c-3c3d5c3e9f1a",
+            },
+            {"text": "Reports on the results to a professional audience."},
+        ],
+        "assessment": {"type": ASSESSMENTS[index % len(ASSESSMENTS)], "description": "Graded."},
+        "participation_form": PARTICIPATION[index % len(PARTICIPATION)],
+        "languages": LANGUAGES[index % len(LANGUAGES)],
+        "field_of_study": field_of_study,
+        "sis_course_codes": [course_code],
+    }
+    if index % 5 == 4:
+        return {**common, "kind": "informal", "workload_hours": 8 + index % 20}
+    eqf = 5 + index % 4
+    ects = 3 + index % 28
+    return {
+        **common,
+        "kind": "formal",
+        "ects": ects,
+        "workload_hours": ects * 28,
+        "eqf_level": eqf,
+        "qf_ehea_cycle": EQF_CYCLES[eqf],
+        "quality_assurance": {
+            "type": QA_TYPES[index % len(QA_TYPES)],
+            "name": "NVAO accredited programme",
+            "reference_url": "https://www.nvao.net/",
+        },
+        "prerequisites": ["Basic statistics at secondary-school level."],
+        "supervision": SUPERVISION[index % len(SUPERVISION)],
+        "stackability": {"description": "Counts towards a minor."},
+        "grading": {"scheme": "numeric", "min_value": "1", "max_value": "10", "pass_value": "5.5"},
+        "validity_months": 60,
+    }
+
+
+def awarded_on(today: date, index: int) -> date:
+    return today - timedelta(days=1 + index % 300)
+
+
+def credential_item(achievement_id: str, learner: str, index: int, today: date) -> dict[str, Any]:
+    """One item of a batch (or the body of a single issuance) for a unique learner."""
+    awarded = awarded_on(today, index)
+    return {
+        "achievement_id": achievement_id,
+        "learner": {
+            "name": f"Learner {learner}",
+            "student_number": learner,
+            "email": f"{learner}@student.example.org",
+        },
+        "awarded_on": awarded.isoformat(),
+        "assessment_date": (awarded - timedelta(days=7)).isoformat(),
+        "grade": f"{6 + index % 5}.{index % 10}",
+        "identity_verified": True,
+        "sis_reference": f"SIS/2025-2026/result-{index}",
+    }
+
+
+def sis_result(index: int, course_code: str, passing: bool) -> dict[str, Any]:
+    student = f"s{index:06d}"
+    return {
+        "student": {"id": student, "name": f"Student {index}", "email": f"{student}@example.org"},
+        "course_code": course_code,
+        "term": "2026-S1",
+        "grade": "7.5" if passing else "4.0",
+        "assessment_date": "2026-06-30",
+        "identity_verified": True,
+    }

@@ -1,0 +1,260 @@
+"""The wrk-driven scenarios: trivial endpoint, single issuance, verification, status list,
+GraphQL catalogue page."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+
+from bench import cpu
+from bench.config import RunConfig
+from bench.results import ScenarioResult, from_wrk
+from bench.seed import SeedResult, today
+from bench.wrk import Wrk, WrkRequest, WrkResult
+
+ISSUE_ACHIEVEMENTS_PER_INSTITUTION = 20
+
+
+@dataclass
+class Context:
+    config: RunConfig
+    wrk: Wrk
+    base_url: str
+    seeded: SeedResult
+    work_dir: Path
+    run_tag: str
+    server_pids: Callable[[], list[int]]
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def write(self, name: str, content: bytes) -> str:
+        path = self.work_dir / name
+        path.write_bytes(content)
+        return str(path)
+
+
+def settle(context: Context) -> None:
+    """Let the server finish what an earlier run left queued before the next one starts."""
+    time.sleep(context.config.settle_seconds)
+    httpx.get(context.url("/healthz"), timeout=60)
+
+
+def measure(
+    context: Context, build: Callable[[str, float], WrkRequest]
+) -> tuple[WrkResult, dict[str, float]]:
+    """A warm-up run (results dropped) and the measured run with the CPU it took;
+    ``build(phase, seconds)`` makes the wrk request of each."""
+    if context.config.warmup > 0:
+        context.wrk.run(build("warmup", context.config.warmup))
+        settle(context)
+    before = cpu.sample(context.server_pids)
+    measured = context.wrk.run(build("run", context.config.duration))
+    used = cpu.usage(before, cpu.sample(context.server_pids))
+    settle(context)
+    return measured, used
+
+
+# --- a. the trivial endpoint ------------------------------------------------------------------
+
+
+def healthz(context: Context, connections: int) -> ScenarioResult:
+    def build(phase: str, seconds: float) -> WrkRequest:
+        return WrkRequest(context.url("/healthz"), "static.lua", connections, seconds)
+
+    measured, used = measure(context, build)
+    return from_wrk(
+        f"healthz_c{connections}",
+        "a. trivial endpoint",
+        "GET /healthz",
+        connections,
+        measured,
+        used,
+    )
+
+
+# --- b. single issuance -----------------------------------------------------------------------
+
+
+def issue_targets(context: Context) -> str:
+    """Lines "<key> <achievement>..." for issue.lua: every institution, some achievements each."""
+    lines = [
+        " ".join([tenant.token, *tenant.achievement_ids[:ISSUE_ACHIEVEMENTS_PER_INSTITUTION]])
+        for tenant in context.seeded.tenants
+    ]
+    return context.write("issue-targets.txt", ("\n".join(lines) + "\n").encode())
+
+
+def single_issue(context: Context, connections: int) -> ScenarioResult:
+    targets = issue_targets(context)
+    awarded = today() - timedelta(days=1)
+
+    def build(phase: str, seconds: float) -> WrkRequest:
+        options = {
+            "targets_file": targets,
+            "prefix": f"{context.run_tag}-c{connections}-{phase}",
+            "awarded_on": awarded.isoformat(),
+            "assessment_date": (awarded - timedelta(days=7)).isoformat(),
+            "expect": "201",
+        }
+        return WrkRequest(
+            context.url("/v1/credentials"), "issue.lua", connections, seconds, options
+        )
+
+    measured, used = measure(context, build)
+    return from_wrk(
+        f"single_issue_c{connections}",
+        "b. single issuance",
+        "POST /v1/credentials",
+        connections,
+        measured,
+        used,
+        credentials_per_request=1,
+    )
+
+
+# --- d. verification --------------------------------------------------------------------------
+
+
+def verify(context: Context, connections: int) -> ScenarioResult:
+    body_file = context.write("verify-body.jwt", context.seeded.sample.jwt.encode("ascii"))
+
+    def build(phase: str, seconds: float) -> WrkRequest:
+        return WrkRequest(
+            context.url("/v1/verify"),
+            "static.lua",
+            connections,
+            seconds,
+            options={"method": "POST", "body_file": body_file, "contains": '"verified":true'},
+            headers={"Content-Type": "application/vc+jwt"},
+        )
+
+    measured, used = measure(context, build)
+    result = from_wrk(
+        f"verify_c{connections}",
+        "d. verification (with status check)",
+        "POST /v1/verify",
+        connections,
+        measured,
+        used,
+    )
+    result.note = "our own vc-jose credential; every check incl. status list must pass"
+    return result
+
+
+# --- e. status list ---------------------------------------------------------------------------
+
+
+def status_list_path(context: Context) -> str:
+    return urlsplit(context.seeded.sample.status_list_url).path
+
+
+def status_list_etag(context: Context) -> str:
+    response = httpx.get(context.url(status_list_path(context)), timeout=30)
+    response.raise_for_status()
+    return response.headers["ETag"]
+
+
+def status_list(context: Context, connections: int, conditional: bool) -> ScenarioResult:
+    path = status_list_path(context)
+    headers = {"If-None-Match": status_list_etag(context)} if conditional else {}
+    expect = "304" if conditional else "200"
+
+    def build(phase: str, seconds: float) -> WrkRequest:
+        return WrkRequest(
+            context.url(path), "static.lua", connections, seconds, {"expect": expect}, headers
+        )
+
+    measured, used = measure(context, build)
+    variant = "304" if conditional else "200"
+    return from_wrk(
+        f"status_list_{variant}_c{connections}",
+        f"e. status list fetch ({'If-None-Match → 304' if conditional else 'full, 200'})",
+        "GET /status-lists/{id}/revocation",
+        connections,
+        measured,
+        used,
+    )
+
+
+# --- f. GraphQL catalogue page ----------------------------------------------------------------
+
+ACHIEVEMENT_FIELDS = """
+  id version kind title description criteria
+  learningOutcomes { text escoSkill }
+  ects workloadHours eqfLevel qfEheaCycle
+  assessment { type description }
+  participationForm
+  qualityAssurance { type name description referenceUrl }
+  prerequisites supervision integrationOptions languages fieldOfStudy
+  grading { scheme description minValue maxValue passValue }
+  validityMonths imageUrl furtherInformationUrl sisCourseCodes publishedAt
+  achievementUrl latestUrl
+  institution {
+    id slug did displayName legalName countryCode region url recognised
+    qualityAssuranceStatement qualityAssuranceFramework
+  }
+  orgUnit { id name code url }
+  stacksInto { id title achievementUrl }
+  builtFrom { id title achievementUrl }
+"""
+
+CATALOGUE_QUERY = (
+    "query CataloguePage($first: Int!) {\n"
+    "  achievements(first: $first) {\n"
+    "    totalCount\n"
+    "    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n"
+    "    facets {\n"
+    "      eqfLevel { value count } kind { value count } language { value count }\n"
+    "      participation { value count } institution { value count }\n"
+    "    }\n"
+    f"    edges {{ cursor node {{ {ACHIEVEMENT_FIELDS} }} }}\n"
+    "  }\n"
+    "}\n"
+)
+
+PAGE_SIZE = 50
+
+
+def catalogue_body() -> bytes:
+    return orjson.dumps({"query": CATALOGUE_QUERY, "variables": {"first": PAGE_SIZE}})
+
+
+def catalogue(context: Context, connections: int) -> ScenarioResult:
+    body_file = context.write("catalogue-query.json", catalogue_body())
+
+    def build(phase: str, seconds: float) -> WrkRequest:
+        return WrkRequest(
+            context.url("/graphql"),
+            "static.lua",
+            connections,
+            seconds,
+            options={
+                "method": "POST",
+                "body_file": body_file,
+                "contains": '"edges"',
+                "absent": '"errors"',
+            },
+            headers={"Content-Type": "application/json"},
+        )
+
+    measured, used = measure(context, build)
+    result = from_wrk(
+        f"catalogue_c{connections}",
+        "f. GraphQL catalogue page",
+        "POST /graphql (50 achievements, all fields, facets)",
+        connections,
+        measured,
+        used,
+    )
+    result.note = (
+        "first page, no filter, every Achievement field with nested types, totalCount, facets"
+    )
+    return result
