@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Response
+from fastapi import APIRouter, Header, Path, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db.session import DbSession
 from app.responses import problems
-from app.status_lists import service
+from app.status_lists import recent, service
 
 router = APIRouter(tags=["status lists (public)"])
 
@@ -45,7 +45,7 @@ _CACHE_HEADERS = {
 async def get_status_list(
     list_id: uuid.UUID,
     purpose: Annotated[Literal["revocation", "suspension"], Path()],
-    session: DbSession,
+    request: Request,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The list credential, always as `application/vc+jwt`, whatever `Accept` asks for.
@@ -54,8 +54,13 @@ async def get_status_list(
     `Vary: Accept`, and the payload of a compact JWS is plain base64url JSON for any client.
     `Cache-Control: max-age` equals the `ttl` the credential states.
     """
-    # DbSession: a read may sign the list again and store that; the request commits it.
-    published = await service.publication(session, list_id, purpose)
+    published = recent.lookup(list_id, purpose)
+    if published is None:
+        # A read may sign the list again and store that: its own transaction, committed here.
+        sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+        async with sessionmaker() as session, session.begin():
+            published = await service.publication(session, list_id, purpose)
+        recent.remember(list_id, purpose, published)
     headers = {
         "Cache-Control": f"public, max-age={published.ttl_seconds}",
         "ETag": published.etag,

@@ -28,7 +28,7 @@ from app.institutions import repository as institutions
 from app.institutions.models import Institution
 from app.keys import service as keys
 from app.keys.did import institution_did
-from app.status_lists import repository
+from app.status_lists import recent, repository
 from app.status_lists.allocation import permutation
 from app.status_lists.bitstring import empty_bits, encode_list, postgres_bit_number
 
@@ -226,3 +226,4 @@ async def set_status(
     await repository.set_status_bit(
         session, slot.status_list_id, purpose, postgres_bit_number(slot.index), value
     )
+    recent.forget(slot.status_list_id)

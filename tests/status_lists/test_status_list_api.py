@@ -55,6 +55,12 @@ async def _verified_payload(
 
 
 @pytest.fixture
+def every_read_asks_the_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests that change lists behind the service's back, as another process would."""
+    monkeypatch.setattr(get_settings(), "status_list_process_cache_seconds", 0)
+
+
+@pytest.fixture
 def signatures(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records every list credential the service signs."""
     signed: list[str] = []
@@ -123,6 +129,7 @@ async def test_cache_control_max_age_equals_the_credential_ttl(
     tenant: Tenant,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(get_settings(), "status_list_process_cache_seconds", 0)
     slot = await _slot(sessionmaker, tenant)
     first = await client.get(_path(slot.status_list_id))
     assert first.headers["cache-control"] == "public, max-age=300"
@@ -182,7 +189,11 @@ async def test_each_purpose_is_signed_and_stored_on_its_own(
 
 
 async def test_a_list_whose_bits_changed_in_sql_is_signed_again_with_the_new_bits(
-    client: httpx.AsyncClient, sessionmaker: Sessions, tenant: Tenant, signatures: list[str]
+    client: httpx.AsyncClient,
+    sessionmaker: Sessions,
+    tenant: Tenant,
+    signatures: list[str],
+    every_read_asks_the_database: None,
 ) -> None:
     """How revocation will work: one UPDATE sets the bit and bumps the version."""
     slot = await _slot(sessionmaker, tenant)
@@ -209,7 +220,11 @@ async def test_a_list_whose_bits_changed_in_sql_is_signed_again_with_the_new_bit
 
 
 async def test_a_version_bump_alone_re_signs_and_then_serves_the_new_signature(
-    client: httpx.AsyncClient, sessionmaker: Sessions, tenant: Tenant, signatures: list[str]
+    client: httpx.AsyncClient,
+    sessionmaker: Sessions,
+    tenant: Tenant,
+    signatures: list[str],
+    every_read_asks_the_database: None,
 ) -> None:
     slot = await _slot(sessionmaker, tenant)
     await client.get(_path(slot.status_list_id))
@@ -287,3 +302,33 @@ def test_the_openapi_document_lists_every_answer_of_the_status_list_endpoint() -
     for problem in ("404", "422"):
         assert "application/problem+json" in responses[problem]["content"]
     assert "security" not in operation
+
+
+def _bit_set(token: str, index: int) -> bool:
+    bits = encoded_list_bits(jwt_part(token, 1)["credentialSubject"]["encodedList"])
+    return bool(bits[index // 8] & (0x80 >> (index % 8)))
+
+
+async def test_a_list_is_served_from_memory_briefly_and_at_once_after_a_change_here(
+    client: httpx.AsyncClient, sessionmaker: Sessions, tenant: Tenant
+) -> None:
+    slot = await _slot(sessionmaker, tenant)
+    first = await client.get(_path(slot.status_list_id))
+    # Another process flips the bit: this one keeps serving what it signed, for a few seconds.
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            text(
+                "UPDATE status_lists SET revocation_bits = set_bit(revocation_bits, :bit, 1), "
+                "version = version + 1 WHERE id = :id"
+            ),
+            {"bit": postgres_bit_number(slot.index), "id": slot.status_list_id},
+        )
+    cached = await client.get(_path(slot.status_list_id))
+    assert cached.text == first.text
+    assert not _bit_set(cached.text, slot.index)
+    # A change made through this process is served at once.
+    async with sessionmaker() as session, session.begin():
+        await service.set_status(session, slot, "suspension", True)
+    for purpose in ("revocation", "suspension"):
+        fresh = await client.get(_path(slot.status_list_id, purpose))
+        assert _bit_set(fresh.text, slot.index)
