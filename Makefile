@@ -11,7 +11,7 @@ RUN_ARGS ?=
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint format typecheck openapi check deploy-check
+.PHONY: help venv run test lint format typecheck openapi check deploy-check bench bench-smoke
 
 help:
 	@echo "make run        the service with demo data on an embedded Postgres (http://127.0.0.1:8000)"
@@ -21,6 +21,8 @@ help:
 	@echo "make typecheck  mypy (strict)"
 	@echo "make openapi    regenerate openapi/openapi.json and schema.graphql"
 	@echo "make check      lint, typecheck and test"
+	@echo "make bench      the benchmark on the local Postgres (~12 min): bench/results/<time>.md"
+	@echo "make bench-smoke  the same in under a minute, as CI runs it"
 	@echo "make deploy-check  lint the Dockerfile; render and validate the Helm chart (own venv)"
 	@echo "make venv       create or update .venv (done by every target that needs it)"
 
@@ -63,3 +65,11 @@ check: lint typecheck test
 
 deploy-check:
 	deploy/check
+
+BENCH_ARGS ?=
+
+bench: $(STAMP)
+	$(BIN)/python -m bench run $(BENCH_ARGS)
+
+bench-smoke: $(STAMP)
+	$(BIN)/python -m bench run --smoke $(BENCH_ARGS)
