@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Generic, TypeVar
 
@@ -39,6 +40,15 @@ def decode_cursor(cursor: str, arity: int) -> list[str]:
 
 def encode_keyset_cursor(moment: datetime, ident: uuid.UUID) -> str:
     return encode_cursor(moment.isoformat(), str(ident))
+
+
+def next_keyset_cursor(
+    found: Sequence[T], limit: int, position: Callable[[T], tuple[datetime, uuid.UUID]]
+) -> str | None:
+    """The cursor after a page, when ``found`` (fetched with ``limit + 1``) has more."""
+    if len(found) <= limit:
+        return None
+    return encode_keyset_cursor(*position(found[limit - 1]))
 
 
 def decode_keyset_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:

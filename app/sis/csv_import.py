@@ -15,7 +15,7 @@ from typing import Any
 
 from app.config import get_settings
 from app.errors import BatchTooLarge, FieldError, PayloadTooLarge, ValidationFailed
-from app.sis.intake import Parsed
+from app.sis.schemas import Parsed
 
 REQUIRED = (
     "student_id",

@@ -18,6 +18,7 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.principal import Principal
 from app.config import get_settings
 from app.credentials.learners import lookup_digest
 from app.errors import (
@@ -29,10 +30,11 @@ from app.errors import (
     ValidationFailed,
 )
 from app.observability import metrics
-from app.sis import repository
+from app.sis import csv_import, repository
 from app.sis.models import Integration
 from app.sis.repository import NewEvent
-from app.sis.schemas import EVENT_TYPES, CourseResult, ResultKind, ResultWithdrawal
+from app.sis.schemas import EVENT_TYPES, CourseResult, Parsed, ResultKind, ResultWithdrawal
+from app.sis.service import integration_of
 from app.webhooks import signing
 from app.webhooks.events import SIS_RESULT_FAILED, emit_many
 
@@ -51,14 +53,6 @@ def subject_key(integration_id: uuid.UUID, student_id: str, course_code: str, te
 
 def parse_result(kind: ResultKind, payload: Any) -> CourseResult | ResultWithdrawal:
     return (_WITHDRAWAL if kind == "withdrawn" else _RESULT).validate_python(payload)
-
-
-@dataclass(slots=True)
-class Parsed:
-    event_type: str
-    kind: ResultKind
-    payloads: list[Any]
-    single: bool
 
 
 def parse_envelope(body: bytes) -> Parsed:
@@ -212,10 +206,16 @@ async def receive_webhook(
     return await store(session, integration, message_id, "webhook", parsed, rows)
 
 
-async def integration_for_upload(
-    session: AsyncSession, institution_id: uuid.UUID, integration_id: uuid.UUID
-) -> Integration:
-    integration = await repository.get_integration(session, institution_id, integration_id)
-    if integration is None:
-        raise NotFound("No such integration.")
-    return integration
+async def receive_csv(
+    session: AsyncSession,
+    principal: Principal,
+    integration_id: uuid.UUID,
+    body: bytes,
+    idempotency_key: str | None,
+) -> Stored:
+    """Store an uploaded CSV of course results as the batch event a webhook would carry."""
+    integration = await integration_of(session, principal, integration_id)
+    parsed = csv_import.parse_csv(body)
+    rows = result_rows(integration.id, parsed, "#/rows/{position}")
+    message_id = csv_import.message_id_for(body, idempotency_key)
+    return await store(session, integration, message_id, "csv", parsed, rows)

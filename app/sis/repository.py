@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import func, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.credentials.models import Credential
@@ -300,13 +300,7 @@ async def page_events(
     if integration_id is not None:
         query = query.where(SisEvent.integration_id == integration_id)
     if before is not None:
-        moment, ident = before
-        query = query.where(
-            or_(
-                SisEvent.received_at < moment,
-                and_(SisEvent.received_at == moment, SisEvent.id < ident),
-            )
-        )
+        query = query.where(tuple_(SisEvent.received_at, SisEvent.id) < before)
     query = query.order_by(SisEvent.received_at.desc(), SisEvent.id.desc()).limit(limit)
     return list((await session.execute(query)).scalars())
 

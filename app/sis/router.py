@@ -17,11 +17,11 @@ from app.pagination import (
     decode_int_cursor,
     decode_keyset_cursor,
     encode_cursor,
-    encode_keyset_cursor,
+    next_keyset_cursor,
 )
 from app.responses import AUTHENTICATED, problems
 from app.schemas_common import ShortText
-from app.sis import csv_import, intake, service
+from app.sis import intake, service
 from app.sis.models import CourseMapping, SisEvent, SisResult
 from app.sis.repository import ResultFilter
 from app.sis.schemas import (
@@ -228,12 +228,8 @@ async def import_csv(
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in ("text/csv", "application/csv"):
         raise UnsupportedMediaType("Send the course results as text/csv.")
-    integration = await intake.integration_for_upload(session, principal.tenant(), integration_id)
     body = await request.body()
-    parsed = csv_import.parse_csv(body)
-    rows = intake.result_rows(integration.id, parsed, "#/rows/{position}")
-    message_id = csv_import.message_id_for(body, idempotency_key)
-    stored = await intake.store(session, integration, message_id, "csv", parsed, rows)
+    stored = await intake.receive_csv(session, principal, integration_id, body, idempotency_key)
     return _accepted(stored, response)
 
 
@@ -308,8 +304,7 @@ async def list_events(
         session, principal, integration_id, decode_keyset_cursor(cursor), limit + 1
     )
     items = [_event_out(e, c) for e, c in found[:limit]]
-    last = found[limit - 1][0] if len(found) > limit else None
-    next_cursor = encode_keyset_cursor(last.received_at, last.id) if last else None
+    next_cursor = next_keyset_cursor(found, limit, lambda e: (e[0].received_at, e[0].id))
     return Page[EventOut](items=items, next_cursor=next_cursor)
 
 

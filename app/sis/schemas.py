@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
@@ -89,6 +90,18 @@ EventType = Literal[
     "course_result.corrected",
     "course_result.withdrawn",
 ]
+
+
+@dataclass(slots=True)
+class Parsed:
+    """An event read from a webhook body or a CSV file: its results not yet validated."""
+
+    event_type: str
+    kind: ResultKind
+    payloads: list[Any]
+    single: bool
+
+
 ResultStatus = Literal["pending", "issued", "revoked", "skipped", "failed", "dead"]
 
 

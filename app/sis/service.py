@@ -63,7 +63,7 @@ async def create_integration(
     return await get_integration(session, principal, integration.id), secret
 
 
-async def _integration(
+async def integration_of(
     session: AsyncSession, principal: Principal, integration_id: uuid.UUID
 ) -> Integration:
     integration = await repository.get_integration(session, principal.tenant(), integration_id)
@@ -75,7 +75,7 @@ async def _integration(
 async def get_integration(
     session: AsyncSession, principal: Principal, integration_id: uuid.UUID
 ) -> IntegrationView:
-    integration = await _integration(session, principal, integration_id)
+    integration = await integration_of(session, principal, integration_id)
     secrets = await repository.live_secrets(session, [integration.id], datetime.now(UTC))
     return IntegrationView(integration, secrets)
 
@@ -93,7 +93,7 @@ async def list_integrations(session: AsyncSession, principal: Principal) -> list
 async def rename_integration(
     session: AsyncSession, principal: Principal, integration_id: uuid.UUID, name: str
 ) -> IntegrationView:
-    integration = await _integration(session, principal, integration_id)
+    integration = await integration_of(session, principal, integration_id)
     integration.name = name
     await session.flush()
     await _audit(session, principal, "integration.updated", str(integration_id), {"name": name})
@@ -104,7 +104,7 @@ async def rotate_secret(
     session: AsyncSession, principal: Principal, integration_id: uuid.UUID, overlap_seconds: int
 ) -> tuple[IntegrationView, str]:
     """A new secret; the current ones keep verifying for ``overlap_seconds``, then stop."""
-    await _integration(session, principal, integration_id)
+    await integration_of(session, principal, integration_id)
     await repository.expire_secrets(
         session, integration_id, datetime.now(UTC) + timedelta(seconds=overlap_seconds)
     )
@@ -152,7 +152,7 @@ async def _flush_mapping(session: AsyncSession) -> None:
 async def create_mapping(
     session: AsyncSession, principal: Principal, integration_id: uuid.UUID, body: CourseMappingIn
 ) -> CourseMapping:
-    await _integration(session, principal, integration_id)
+    await integration_of(session, principal, integration_id)
     await _check_achievement(session, principal, body.achievement_id)
     mapping = CourseMapping(id=uuid.uuid4(), integration_id=integration_id)
     _apply(mapping, body)
@@ -171,7 +171,7 @@ async def create_mapping(
 async def _mapping(
     session: AsyncSession, principal: Principal, integration_id: uuid.UUID, mapping_id: uuid.UUID
 ) -> CourseMapping:
-    await _integration(session, principal, integration_id)
+    await integration_of(session, principal, integration_id)
     mapping = await repository.get_mapping(session, integration_id, mapping_id)
     if mapping is None:
         raise NotFound("No such course mapping.")
@@ -217,7 +217,7 @@ async def delete_mapping(
 async def list_mappings(
     session: AsyncSession, principal: Principal, integration_id: uuid.UUID
 ) -> list[CourseMapping]:
-    await _integration(session, principal, integration_id)
+    await integration_of(session, principal, integration_id)
     return await repository.mappings_of(session, integration_id)
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.notify import WORK_CHANNEL
@@ -54,13 +54,7 @@ async def page_deliveries(
     if status is not None:
         query = query.where(WebhookDelivery.status == status)
     if before is not None:
-        moment, ident = before
-        query = query.where(
-            or_(
-                WebhookDelivery.created_at < moment,
-                and_(WebhookDelivery.created_at == moment, WebhookDelivery.id < ident),
-            )
-        )
+        query = query.where(tuple_(WebhookDelivery.created_at, WebhookDelivery.id) < before)
     query = query.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
     return list((await session.execute(query.limit(limit))).scalars())
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 
 from app.auth.dependencies import IntegrationManager
 from app.db.session import DbSession
-from app.pagination import Cursor, Limit, Page, decode_keyset_cursor, encode_keyset_cursor
+from app.pagination import Cursor, Limit, Page, decode_keyset_cursor, next_keyset_cursor
 from app.responses import AUTHENTICATED, problems
 from app.verification.router import Fetcher
 from app.webhooks import service
@@ -117,8 +117,7 @@ async def list_deliveries(
         session, principal, endpoint_id, status_filter, decode_keyset_cursor(cursor), limit + 1
     )
     items = [_delivery_out(d, attempts.get(d.id, [])) for d in found[:limit]]
-    last = found[limit - 1] if len(found) > limit else None
-    next_cursor = encode_keyset_cursor(last.created_at, last.id) if last else None
+    next_cursor = next_keyset_cursor(found, limit, lambda d: (d.created_at, d.id))
     return Page[DeliveryOut](items=items, next_cursor=next_cursor)
 
 
