@@ -17,7 +17,7 @@ from app.achievements.service import AchievementRecord, content_of
 from app.achievements.vocabulary import AchievementKind, AchievementState
 from app.auth.dependencies import AuthenticatedPrincipal, CatalogueWriter
 from app.db.session import DbSession
-from app.pagination import Cursor, Limit, Page, decode_keyset_cursor, encode_keyset_cursor
+from app.pagination import Cursor, Limit, Page, decode_keyset_cursor, next_keyset_cursor
 from app.responses import AUTHENTICATED, problems
 
 router = APIRouter(prefix="/v1/achievements", tags=["achievements"])
@@ -67,8 +67,9 @@ async def list_achievements(
         limit=limit + 1,
     )
     page = [achievement_out(i) for i in items[:limit]]
-    last = items[limit - 1].achievement if len(items) > limit else None
-    next_cursor = encode_keyset_cursor(last.created_at, last.id) if last else None
+    next_cursor = next_keyset_cursor(
+        items, limit, lambda i: (i.achievement.created_at, i.achievement.id)
+    )
     return Page[AchievementOut](items=page, next_cursor=next_cursor)
 
 

@@ -26,7 +26,7 @@ from app.credentials.schemas import (
 )
 from app.db.session import DbSession
 from app.errors import NotAcceptable
-from app.pagination import Cursor, Limit, Page, decode_keyset_cursor, encode_keyset_cursor
+from app.pagination import Cursor, Limit, Page, decode_keyset_cursor, next_keyset_cursor
 from app.problems import domain_problem
 from app.responses import AUTHENTICATED, problems
 
@@ -233,6 +233,5 @@ async def list_credentials(
         session, principal, where, before=decode_keyset_cursor(cursor), limit=limit + 1
     )
     items = [credential_out(c) for c in found[:limit]]
-    last = found[limit - 1] if len(found) > limit else None
-    next_cursor = encode_keyset_cursor(last.issued_at, last.id) if last else None
+    next_cursor = next_keyset_cursor(found, limit, lambda c: (c.issued_at, c.id))
     return Page[CredentialOut](items=items, next_cursor=next_cursor)
