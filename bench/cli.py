@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.config import DEFAULT_ADMIN_URL, RESULTS_DIR, RunConfig, smoke
+from bench.config import DEFAULT_ADMIN_URL, RESULTS_DIR, SCENARIO_GROUPS, RunConfig, smoke
 from bench.environment import HarnessError
 from bench.runner import run_benchmark
 
@@ -64,7 +64,23 @@ def parser() -> argparse.ArgumentParser:
         help="run the server from this git ref (e.g. HEAD), exported with git archive, "
         "instead of the work tree",
     )
+    run.add_argument(
+        "--only",
+        metavar="GROUPS",
+        help="run only these scenario groups, comma-separated, from "
+        f"{','.join(SCENARIO_GROUPS)} (default all); floors always run",
+    )
     return main
+
+
+def scenario_groups(value: str | None) -> frozenset[str]:
+    if value is None:
+        return frozenset(SCENARIO_GROUPS)
+    groups = frozenset(part.strip() for part in value.split(",") if part.strip())
+    unknown = groups - set(SCENARIO_GROUPS)
+    if unknown or not groups:
+        raise HarnessError(f"--only takes groups from {', '.join(SCENARIO_GROUPS)}")
+    return groups
 
 
 def config_from(args: argparse.Namespace) -> RunConfig:
@@ -82,6 +98,7 @@ def config_from(args: argparse.Namespace) -> RunConfig:
         keep_database=args.keep_database,
         py_spy=args.py_spy,
         app_ref=args.app_ref,
+        only=scenario_groups(args.only),
     )
     return smoke(config) if args.smoke else config
 

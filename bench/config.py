@@ -22,6 +22,9 @@ SMOKE_DURATION = 1.0
 SMOKE_BATCH_SIZE = 100
 SMOKE_CONCURRENCIES = (2, 8)  # a slow request (the catalogue page) still completes in 1 s
 
+# The scenario groups ``--only`` chooses from, in the order they run.
+SCENARIO_GROUPS = ("healthz", "issue", "verify", "status", "catalogue", "batch", "sis")
+
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -38,6 +41,10 @@ class RunConfig:
     batch_size: int = BATCH_SIZE
     py_spy: str | None = None  # path of py-spy: profile the server during the main scenarios
     app_ref: str | None = None  # benchmark this git ref (exported) instead of the work tree
+    only: frozenset[str] = frozenset(SCENARIO_GROUPS)  # the scenario groups to run
+
+    def runs(self, group: str) -> bool:
+        return group in self.only
 
     @property
     def institutions(self) -> int:

@@ -203,21 +203,23 @@ def attempt(run: Run, key: str, title: str, measure: Callable[[], ScenarioResult
 
 
 def wrk_scenarios(run: Run, context: scenarios.Context) -> None:
-    low, high = run.config.low, run.config.high
-    for c in (low, high):
+    config = run.config
+    low, high = config.low, config.high
+    for c in (low, high) if config.runs("healthz") else ():
         attempt(run, f"healthz_c{c}", "a. trivial endpoint", partial(scenarios.healthz, context, c))
-    for c in (low, high):
+    for c in (low, high) if config.runs("issue") else ():
         issue = partial(scenarios.single_issue, context, c)
         attempt(run, f"single_issue_c{c}", "b. single issuance", issue)
-    for c in (low, high):
+    for c in (low, high) if config.runs("verify") else ():
         attempt(run, f"verify_c{c}", "d. verification", partial(scenarios.verify, context, c))
-    for conditional in (False, True):
+    for conditional in (False, True) if config.runs("status") else ():
         for c in (low, high):
             fetch = partial(scenarios.status_list, context, c, conditional)
             key = f"status_list_{304 if conditional else 200}_c{c}"
             attempt(run, key, "e. status list fetch", fetch)
-    page = partial(scenarios.catalogue, context, low)
-    attempt(run, f"catalogue_c{low}", "f. GraphQL catalogue page", page)
+    if config.runs("catalogue"):
+        page = partial(scenarios.catalogue, context, low)
+        attempt(run, f"catalogue_c{low}", "f. GraphQL catalogue page", page)
 
 
 def with_cpu(
@@ -253,7 +255,7 @@ def batch_run(
 
 
 def batch_scenarios(run: Run, seeded: SeedResult) -> None:
-    for clients in (1, 2):
+    for clients in (1, 2) if run.config.runs("batch") else ():
         attempt(
             run,
             f"batch_{clients}_clients",
@@ -264,6 +266,8 @@ def batch_scenarios(run: Run, seeded: SeedResult) -> None:
 
 def sis_scenario(run: Run, seeded: SeedResult) -> None:
     results = run.config.sis_results
+    if not run.config.runs("sis"):
+        return
 
     def measure() -> ScenarioResult:
         if not asyncio.run(_sis_available(run.base_url)):
@@ -290,14 +294,22 @@ def profile_pass(run: Run, context: scenarios.Context, seeded: SeedResult, py_sp
         return
     high, low = run.config.high, run.config.low
     seconds = min(run.config.duration, 10.0)
-    jobs: dict[str, Callable[[], object]] = {
-        f"single_issue_c{high}": lambda: scenarios.single_issue(context, high),
-        "batch_1_clients": lambda: batch_run(run, seeded, 1, seconds, run.run_tag + "p"),
-        f"verify_c{high}": lambda: scenarios.verify(context, high),
-        f"status_list_200_c{high}": lambda: scenarios.status_list(context, high, False),
-        f"catalogue_c{low}": lambda: scenarios.catalogue(context, low),
+    jobs: dict[str, tuple[str, Callable[[], object]]] = {
+        f"single_issue_c{high}": ("issue", lambda: scenarios.single_issue(context, high)),
+        "batch_1_clients": (
+            "batch",
+            lambda: batch_run(run, seeded, 1, seconds, run.run_tag + "p"),
+        ),
+        f"verify_c{high}": ("verify", lambda: scenarios.verify(context, high)),
+        f"status_list_200_c{high}": (
+            "status",
+            lambda: scenarios.status_list(context, high, False),
+        ),
+        f"catalogue_c{low}": ("catalogue", lambda: scenarios.catalogue(context, low)),
     }
-    for key, job in jobs.items():
+    for key, (group, job) in jobs.items():
+        if not run.config.runs(group):
+            continue
         say(f"profiling {key}")
         output = run.config.output_dir / f"{run.stem}-profile-{key}.txt"
         recording = profile.record(
@@ -401,6 +413,15 @@ def _cleanup(run: Run) -> None:
             say(f"could not drop the benchmark database: {exc}")
 
 
+def _plain(value: object) -> object:
+    """A configuration value as JSON can hold it."""
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, frozenset):
+        return sorted(value)
+    return value
+
+
 def _document(
     run: Run,
     seeded: SeedResult,
@@ -409,7 +430,7 @@ def _document(
     wrk: str,
     wall: float,
 ) -> dict[str, Any]:
-    config = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(run.config).items()}
+    config = {k: _plain(v) for k, v in asdict(run.config).items()}
     config.pop("database_url", None)  # may carry a password
     config.pop("admin_url", None)
     return {
