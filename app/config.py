@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     status_list_size: int = Field(default=131072, ge=131072)
     status_list_ttl_seconds: int = Field(default=300, ge=0, le=86400)
     status_list_process_cache_seconds: int = Field(default=5, ge=0, le=300)
+    process_cache_seconds: float = Field(default=5, ge=0, le=60)
     max_batch_size: int = Field(default=1000, ge=1, le=10000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", description="Lowest level of the log lines written to stdout."

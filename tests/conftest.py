@@ -30,6 +30,7 @@ from app.db.base import Base
 from app.db.migrate import upgrade_to_head
 from app.db.models import __all__ as _all_models  # noqa: F401
 from app.main import create_app
+from app.process_cache import clear_all as clear_process_caches
 from app.status_lists.reserve import forget_reserved_slots
 from tests.databases import asyncpg_dsn, recreate_database, url_with_database
 from tests.factories import Tenant
@@ -95,6 +96,7 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     if url is not None:
         asyncio.run(_truncate_all(url))
         forget_reserved_slots()  # they belonged to status lists that are gone now
+        clear_process_caches()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import repository
+from app.auth.cache import ActiveKey, active_keys
 from app.auth.principal import Principal
 from app.auth.scopes import Scope
 from app.auth.tokens import parse_token, secret_matches
@@ -32,13 +33,28 @@ async def principal_for(session: AsyncSession, token: str | None) -> Principal:
     if token is None:
         raise Unauthenticated("Send an API key as 'Authorization: Bearer <key>'.")
     parsed = parse_token(token)
-    client = await repository.find_active_by_key_id(session, parsed.key_id) if parsed else None
-    if parsed is None or client is None or not secret_matches(parsed.secret, client.secret_hash):
+    known = await _active_key(session, parsed.key_id) if parsed else None
+    if parsed is None or known is None or not secret_matches(parsed.secret, known.secret_hash):
         raise Unauthenticated("The API key is unknown or revoked.")
-    note_caller(client.id, client.institution_id)  # for the request's log lines
-    return Principal(
-        client_id=client.id, institution_id=client.institution_id, scopes=frozenset(client.scopes)
-    )
+    principal = known.principal
+    note_caller(principal.client_id, principal.institution_id)  # for the request's log lines
+    return principal
+
+
+async def _active_key(session: AsyncSession, key_id: str) -> ActiveKey | None:
+    known = active_keys.get(key_id)
+    if known is None:
+        client = await repository.find_active_by_key_id(session, key_id)
+        if client is None:
+            return None
+        principal = Principal(
+            client_id=client.id,
+            institution_id=client.institution_id,
+            scopes=frozenset(client.scopes),
+        )
+        known = ActiveKey(client.secret_hash, principal)
+        active_keys.put(key_id, known)
+    return known
 
 
 AuthenticatedPrincipal = Annotated[Principal, Depends(authenticate)]

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import AuditEntry, record
 from app.auth import repository
+from app.auth.cache import active_keys
 from app.auth.models import ApiClient
 from app.auth.principal import Principal
 from app.auth.schemas import ApiClientCreate
@@ -114,6 +115,7 @@ async def revoke_client(
     if client.revoked_at is not None:
         raise InvalidState("The API client is revoked already.")
     await repository.mark_revoked(session, client.id)
+    active_keys.forget(client.key_id)
     await session.refresh(client)
     await record(
         session,

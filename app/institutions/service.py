@@ -20,7 +20,7 @@ from app.errors import (
     SlugTaken,
     ValidationFailed,
 )
-from app.institutions import repository
+from app.institutions import cache, repository
 from app.institutions.models import Institution, OrgUnit
 from app.institutions.schemas import (
     InstitutionCreate,
@@ -79,8 +79,8 @@ def _ensure_visible(principal: Principal, institution_id: uuid.UUID) -> None:
 
 
 async def institution_of(session: AsyncSession, principal: Principal) -> Institution:
-    """The institution whose data the caller acts on."""
-    institution = await repository.get(session, principal.tenant())
+    """The institution whose data the caller acts on (read-only: it may be a cached copy)."""
+    institution = await cache.institution_by_id(session, principal.tenant())
     if institution is None:
         raise NotFound("No such institution.")
     return institution
@@ -115,6 +115,7 @@ async def update_institution(
     institution = await repository.get_for_update(session, institution_id)
     if institution is None:
         raise NotFound("No such institution.")
+    cache.forget(institution)  # the slug cannot change, so the old entries are these
     for field, value in changes.items():
         if value is None and field not in _NULLABLE_INSTITUTION_FIELDS:
             raise ValidationFailed(

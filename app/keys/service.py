@@ -12,6 +12,7 @@ from app.audit.service import AuditEntry, record
 from app.credentials.securing import PROFILE_ALGORITHMS
 from app.errors import FieldError, NotFound, UnsupportedProfile
 from app.institutions import repository as institutions
+from app.institutions.cache import institution_by_slug
 from app.institutions.models import Institution
 from app.keys import repository
 from app.keys.algorithms import (
@@ -26,9 +27,13 @@ from app.keys.did import did_document, institution_did, key_url
 from app.keys.models import SigningKey
 from app.keys.signer import Signer
 from app.keys.wrapping import KeyWrapper, default_key_wrapper
+from app.process_cache import ProcessCache
 
 # Unwrapped keys are kept in this process only, so each key is decrypted once, not per signature.
 _unwrapped: dict[uuid.UUID, PrivateKey] = {}
+# Read on every issuance and verification; see app.process_cache for how stale they may be.
+_signers: ProcessCache[uuid.UUID, Signer] = ProcessCache("signers")
+_did_documents: ProcessCache[str, dict[str, Any]] = ProcessCache("did_documents")
 
 
 def _wrap_context(institution_id: uuid.UUID, kid: str) -> bytes:
@@ -62,6 +67,8 @@ async def create_active_key(
     )
     session.add(key)
     await session.flush()
+    _signers.forget(institution.id)
+    _did_documents.forget(institution.slug)
     await record(
         session,
         actor,
@@ -101,6 +108,16 @@ async def list_keys(session: AsyncSession, institution_id: uuid.UUID) -> Sequenc
 async def signer_for(
     session: AsyncSession, institution: Institution, wrapper: KeyWrapper | None = None
 ) -> Signer:
+    signer = _signers.get(institution.id)
+    if signer is None:
+        signer = await _active_signer(session, institution, wrapper)
+        _signers.put(institution.id, signer)
+    return signer
+
+
+async def _active_signer(
+    session: AsyncSession, institution: Institution, wrapper: KeyWrapper | None
+) -> Signer:
     key = await repository.active_key(session, institution.id)
     if key is None:
         raise NotFound("The institution has no active signing key; rotate one in first.")
@@ -123,15 +140,20 @@ def _private_key(key: SigningKey, wrapper: KeyWrapper) -> PrivateKey:
 
 
 async def _published_institution(session: AsyncSession, slug: str) -> Institution:
-    institution = await institutions.get_by_slug(session, slug)
+    institution = await institution_by_slug(session, slug)
     if institution is None:
         raise NotFound("No issuer with this identifier.")
     return institution
 
 
 async def public_did_document(session: AsyncSession, slug: str) -> dict[str, Any]:
-    institution = await _published_institution(session, slug)
-    return did_document(slug, await repository.keys_of(session, institution.id))
+    """The issuer's DID document; shared with other requests, so never to be modified."""
+    document = _did_documents.get(slug)
+    if document is None:
+        institution = await _published_institution(session, slug)
+        document = did_document(slug, await repository.keys_of(session, institution.id))
+        _did_documents.put(slug, document)
+    return document
 
 
 async def public_jwks(session: AsyncSession, slug: str) -> dict[str, Any]:

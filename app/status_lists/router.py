@@ -59,8 +59,7 @@ async def get_status_list(
         # A read may sign the list again and store that: its own transaction, committed here.
         sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
         async with sessionmaker() as session, session.begin():
-            published = await service.publication(session, list_id, purpose)
-        recent.remember(list_id, purpose, published)
+            published = await service.recent_publication(session, list_id, purpose)
     headers = {
         "Cache-Control": f"public, max-age={published.ttl_seconds}",
         "ETag": published.etag,

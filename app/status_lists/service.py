@@ -145,6 +145,17 @@ async def publication(session: AsyncSession, list_id: uuid.UUID, purpose: str) -
     return await _sign_and_store(session, list_id, purpose, state, ttl)
 
 
+async def recent_publication(
+    session: AsyncSession, list_id: uuid.UUID, purpose: str
+) -> Publication:
+    """:func:`publication`, from this process's memory when it read or signed it a moment ago."""
+    published = recent.lookup(list_id, purpose)
+    if published is None:
+        published = await publication(session, list_id, purpose)
+        recent.remember(list_id, purpose, published)
+    return published
+
+
 async def _list_state(
     session: AsyncSession, list_id: uuid.UUID, purpose: str
 ) -> repository.ListState:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import get_settings
 from app.errors import NotFound
-from app.institutions import repository as institutions
+from app.institutions.cache import institution_by_slug
 from app.keys import service as keys
 from app.keys.did import institution_did
 from app.status_lists import service as status_lists
@@ -93,7 +93,7 @@ class StatusLists:
             if match is None:
                 raise NotFound(url)
             return (
-                await status_lists.publication(self._session, uuid.UUID(match[1]), match[2])
+                await status_lists.recent_publication(self._session, uuid.UUID(match[1]), match[2])
             ).jwt
         except NotFound as exc:
             raise HttpStatusError(
@@ -110,7 +110,7 @@ class Trust:
 
     async def standing(self, issuer: str) -> IssuerStanding:
         if issuer.startswith(self._prefix):
-            institution = await institutions.get_by_slug(
+            institution = await institution_by_slug(
                 self._session, issuer.removeprefix(self._prefix)
             )
             if institution is not None:

@@ -1,0 +1,19 @@
+"""API keys this process checked a moment ago (see :mod:`app.process_cache` for the bound)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.auth.principal import Principal
+from app.process_cache import ProcessCache
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveKey:
+    """An unrevoked key: the hash its secret must match, and whom it stands for."""
+
+    secret_hash: bytes
+    principal: Principal
+
+
+active_keys: ProcessCache[str, ActiveKey] = ProcessCache("api_keys")

@@ -1,0 +1,53 @@
+"""Institutions this process read a moment ago (see :mod:`app.process_cache` for the bound).
+
+Only for the read-only hot paths — issuing, verifying, publishing DID documents. Whatever
+changes an institution reads it afresh, for update.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.institutions import repository
+from app.institutions.models import Institution
+from app.process_cache import ProcessCache
+
+_by_id: ProcessCache[uuid.UUID, Institution] = ProcessCache("institutions")
+_by_slug: ProcessCache[str, Institution] = ProcessCache("institutions_by_slug")
+
+
+def _transient_copy(institution: Institution) -> Institution:
+    """A copy in no session: a rollback elsewhere cannot expire it under another request."""
+    columns = inspect(Institution).column_attrs
+    return Institution(**{column.key: getattr(institution, column.key) for column in columns})
+
+
+def _remember(institution: Institution) -> Institution:
+    copy = _transient_copy(institution)
+    _by_id.put(copy.id, copy)
+    _by_slug.put(copy.slug, copy)
+    return copy
+
+
+async def institution_by_id(session: AsyncSession, institution_id: uuid.UUID) -> Institution | None:
+    cached = _by_id.get(institution_id)
+    if cached is not None:
+        return cached
+    found = await repository.get(session, institution_id)
+    return _remember(found) if found is not None else None
+
+
+async def institution_by_slug(session: AsyncSession, slug: str) -> Institution | None:
+    cached = _by_slug.get(slug)
+    if cached is not None:
+        return cached
+    found = await repository.get_by_slug(session, slug)
+    return _remember(found) if found is not None else None
+
+
+def forget(institution: Institution) -> None:
+    _by_id.forget(institution.id)
+    _by_slug.forget(institution.slug)

@@ -1,0 +1,73 @@
+"""What this process read from the database a moment ago, kept for a few seconds.
+
+The hot paths (issuing one credential, verifying one) would otherwise read the same API key,
+institution, signing key and DID document from the database on every request. Each of those
+changes rarely, and every change made through this process drops its entry at once; another
+process (a replica, another ``--workers`` child, ``stapel worker``) keeps its copy for at most
+``STAPEL_PROCESS_CACHE_SECONDS``. That is the documented bound on how long a revoked API key, a
+rotated signing key or an edited institution may still be seen elsewhere.
+
+Only immutable values are cached (frozen dataclasses, plain dicts nobody mutates, transient
+copies of rows), never an ORM instance attached to a session: a rollback would expire it under
+every other request holding it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Any, Final, Generic, TypeVar
+
+from app.config import get_settings
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+DEFAULT_MAX_ENTRIES: Final = 4096
+
+_clock = time.monotonic  # replaced in tests, not the time module the event loop runs on
+
+
+class ProcessCache(Generic[K, V]):
+    """A small LRU of values that expire after ``STAPEL_PROCESS_CACHE_SECONDS``."""
+
+    def __init__(self, name: str, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+        self.name = name
+        self._max_entries = max_entries
+        self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
+        _registry.append(self)
+
+    def get(self, key: K) -> V | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        expires, value = entry
+        if _clock() >= expires:
+            self._entries.pop(key, None)
+            return None
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        seconds = get_settings().process_cache_seconds
+        if seconds <= 0:
+            return
+        self._entries[key] = (_clock() + seconds, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+
+    def forget(self, key: K) -> None:
+        self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+_registry: list[ProcessCache[Any, Any]] = []
+
+
+def clear_all() -> None:
+    """Empty every cache (tests, after truncating the tables the entries came from)."""
+    for cache in _registry:
+        cache.clear()
