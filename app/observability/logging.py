@@ -9,6 +9,7 @@ and learner identifiers out of the output whatever a caller passed in.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
@@ -52,22 +53,41 @@ _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)[^@\s
 _QUIET_LOGGERS: Final = ("sqlalchemy", "httpx", "httpcore", "hpack")
 
 
+def _may_hold_secret(text: str) -> bool:
+    """Every pattern above needs one of these substrings; most log values (routes, ids) have
+    none, and the expressions need not run."""
+    return (
+        "@" in text
+        or "stapel_" in text
+        or "whsec_" in text
+        or "eyJ" in text
+        or "PRIVATE KEY" in text
+    )
+
+
 def redact_text(text: str) -> str:
+    if not _may_hold_secret(text):
+        return text
     return _SENSITIVE_VALUE.sub(REDACTED, _URL_PASSWORD.sub(rf"\g<head>{REDACTED}@", text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _sensitive_key(key: str) -> bool:
+    return _SENSITIVE_KEY.search(key) is not None
 
 
 def _redact_value(value: object) -> object:
     if isinstance(value, str):
         return redact_text(value)
+    if isinstance(value, int | float | bool) or value is None:
+        return value
     if isinstance(value, Mapping):
         return {
-            key: REDACTED if _SENSITIVE_KEY.search(str(key)) else _redact_value(item)
+            key: REDACTED if _sensitive_key(str(key)) else _redact_value(item)
             for key, item in value.items()
         }
     if isinstance(value, list | tuple | set | frozenset):
         return [_redact_value(item) for item in value]
-    if isinstance(value, int | float | bool) or value is None:
-        return value
     return redact_text(str(value))
 
 
@@ -76,7 +96,7 @@ def redact(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
     for key, value in event_dict.items():
         if key.startswith("_"):  # structlog's own bookkeeping (the LogRecord)
             continue
-        event_dict[key] = REDACTED if _SENSITIVE_KEY.search(key) else _redact_value(value)
+        event_dict[key] = REDACTED if _sensitive_key(key) else _redact_value(value)
     return event_dict
 
 
@@ -186,7 +206,7 @@ def _route_structlog_through_logging() -> None:
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         # Not cached: a reconfiguration (tests) takes effect on loggers made before it.
-        cache_logger_on_first_use=False,
+        cache_logger_on_first_use=True,
     )
 
 
