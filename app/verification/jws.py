@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -127,9 +128,16 @@ def key_problem(alg: str, key: dict[str, Any]) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=256)
+def _public_key(members: frozenset[tuple[str, str]]) -> jwk.JWK:
+    """Building a JWK (and its key object) costs more than the ECDSA check itself; the same
+    few issuer keys sign almost everything a verifier sees."""
+    return jwk.JWK(**dict(members))
+
+
 def signature_valid(parsed: CompactJws, key: dict[str, Any]) -> bool:
     try:
-        public = jwk.JWK(**{k: v for k, v in key.items() if isinstance(v, str)})
+        public = _public_key(frozenset((k, v) for k, v in key.items() if isinstance(v, str)))
         verifier = jws.JWS()
         verifier.deserialize(parsed.token)
         verifier.allowed_algs = [parsed.header["alg"]]

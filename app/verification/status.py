@@ -8,6 +8,8 @@ credential good when it could not see whether it was revoked.
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -15,6 +17,7 @@ from typing import Any, Protocol
 from app.status_lists.bitstring import MalformedStatusList, bit_is_set, decode_list
 from app.verification.errors import FetchError, KeyResolutionError
 from app.verification.jws import (
+    CompactJws,
     MalformedToken,
     algorithm_problem,
     key_problem,
@@ -63,6 +66,32 @@ def _index(entry: dict[str, Any]) -> int:
     if isinstance(raw, str) and raw.isdigit() and len(raw) < 12:
         return int(raw)
     raise StatusProblem(f"statusListIndex {raw!r} is not a non-negative integer")
+
+
+# A verifier checks the same few lists over and over: one list covers 131,072 credentials and
+# changes only when one of them is revoked or suspended. Parsing, the signature check and the
+# gunzip are pure functions of the list's bytes (and the key), so their results are kept for the
+# lists seen last; a changed list is new bytes and is checked afresh. Exceptions are not kept.
+_LISTS_KEPT = 256
+
+
+@functools.lru_cache(maxsize=_LISTS_KEPT)
+def _parsed_list(token: str) -> CompactJws:
+    return parse_compact(token)
+
+
+def _canonical(jwk: dict[str, Any]) -> str:
+    return json.dumps(jwk, sort_keys=True, separators=(",", ":"))
+
+
+@functools.lru_cache(maxsize=_LISTS_KEPT)
+def _list_signature_valid(token: str, canonical_jwk: str) -> bool:
+    return signature_valid(_parsed_list(token), json.loads(canonical_jwk))
+
+
+@functools.lru_cache(maxsize=_LISTS_KEPT)
+def _decoded_list(encoded: str) -> bytes:
+    return decode_list(encoded)
 
 
 async def check_status(
@@ -130,7 +159,7 @@ async def _verified_bits(
     skew: timedelta,
 ) -> bytes:
     try:
-        parsed = parse_compact(await lists.fetch(url))
+        parsed = _parsed_list(await lists.fetch(url))
     except FetchError as exc:
         raise StatusProblem(f"the status list {url} could not be fetched ({exc.code})") from exc
     except MalformedToken as exc:
@@ -143,7 +172,7 @@ async def _verified_bits(
     except KeyResolutionError as exc:
         raise StatusProblem(f"the status list's key cannot be resolved ({exc.code})") from exc
     alg = str(parsed.header["alg"])
-    if key_problem(alg, key.jwk) or not signature_valid(parsed, key.jwk):
+    if key_problem(alg, key.jwk) or not _list_signature_valid(parsed.token, _canonical(key.jwk)):
         raise StatusProblem("the status list's signature is not valid")
     if issuer_id(list_vc) != issuer or key.controller != issuer:
         raise StatusProblem("the status list is not signed by the credential's issuer")
@@ -177,6 +206,6 @@ def _bits_of(
     if not isinstance(encoded, str):
         raise StatusProblem("the status list has no encodedList")
     try:
-        return decode_list(encoded)
+        return _decoded_list(encoded)
     except MalformedStatusList as exc:
         raise StatusProblem(f"the status list cannot be decoded: {exc}") from exc
