@@ -205,7 +205,8 @@ def _route_structlog_through_logging() -> None:
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
-        # Not cached: a reconfiguration (tests) takes effect on loggers made before it.
+        # Cached: these processors never change after start-up (configure_logging only swaps
+        # the standard-library handler, which cached loggers still write through).
         cache_logger_on_first_use=True,
     )
 
