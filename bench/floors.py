@@ -4,10 +4,15 @@
 (ii) credential rows into a scratch table shaped like ``credentials`` with asyncpg directly,
 1,000 rows per transaction, with COPY and with executemany.
 The batch floor is one core doing both in turn: 1 / (1/sign_rate + 1/insert_rate).
+(iii) one credential row per transaction — BEGIN, one INSERT, COMMIT — from
+``SINGLE_CONNECTIONS`` concurrent asyncpg connections: what storing credentials one request
+at a time costs the client core at the least, before any lookup, audit entry or HTTP.
+The single-credential floor is 1 / (1/sign_rate + 1/transaction_rate).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 import uuid
@@ -25,6 +30,7 @@ from bench.seed import SampleCredential
 
 SCRATCH_TABLE = "bench_scratch_credentials"
 ROWS_PER_TRANSACTION = 1_000
+SINGLE_CONNECTIONS = 16
 FIRST_SCRATCH_INDEX = 100_000_000  # far above any status index the seeding handed out
 ROW_SIZE_QUERY = (
     "SELECT avg(pg_column_size(t.*))::int "  # noqa: S608 - the table name is a constant
@@ -40,6 +46,7 @@ class Floors:
     copy_rows_per_s: float
     executemany_rows_per_s: float
     row_bytes: int
+    single_transactions_per_s: float
 
     @property
     def insert_rows_per_s(self) -> float:
@@ -50,11 +57,16 @@ class Floors:
     def batch_per_s(self) -> float:
         return 1 / (1 / self.sign_per_s + 1 / self.insert_rows_per_s)
 
+    @property
+    def single_per_s(self) -> float:
+        return 1 / (1 / self.sign_per_s + 1 / self.single_transactions_per_s)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             **asdict(self),
             "insert_rows_per_s": round(self.insert_rows_per_s, 1),
             "batch_floor_per_s": round(self.batch_per_s, 1),
+            "single_floor_per_s": round(self.single_per_s, 1),
         }
 
 
@@ -139,23 +151,61 @@ async def _rate(
     return inserted / spent, start + inserted
 
 
-async def measure_inserting(database_url: str, seconds: float) -> tuple[float, float, int]:
-    """Rows per second with COPY and with executemany, and the size of a row's payload."""
+async def _single_rate(
+    database_url: str, templates: list[asyncpg.Record], seconds: float, start: int
+) -> float:
+    """Transactions of one row each per second, from concurrent connections."""
+    columns = list(templates[0].keys())
+    placeholders = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+    insert = f"INSERT INTO {SCRATCH_TABLE} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608
+    pool = await asyncpg.create_pool(
+        asyncpg_url(database_url), min_size=SINGLE_CONNECTIONS, max_size=SINGLE_CONNECTIONS
+    )
+    next_index = start
+    deadline = time.perf_counter() + seconds
+
+    async def client() -> int:
+        nonlocal next_index
+        done = 0
+        while time.perf_counter() < deadline:
+            row = dict(templates[next_index % len(templates)])
+            row.update(id=uuid.uuid4(), status_index=next_index, idempotency_key=None)
+            next_index += 1
+            async with pool.acquire() as connection, connection.transaction():
+                await connection.execute(insert, *row.values())
+            done += 1
+        return done
+
+    try:
+        began = time.perf_counter()
+        done = await asyncio.gather(*(client() for _ in range(SINGLE_CONNECTIONS)))
+        return sum(done) / (time.perf_counter() - began)
+    finally:
+        await pool.close()
+
+
+async def measure_inserting(database_url: str, seconds: float) -> tuple[float, float, float, int]:
+    """Rows per second with COPY, with executemany and one per transaction; a row's size."""
     connection = await asyncpg.connect(asyncpg_url(database_url))
     try:
         templates = await _scratch_table(connection)
         copy_rate, next_index = await _rate(connection, templates, seconds, 0, use_copy=True)
-        many_rate, _ = await _rate(connection, templates, seconds, next_index, use_copy=False)
+        many_rate, next_index = await _rate(
+            connection, templates, seconds, next_index, use_copy=False
+        )
+        single_rate = await _single_rate(
+            database_url, templates, seconds, FIRST_SCRATCH_INDEX + next_index
+        )
         row_bytes: int = await connection.fetchval(ROW_SIZE_QUERY)
         await connection.execute(f"DROP TABLE {SCRATCH_TABLE}")
-        return copy_rate, many_rate, row_bytes
+        return copy_rate, many_rate, single_rate, row_bytes
     finally:
         await connection.close()
 
 
 async def measure(database_url: str, sample: SampleCredential, seconds: float) -> Floors:
     sign_rate, jws_bytes = measure_signing(sample, seconds)
-    copy_rate, many_rate, row_bytes = await measure_inserting(database_url, seconds)
+    copy_rate, many_rate, single_rate, row_bytes = await measure_inserting(database_url, seconds)
     return Floors(
         sign_per_s=round(sign_rate, 1),
         payload_bytes=len(sample.payload),
@@ -163,4 +213,5 @@ async def measure(database_url: str, sample: SampleCredential, seconds: float) -
         copy_rows_per_s=round(copy_rate, 1),
         executemany_rows_per_s=round(many_rate, 1),
         row_bytes=row_bytes,
+        single_transactions_per_s=round(single_rate, 1),
     )

@@ -235,6 +235,16 @@ def _floor_rows(floors: dict[str, Any]) -> list[list[str]]:
             f"{floors['batch_floor_per_s']:,.0f}/s",
             "1 / (1/sign + 1/best insert)",
         ],
+        [
+            "one row per transaction",
+            f"{floors.get('single_transactions_per_s', 0):,.0f}/s",
+            "asyncpg, BEGIN + one INSERT + COMMIT, 16 connections",
+        ],
+        [
+            "single-credential floor",
+            f"{floors.get('single_floor_per_s', 0):,.0f}/s",
+            "1 / (1/sign + 1/one row per transaction)",
+        ],
     ]
 
 
