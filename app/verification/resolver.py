@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import re
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -214,7 +213,10 @@ def public_jwk(value: Any) -> dict[str, Any]:
             raise KeyResolutionError("invalid_jwk", f"the {kty} key lacks a string {member!r}")
     if value.get("use", "sig") != "sig":
         raise KeyResolutionError("invalid_jwk", "the key is not meant for signatures")
-    return copy.deepcopy(value)
+    # A copy the caller may keep: JSON values, so a JSON round trip is a deep copy (and several
+    # times cheaper than copy.deepcopy).
+    copied: dict[str, Any] = orjson.loads(orjson.dumps(value))
+    return copied
 
 
 def _resolve_did_jwk(kid: str) -> ResolvedKey:
