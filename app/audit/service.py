@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEvent
@@ -23,6 +23,11 @@ class AuditEntry:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+# A Core insert into the table: the ORM's bulk insert of the entity keeps per-row bookkeeping
+# for objects nobody reads back, a measurable share of issuing one credential.
+_INSERT_EVENTS = insert(cast(Table, AuditEvent.__table__))
+
+
 async def record(session: AsyncSession, actor: str, entry: AuditEntry) -> None:
     await record_many(session, actor, [entry])
 
@@ -32,7 +37,7 @@ async def record_many(session: AsyncSession, actor: str, entries: Sequence[Audit
         return
     request_id = current_request_id()
     await session.execute(
-        insert(AuditEvent),
+        _INSERT_EVENTS,
         [
             {
                 "institution_id": e.institution_id,
