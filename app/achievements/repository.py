@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, Select, and_, select, tuple_, update
+from sqlalchemy import ARRAY, Row, Select, Uuid, and_, any_, cast, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.achievements.models import Achievement, AchievementVersion
@@ -40,7 +40,11 @@ async def issuable(
     """The achievements with their current versions, share-locked so no edit interleaves."""
     query = (
         _with_current_version()
-        .where(Achievement.id.in_(achievement_ids), Achievement.institution_id == institution_id)
+        # = ANY(array): one bound parameter, where IN (...) is expanded and typed per request.
+        .where(
+            Achievement.id == any_(cast(list(achievement_ids), ARRAY(Uuid()))),
+            Achievement.institution_id == institution_id,
+        )
         .with_for_update(of=Achievement, read=True)
     )
     return (await session.execute(query)).all()
