@@ -33,6 +33,7 @@ from app import demo as demo_data
 from app.audit.service import AuditEntry, record
 from app.auth import repository as api_clients
 from app.auth import service as auth
+from app.auth.cache import active_keys
 from app.auth.models import ApiClient
 from app.auth.scopes import INSTITUTION_SCOPES, Scope
 from app.auth.tokens import parse_token
@@ -524,6 +525,7 @@ async def _revoke(session: AsyncSession, key_id: str, actor: str) -> ApiClient:
     if client.revoked_at is not None:
         raise InvalidState(f"The API key {key_id} is revoked already.")
     await api_clients.mark_revoked(session, client.id)
+    active_keys.forget(client.key_id)
     await record(
         session,
         actor,
@@ -536,7 +538,7 @@ async def _revoke(session: AsyncSession, key_id: str, actor: str) -> ApiClient:
 def api_key_revoke(
     key_id: Annotated[str, typer.Argument(help="The key id: the 16 hex characters after stapel_.")],
 ) -> None:
-    """Revoke an API key at once; requests with it fail from now on."""
+    """Revoke an API key; running servers refuse it within STAPEL_PROCESS_CACHE_SECONDS (5 s)."""
     wanted = _key_id_of(key_id)
     actor = _cli_actor()
     client = _run(lambda session: _revoke(session, wanted, actor))
