@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,10 +37,23 @@ class AchievementRecord:
         return self.achievement.id
 
 
+# The validated content of each loaded version row, for as long as the session holds the row: a
+# batch validated the same version once per credential, a twentieth of its CPU. The columns are
+# compared on every use, so a draft version edited since is validated afresh.
+_validated: WeakKeyDictionary[AchievementVersion, tuple[dict[str, Any], AchievementContent]] = (
+    WeakKeyDictionary()
+)
+
+
 def content_of(version: AchievementVersion) -> AchievementContent:
-    return AchievementContent.model_validate(
-        {field: getattr(version, field) for field in _CONTENT_FIELDS}
-    )
+    """The version's content (shared between callers: treat it as read-only)."""
+    columns = {field: getattr(version, field) for field in _CONTENT_FIELDS}
+    known = _validated.get(version)
+    if known is not None and known[0] == columns:
+        return known[1]
+    content = AchievementContent.model_validate(columns)
+    _validated[version] = (columns, content)
+    return content
 
 
 def _columns(content: AchievementContent) -> dict[str, Any]:

@@ -145,15 +145,12 @@ async def _issue(
     outcomes: list[Outcome],
 ) -> None:
     slots = await reserve(session, institution.id, len(accepted))
+    # One OB3 achievement per distinct version, however many items of the batch share it.
+    snapshots = {(a.snapshot.achievement_id, a.snapshot.version): a.snapshot for a in accepted}
     shared = Shared(
         institution_id=institution.id,
         issuer=issuer_profile(institution),
-        achievements={
-            (a.snapshot.achievement_id, a.snapshot.version): achievement_document(
-                a.snapshot, institution
-            )
-            for a in accepted
-        },
+        achievements={key: achievement_document(s, institution) for key, s in snapshots.items()},
         signer=signer,
         issued_at=datetime.now(UTC),
     )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends, Request
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -25,12 +28,40 @@ def async_database_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+# orjson is several times faster than the standard library on the ~5 KB credential documents
+# written and read as JSONB; the fallbacks keep every value stored and read exactly as before.
+# datetimes and dataclasses, which the standard library refuses, are passed to it to be refused.
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+# orjson reads an integer beyond 64 bits as a float; the standard library keeps it exact.
+_LONG_NUMBER = re.compile(r"[0-9]{19}")
+
+
+def json_dumps(value: Any) -> str:
+    """JSON text for a JSONB parameter, as ``json.dumps`` would give it (Postgres normalises)."""
+    try:
+        return orjson.dumps(value, option=_ORJSON_OPTIONS).decode()
+    except TypeError:  # non-string keys, integers beyond 64 bits, lone surrogates, ...
+        return json.dumps(value)
+
+
+def json_loads(text: str) -> Any:
+    """A JSONB value read from Postgres, equal to what ``json.loads`` would return."""
+    if _LONG_NUMBER.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:  # numbers beyond a double's range
+            pass
+    return json.loads(text)
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(
         async_database_url(settings.database_url),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
+        json_serializer=json_dumps,
+        json_deserializer=json_loads,
     )
 
 

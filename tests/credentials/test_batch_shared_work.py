@@ -1,0 +1,138 @@
+"""Work a batch shares between its items is done once, with the same results as per item."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from sqlalchemy import literal, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.achievements import service as achievements_service
+from app.achievements.models import AchievementVersion
+from app.achievements.ob3 import achievement_document
+from app.achievements.schemas import AchievementContent
+from app.credentials import service as credentials_service
+from app.credentials.models import Credential
+from app.db.session import json_dumps, json_loads
+from tests.credentials.helpers import issue_payload, published_achievement
+from tests.factories import Tenant, achievement_payload
+
+
+class _CountingContent:
+    """Stands in for AchievementContent in ``content_of``, counting its validations."""
+
+    calls = 0
+
+    @classmethod
+    def model_validate(cls, data: dict[str, Any]) -> AchievementContent:
+        cls.calls += 1
+        return AchievementContent.model_validate(data)
+
+
+def _payload(jwt: str) -> dict[str, Any]:
+    body = jwt.split(".")[1]
+    decoded: dict[str, Any] = orjson.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    return decoded
+
+
+async def test_a_batch_validates_and_builds_each_achievement_version_once(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = await published_achievement(client, tenant, title="Course one")
+    second = await published_achievement(client, tenant, title="Course two")
+    built: list[Any] = []
+
+    def counting_build(*args: Any) -> dict[str, Any]:
+        built.append(args[0])
+        return achievement_document(*args)
+
+    monkeypatch.setattr(credentials_service, "achievement_document", counting_build)
+    monkeypatch.setattr(achievements_service, "AchievementContent", _CountingContent)
+    _CountingContent.calls = 0
+    items = [
+        issue_payload(achievement["id"], learner={"name": f"L {n}", "student_number": f"s{n}"})
+        for n in range(3)
+        for achievement in (first, second)
+    ]
+    response = await client.post(
+        "/v1/credentials/batch", json={"items": items}, headers=tenant.headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["issued"] == 6
+    assert _CountingContent.calls == 2
+    assert len(built) == 2
+    # Every credential still carries its own achievement, equal to what one issuance gives.
+    results = response.json()["results"]
+    async with sessionmaker() as session:
+        for item, result in zip(items, results, strict=True):
+            stored = await session.get(Credential, result["credential"]["id"])
+            assert stored is not None
+            achievement = stored.document["credentialSubject"]["achievement"]
+            expected = f"https://stapel.test/achievements/{item['achievement_id']}/versions/1"
+            assert achievement["id"] == expected
+            assert (
+                _payload(result["credential"]["jwt"])["credentialSubject"]
+                == (stored.document["credentialSubject"])
+            )
+
+
+def _version(content: AchievementContent) -> AchievementVersion:
+    return AchievementVersion(**content.model_dump(mode="json"))
+
+
+def test_content_of_validates_a_version_again_after_an_edit() -> None:
+    fields = AchievementContent.model_fields
+    content = AchievementContent.model_validate(
+        {k: v for k, v in achievement_payload().items() if k in fields}
+    )
+    version = _version(content)
+    assert achievements_service.content_of(version) is achievements_service.content_of(version)
+    assert achievements_service.content_of(version) == content
+    version.title = "Data Literacy, second edition"
+    assert achievements_service.content_of(version).title == "Data Literacy, second edition"
+    version.learning_outcomes = [{"text": "Reads a chart."}]
+    assert [o.text for o in achievements_service.content_of(version).learning_outcomes] == [
+        "Reads a chart."
+    ]
+
+
+_AWKWARD_VALUES: list[Any] = [
+    {"name": "Zoë Ångström — 学位", "emoji": "🎓", "escape": 'a"b\\c\n\t\u0001'},
+    {"floats": [0.1, 1.0, 1.5e16, 1e-7, -0.0, 5.5], "ints": [0, -1, 2**63 - 1, -(2**63)]},
+    {"beyond 64 bits": [2**64, -(2**63) - 1, 10**30]},
+    {"1": "string key", "nested": {"list": [None, True, False, [], {}]}},
+]
+
+
+@pytest.mark.parametrize("value", _AWKWARD_VALUES)
+def test_json_codec_reads_and_writes_as_the_standard_library(value: Any) -> None:
+    assert json.loads(json_dumps(value)) == value
+    assert json_loads(json.dumps(value)) == json.loads(json.dumps(value))
+    assert type(json_loads(json.dumps(value))) is type(value)
+
+
+def test_json_codec_falls_back_for_what_orjson_refuses() -> None:
+    assert json.loads(json_dumps({1: "a", None: "b"})) == {"1": "a", "null": "b"}
+    assert json_loads("[1" + "0" * 400 + ".0]") == json.loads("[1" + "0" * 400 + ".0]")
+    assert json_loads("[123456789012345678901234567890]") == [123456789012345678901234567890]
+    with pytest.raises(TypeError):  # refused as json.dumps refuses it, not stored as a string
+        json_dumps({"at": datetime.now(UTC)})
+
+
+@pytest.mark.parametrize("value", _AWKWARD_VALUES)
+async def test_jsonb_values_round_trip_through_postgres_unchanged(
+    sessionmaker: async_sessionmaker[AsyncSession], value: Any
+) -> None:
+    async with sessionmaker() as session:
+        read = (await session.execute(select(literal(value, JSONB)))).scalar_one()
+    assert read == json.loads(json.dumps(value))
