@@ -28,6 +28,7 @@ from app.observability.metrics import observed_engine
 from app.observability.middleware import ObservabilityMiddleware
 from app.problems import Problem, install_problem_handlers
 from app.responses import problems
+from app.runtime import settle_heap
 from app.sis.router import intake_router, integrations_router
 from app.status_lists.router import router as status_lists_router
 from app.vcapi.router import router as vcapi_router
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.schema_heads = migration_heads()
         worker = Worker(resolved, app.state.sessionmaker) if resolved.embedded_worker else None
         running = asyncio.create_task(worker.run()) if worker else None
+        settle_heap()
         try:
             # Uvicorn runs this shutdown half only once in-flight requests have finished (or
             # `stapel serve --graceful-timeout` has run out): the engine is disposed last.

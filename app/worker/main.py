@@ -18,6 +18,7 @@ from app.config import Settings
 from app.db.session import create_engine, create_sessionmaker
 from app.observability.health import NotReady, check_readiness, migration_heads
 from app.observability.metrics import render_latest
+from app.runtime import settle_heap
 from app.worker.runner import Worker
 
 
@@ -68,6 +69,7 @@ async def run_worker(settings: Settings, metrics_port: int | None, metrics_host:
         )
         server = _StatusServer(config)
     serving = asyncio.create_task(server.serve()) if server else None
+    settle_heap()
     try:
         await worker.run()
     finally:

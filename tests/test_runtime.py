@@ -1,0 +1,14 @@
+"""Process tuning done after start-up."""
+
+from __future__ import annotations
+
+import gc
+
+from app.runtime import settle_heap
+
+
+def test_settling_the_heap_freezes_what_exists_and_collects_less_eagerly() -> None:
+    settle_heap()
+    assert gc.get_freeze_count() > 0
+    first, _, _ = gc.get_threshold()
+    assert first > 700  # the interpreter's default
