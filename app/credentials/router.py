@@ -28,7 +28,7 @@ from app.db.session import DbSession
 from app.errors import NotAcceptable
 from app.pagination import Cursor, Limit, Page, decode_keyset_cursor, next_keyset_cursor
 from app.problems import domain_problem
-from app.responses import AUTHENTICATED, problems
+from app.responses import AUTHENTICATED, model_response, problems
 
 router = APIRouter(prefix="/v1/credentials", tags=["credentials"])
 
@@ -75,6 +75,7 @@ def credential_out(credential: Credential) -> CredentialOut:
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
+    response_model=CredentialOut,
     responses={
         200: {
             "model": CredentialOut,
@@ -89,25 +90,25 @@ async def issue_credential(
     body: CredentialIssue,
     session: DbSession,
     principal: CredentialIssuer,
-    response: Response,
     idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
-) -> CredentialOut:
+) -> Response:
     credential, replayed = await service.issue_one(session, principal, body, idempotency_key)
-    response.headers["Location"] = f"/v1/credentials/{credential.id}"
+    headers = {"Location": f"/v1/credentials/{credential.id}"}
     if replayed:
-        response.status_code = status.HTTP_200_OK
-        response.headers["Idempotent-Replayed"] = "true"
-    return credential_out(credential)
+        headers["Idempotent-Replayed"] = "true"
+    code = status.HTTP_200_OK if replayed else status.HTTP_201_CREATED
+    return model_response(credential_out(credential), code, headers)
 
 
 @router.post(
     "/batch",
+    response_model=BatchOut,
     responses=problems(*AUTHENTICATED, 400, 413),
     summary="Issue up to 1,000 credentials; a result per item, one bad item spoils no other",
 )
 async def issue_batch(
     body: CredentialBatchIssue, session: DbSession, principal: CredentialIssuer
-) -> BatchOut:
+) -> Response:
     outcomes = await service.issue_many(
         session, principal, [(item, item.idempotency_key) for item in body.items]
     )
@@ -120,12 +121,13 @@ async def issue_batch(
         )
         for o in outcomes
     ]
-    return BatchOut(
+    batch = BatchOut(
         issued=sum(r.status == "issued" for r in results),
         replayed=sum(r.status == "replayed" for r in results),
         failed=sum(r.status == "failed" for r in results),
         results=results,
     )
+    return model_response(batch)
 
 
 _STATUS_RESPONSES = problems(*AUTHENTICATED, 400, 404, 409)
