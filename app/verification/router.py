@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from app.config import get_settings
 from app.db.session import DbSession
-from app.responses import problems
+from app.responses import model_response, problems
 from app.verification import service
 from app.verification.fetching import SafeFetcher
 from app.verification.input import token_from_body
@@ -54,11 +54,12 @@ async def read_token(request: Request) -> str:
 
 @router.post(
     "/v1/verify",
+    response_model=VerificationOut,
     openapi_extra=VERIFY_BODY,
     responses=problems(400, 413, 415, 422),
     summary="Verify a credential (ours or anyone's): a verdict with every check and its reason",
 )
 async def verify_credential(
     token: Annotated[str, Depends(read_token)], session: DbSession, fetcher: Fetcher
-) -> VerificationOut:
-    return await service.verify(session, fetcher, token)
+) -> Response:
+    return model_response(await service.verify(session, fetcher, token))
