@@ -64,6 +64,13 @@ class Settings(BaseSettings):
         description="json: one JSON object a line (production); console: for people to read.",
     )
 
+    catalogue_cache_seconds: float = Field(
+        default=5,
+        ge=0,
+        le=60,
+        description="How long each process reuses catalogue results (anonymous GraphQL query "
+        "responses, counts and facets); 0 turns the caches off.",
+    )
     graphiql: bool = Field(
         default=False, description="Serve the GraphiQL IDE at /graphql (development)."
     )

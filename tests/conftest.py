@@ -25,6 +25,7 @@ os.environ.setdefault("STAPEL_LEARNER_LOOKUP_KEY", base64.b64encode(b"l" * 32).d
 os.environ["STAPEL_PUBLIC_BASE_URL"] = "https://stapel.test"
 os.environ.setdefault("STAPEL_DATABASE_URL", "postgresql://unset/unset")
 
+from app.achievements import catalogue_cache
 from app.config import get_settings
 from app.db.base import Base
 from app.db.migrate import upgrade_to_head
@@ -96,6 +97,7 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     if url is not None:
         asyncio.run(_truncate_all(url))
         forget_reserved_slots()  # they belonged to status lists that are gone now
+        catalogue_cache.changed()  # cached catalogue results belonged to those rows
         clear_process_caches()
 
 

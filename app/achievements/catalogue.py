@@ -13,10 +13,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Text,
+    and_,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.achievements.catalogue_cache import TtlCache
 from app.achievements.models import SEARCH_CONFIGS, Achievement, AchievementVersion
 from app.institutions.models import Institution
 
@@ -110,6 +124,78 @@ async def page(
         query = query.where(tuple_(Achievement.created_at, Achievement.id) > after)
     rows: Sequence[Any] = (await session.execute(query.limit(limit))).all()
     return rows
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """How many achievements match a filter, and the counts per value of every facet."""
+
+    total: int
+    facets: dict[str, list[tuple[Any, int]]]
+
+
+def _summary_query(f: CatalogueFilter) -> Select[Any]:
+    """The count and every facet in one statement: the filtered join is computed once (a CTE
+    used several times is materialised) instead of once per facet.
+
+    Rows are (facet, number, value, n); ``number`` orders EQF levels as numbers and ``value``
+    orders the rest, so each facet comes out in the order ``ORDER BY value`` gave it alone.
+    """
+    v = AchievementVersion
+    matching = _filtered(
+        [
+            v.eqf_level.label("eqf_level"),
+            v.kind.label("kind"),
+            v.languages.label("languages"),
+            v.participation_form.label("participation"),
+            Institution.slug.label("institution"),
+        ],
+        f,
+    ).cte("matching")
+    language = select(func.unnest(matching.c.languages).label("value")).subquery("language")
+
+    def branch(name: str, number: Any, value: Any) -> Select[Any]:
+        return select(
+            literal_column(f"'{name}'", Text).label("facet"),
+            number.label("number"),
+            value.label("value"),
+            func.count().label("n"),
+        )
+
+    no_number, no_value = null().cast(Integer), null().cast(Text)
+    branches = [
+        branch("", no_number, no_value).select_from(matching),
+        branch(
+            "eqf_level", matching.c.eqf_level.cast(Integer), matching.c.eqf_level.cast(Text)
+        ).group_by(matching.c.eqf_level),
+        *(
+            branch(name, no_number, column.cast(Text)).group_by(column)
+            for name, column in (
+                ("kind", matching.c.kind),
+                ("participation", matching.c.participation),
+                ("institution", matching.c.institution),
+            )
+        ),
+        branch("language", no_number, language.c.value).group_by(language.c.value),
+    ]
+    rows = union_all(*branches).subquery("facet")
+    facet, number, value, n = rows.c
+    return select(facet, number, value, n).order_by(facet, number, value)
+
+
+# Count and facets per filter change only when the catalogue does (see catalogue_cache).
+SUMMARIES: TtlCache[CatalogueFilter, Summary] = TtlCache(max_entries=1024, max_weight=1024)
+
+
+async def summary(session: AsyncSession, f: CatalogueFilter) -> Summary:
+    facets: dict[str, list[tuple[Any, int]]] = {name: [] for name in FACETS}
+    total = 0
+    for name, number, value, n in (await session.execute(_summary_query(f))).all():
+        if not name:
+            total = int(n)
+        elif value is not None:
+            facets[name].append((number if number is not None else value, int(n)))
+    return Summary(total, facets)
 
 
 async def count(session: AsyncSession, f: CatalogueFilter) -> int:

@@ -11,7 +11,7 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.achievements import policy, repository
+from app.achievements import catalogue_cache, policy, repository
 from app.achievements.models import Achievement, AchievementVersion
 from app.achievements.ob3 import AchievementSnapshot, achievement_document
 from app.achievements.schemas import AchievementContent, AchievementCreate, AchievementUpdate
@@ -160,6 +160,7 @@ async def update_achievement(
         session.add(new_version)
     achievement.updated_at = datetime.now(UTC)
     await session.flush()
+    catalogue_cache.changed_in(session)
     await record(
         session,
         principal.actor,
@@ -206,6 +207,7 @@ async def _transition(
         achievement.published_at = datetime.now(UTC)
     achievement.state = target
     await session.flush()
+    catalogue_cache.changed_in(session)
     await record(
         session,
         principal.actor,

@@ -106,17 +106,18 @@ class AchievementConnection:
 
     @strawberry.field(description="How many achievements match the filter in all.")
     async def total_count(self, info: Info[Context, None]) -> int:
-        async with info.context.loaders.session() as session:
-            return await catalogue.count(session, self.filter)
+        return (await info.context.loaders.summary.load(self.filter)).total
 
     @strawberry.field
     async def facets(self, info: Info[Context, None]) -> Facets:
-        counts: dict[str, list[FacetCount]] = {}
-        async with info.context.loaders.session() as session:
-            for name, column in catalogue.FACETS.items():
-                rows = await catalogue.facet(session, self.filter, column)
-                counts[name] = [FacetCount(value=str(v), count=n) for v, n in rows]
-        return Facets(**counts)
+        # The same request's totalCount shares the one statement (and the process cache).
+        found = await info.context.loaders.summary.load(self.filter)
+        return Facets(
+            **{
+                name: [FacetCount(value=str(v), count=n) for v, n in rows]
+                for name, rows in found.facets.items()
+            }
+        )
 
 
 async def achievement_connection(

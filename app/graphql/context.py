@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
-from app.achievements import catalogue
+from app.achievements import catalogue, catalogue_cache
+from app.achievements.catalogue import CatalogueFilter, Summary
 from app.achievements.models import Achievement, AchievementVersion
 from app.institutions.models import Institution, OrgUnit
 
@@ -32,12 +33,14 @@ class Loaders:
     org_unit: DataLoader[uuid.UUID, OrgUnit | None] = field(init=False)
     achievement: DataLoader[uuid.UUID, Record | None] = field(init=False)
     built_from: DataLoader[uuid.UUID, list[Record]] = field(init=False)
+    summary: DataLoader[CatalogueFilter, Summary] = field(init=False)
 
     def __post_init__(self) -> None:
         self.institution = DataLoader(self._institutions)
         self.org_unit = DataLoader(self._org_units)
         self.achievement = DataLoader(self._achievements)
         self.built_from = DataLoader(self._built_from)
+        self.summary = DataLoader(self._summaries)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -66,12 +69,30 @@ class Loaders:
             found = await catalogue.built_from(session, ids)
         return [found.get(i, []) for i in ids]
 
+    async def _summaries(self, filters: Sequence[CatalogueFilter]) -> list[Summary]:
+        """Count and facets, from the process cache or one statement per filter."""
+        found = []
+        for f in filters:
+            known = catalogue.SUMMARIES.get(f)
+            if known is None:
+                since = catalogue_cache.generation()
+                async with self.session() as session:
+                    known = await catalogue.summary(session, f)
+                catalogue.SUMMARIES.put(f, known, since)
+            found.append(known)
+        return found
+
 
 class Context(BaseContext):
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         super().__init__()
         self.sessionmaker = sessionmaker
         self.loaders = Loaders(sessionmaker)
+        # Set once a query ran without errors: only then may its response be cached.
+        self.cacheable = False
+
+    def mark_cacheable(self) -> None:
+        self.cacheable = True
 
     def authorization(self) -> str | None:
         request: Request | None = self.request  # type: ignore[assignment]

@@ -1,14 +1,75 @@
 from __future__ import annotations
 
-from strawberry.fastapi import GraphQLRouter
+import asyncio
+from typing import overload
 
+from fastapi import Request, Response, WebSocket
+from strawberry.fastapi import GraphQLRouter
+from strawberry.types.unset import UNSET
+
+from app.achievements import catalogue_cache
 from app.graphql.context import Context, get_context
+from app.graphql.response_cache import RESPONSES, Key, request_key
 from app.graphql.schema import schema
+
+# Futures of the cacheable queries being executed now, by key; None when not to be shared.
+_running: dict[Key, asyncio.Future[bytes | None]] = {}
+
+
+class CatalogueRouter(GraphQLRouter[Context, None]):
+    """Serves a response kept a moment ago for the same anonymous query (see response_cache)."""
+
+    @overload
+    async def run(
+        self, request: Request, context: Context = UNSET, root_value: None = UNSET
+    ) -> Response: ...
+
+    @overload
+    async def run(
+        self, request: WebSocket, context: Context = UNSET, root_value: None = UNSET
+    ) -> WebSocket: ...
+
+    async def run(
+        self,
+        request: Request | WebSocket,
+        context: Context = UNSET,
+        root_value: None = UNSET,
+    ) -> Response | WebSocket:
+        key = await request_key(request) if isinstance(request, Request) else None
+        if key is None:
+            return await super().run(request, context, root_value)
+        body = RESPONSES.get(key)
+        if body is None and key in _running:
+            # The same query is being executed already (an entry just ran out and many clients
+            # ask at once): wait for its response instead of executing it again.
+            body = await asyncio.shield(_running[key])
+        if body is not None:
+            return Response(body, media_type="application/json")
+        since = catalogue_cache.generation()
+        _running[key] = done = asyncio.get_running_loop().create_future()
+        kept: bytes | None = None
+        try:
+            response = await super().run(request, context, root_value)
+            if (
+                isinstance(context, Context)
+                and context.cacheable
+                and type(response) is Response
+                and response.status_code == 200
+            ):
+                kept = bytes(response.body)
+                RESPONSES.put(key, kept, since)
+        finally:
+            if since != catalogue_cache.generation():
+                kept = None  # the catalogue changed meanwhile: waiters execute afresh
+            done.set_result(kept)
+            if _running.get(key) is done:
+                del _running[key]
+        return response
 
 
 def graphql_router(graphiql: bool) -> GraphQLRouter[Context, None]:
     """``/graphql``: the catalogue and staff mutations (and GraphiQL when enabled)."""
-    return GraphQLRouter(
+    return CatalogueRouter(
         schema,
         context_getter=get_context,
         graphql_ide="graphiql" if graphiql else None,

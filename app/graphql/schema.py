@@ -9,7 +9,6 @@ from typing import Any
 import strawberry
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -26,11 +25,11 @@ from app.graphql.catalogue import (
     achievement_connection,
 )
 from app.graphql.context import Context
+from app.graphql.documents import DocumentCache
 from app.graphql.errors import from_domain, graphql_error
+from app.graphql.response_cache import MarkCacheable
 from app.graphql.types import Achievement, Institution, achievement_node, institution_node
 from app.institutions import repository as institutions
-
-MAX_DEPTH = 8
 
 
 def _uuid(value: strawberry.ID) -> uuid.UUID | None:
@@ -137,9 +136,6 @@ class Mutation:
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
-    extensions=[
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=20),
-        lambda: MaxTokensLimiter(max_token_count=2000),
-    ],
+    # Depth 8, 20 aliases, 2,000 tokens, with parsed and validated documents reused.
+    extensions=[DocumentCache, MarkCacheable],
 )
