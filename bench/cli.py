@@ -70,7 +70,23 @@ def parser() -> argparse.ArgumentParser:
         help="run only these scenario groups, comma-separated, from "
         f"{','.join(SCENARIO_GROUPS)} (default all); floors always run",
     )
+    run.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="STAPEL_NAME=VALUE",
+        help="a setting for the server and the SIS worker (repeatable), e.g. "
+        "STAPEL_CATALOGUE_CACHE_SECONDS=0 to measure without the catalogue cache",
+    )
     return main
+
+
+def server_settings(values: list[str]) -> tuple[str, ...]:
+    for value in values:
+        name, equals, _ = value.partition("=")
+        if not name.startswith("STAPEL_") or not equals:
+            raise HarnessError(f"--setting takes STAPEL_NAME=VALUE, not {value!r}")
+    return tuple(values)
 
 
 def scenario_groups(value: str | None) -> frozenset[str]:
@@ -99,6 +115,7 @@ def config_from(args: argparse.Namespace) -> RunConfig:
         py_spy=args.py_spy,
         app_ref=args.app_ref,
         only=scenario_groups(args.only),
+        settings=server_settings(args.setting),
     )
     return smoke(config) if args.smoke else config
 

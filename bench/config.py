@@ -42,6 +42,7 @@ class RunConfig:
     py_spy: str | None = None  # path of py-spy: profile the server during the main scenarios
     app_ref: str | None = None  # benchmark this git ref (exported) instead of the work tree
     only: frozenset[str] = frozenset(SCENARIO_GROUPS)  # the scenario groups to run
+    settings: tuple[str, ...] = ()  # STAPEL_NAME=VALUE for the server and the SIS worker
 
     def runs(self, group: str) -> bool:
         return group in self.only

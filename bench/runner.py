@@ -148,7 +148,9 @@ def prepare_database(run: Run) -> str:
     return asyncio.run(database.recreate(config.admin_url, DEFAULT_DATABASE_NAME))
 
 
-def server_env(database_url: str, port: int, source_dir: Path) -> dict[str, str]:
+def server_env(
+    database_url: str, port: int, source_dir: Path, settings: tuple[str, ...] = ()
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STAPEL_")}
     env.update(
         STAPEL_DATABASE_URL=database_url,
@@ -156,6 +158,9 @@ def server_env(database_url: str, port: int, source_dir: Path) -> dict[str, str]
         STAPEL_KEY_ENCRYPTION_KEY=random_key(),
         STAPEL_LEARNER_LOOKUP_KEY=random_key(),
     )
+    for setting in settings:  # --setting NAME=VALUE, e.g. a cache turned off
+        name, _, value = setting.partition("=")
+        env[name] = value
     if source_dir != REPO:
         env["PYTHONPATH"] = str(source_dir)  # ahead of the editable install of the work tree
     return env
@@ -332,7 +337,7 @@ def start_service(run: Run) -> str:
     run.postgres_version = asyncio.run(database.server_version(database_url))
     port = free_port()
     run.base_url = f"http://127.0.0.1:{port}"
-    env = server_env(database_url, port, run.source_dir)
+    env = server_env(database_url, port, run.source_dir, config.settings)
     run.launcher = Launcher(env, run.source_dir, run.pinning, run.log_dir)
     say("migrating (stapel migrate)")
     database.migrate(env, run.source_dir)
