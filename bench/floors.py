@@ -8,6 +8,8 @@ The batch floor is one core doing both in turn: 1 / (1/sign_rate + 1/insert_rate
 ``SINGLE_CONNECTIONS`` concurrent asyncpg connections: what storing credentials one request
 at a time costs the client core at the least, before any lookup, audit entry or HTTP.
 The single-credential floor is 1 / (1/sign_rate + 1/transaction_rate).
+(iv) the same with ``ISSUANCE_LOOKUPS`` indexed look-ups before the INSERT: the round trips an
+issuance makes, with no ORM, validation, HTTP or logging around them.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ from bench.seed import SampleCredential
 SCRATCH_TABLE = "bench_scratch_credentials"
 ROWS_PER_TRANSACTION = 1_000
 SINGLE_CONNECTIONS = 16
+# What issuing one credential reads before it writes, besides BEGIN and COMMIT: the
+# idempotency key, the achievement and its version, and (as two statements after the insert)
+# the audit entry and the outbox fan-out — four more round trips than the bare insert.
+ISSUANCE_LOOKUPS = 4
 FIRST_SCRATCH_INDEX = 100_000_000  # far above any status index the seeding handed out
 ROW_SIZE_QUERY = (
     "SELECT avg(pg_column_size(t.*))::int "  # noqa: S608 - the table name is a constant
@@ -47,6 +53,7 @@ class Floors:
     executemany_rows_per_s: float
     row_bytes: int
     single_transactions_per_s: float
+    issuance_shaped_transactions_per_s: float
 
     @property
     def insert_rows_per_s(self) -> float:
@@ -152,12 +159,18 @@ async def _rate(
 
 
 async def _single_rate(
-    database_url: str, templates: list[asyncpg.Record], seconds: float, start: int
+    database_url: str,
+    templates: list[asyncpg.Record],
+    seconds: float,
+    start: int,
+    lookups: int = 0,
 ) -> float:
-    """Transactions of one row each per second, from concurrent connections."""
+    """Transactions of one row each per second, from concurrent connections; each first makes
+    ``lookups`` indexed look-ups (a round trip each), as an issuance reads before it writes."""
     columns = list(templates[0].keys())
     placeholders = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
     insert = f"INSERT INTO {SCRATCH_TABLE} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608
+    lookup = f"SELECT id FROM {SCRATCH_TABLE} WHERE id = $1"  # noqa: S608 - a constant
     pool = await asyncpg.create_pool(
         asyncpg_url(database_url), min_size=SINGLE_CONNECTIONS, max_size=SINGLE_CONNECTIONS
     )
@@ -172,6 +185,8 @@ async def _single_rate(
             row.update(id=uuid.uuid4(), status_index=next_index, idempotency_key=None)
             next_index += 1
             async with pool.acquire() as connection, connection.transaction():
+                for _ in range(lookups):
+                    await connection.fetchval(lookup, row["id"])
                 await connection.execute(insert, *row.values())
             done += 1
         return done
@@ -184,8 +199,11 @@ async def _single_rate(
         await pool.close()
 
 
-async def measure_inserting(database_url: str, seconds: float) -> tuple[float, float, float, int]:
-    """Rows per second with COPY, with executemany and one per transaction; a row's size."""
+async def measure_inserting(
+    database_url: str, seconds: float
+) -> tuple[float, float, float, float, int]:
+    """Rows per second with COPY, with executemany, one per transaction, and one per
+    issuance-shaped transaction; a row's size."""
     connection = await asyncpg.connect(asyncpg_url(database_url))
     try:
         templates = await _scratch_table(connection)
@@ -193,19 +211,23 @@ async def measure_inserting(database_url: str, seconds: float) -> tuple[float, f
         many_rate, next_index = await _rate(
             connection, templates, seconds, next_index, use_copy=False
         )
-        single_rate = await _single_rate(
-            database_url, templates, seconds, FIRST_SCRATCH_INDEX + next_index
+        first = FIRST_SCRATCH_INDEX + next_index
+        single_rate = await _single_rate(database_url, templates, seconds, first)
+        shaped_rate = await _single_rate(
+            database_url, templates, seconds, first + 10_000_000, ISSUANCE_LOOKUPS
         )
         row_bytes: int = await connection.fetchval(ROW_SIZE_QUERY)
         await connection.execute(f"DROP TABLE {SCRATCH_TABLE}")
-        return copy_rate, many_rate, single_rate, row_bytes
+        return copy_rate, many_rate, single_rate, shaped_rate, row_bytes
     finally:
         await connection.close()
 
 
 async def measure(database_url: str, sample: SampleCredential, seconds: float) -> Floors:
     sign_rate, jws_bytes = measure_signing(sample, seconds)
-    copy_rate, many_rate, single_rate, row_bytes = await measure_inserting(database_url, seconds)
+    copy_rate, many_rate, single_rate, shaped_rate, row_bytes = await measure_inserting(
+        database_url, seconds
+    )
     return Floors(
         sign_per_s=round(sign_rate, 1),
         payload_bytes=len(sample.payload),
@@ -214,4 +236,5 @@ async def measure(database_url: str, sample: SampleCredential, seconds: float) -
         executemany_rows_per_s=round(many_rate, 1),
         row_bytes=row_bytes,
         single_transactions_per_s=round(single_rate, 1),
+        issuance_shaped_transactions_per_s=round(shaped_rate, 1),
     )

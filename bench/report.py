@@ -241,6 +241,11 @@ def _floor_rows(floors: dict[str, Any]) -> list[list[str]]:
             "asyncpg, BEGIN + one INSERT + COMMIT, 16 connections",
         ],
         [
+            "issuance-shaped transaction",
+            f"{floors.get('issuance_shaped_transactions_per_s', 0):,.0f}/s",
+            "the same, with 4 indexed look-ups before the INSERT (an issuance's round trips)",
+        ],
+        [
             "single-credential floor",
             f"{floors.get('single_floor_per_s', 0):,.0f}/s",
             "1 / (1/sign + 1/one row per transaction)",
