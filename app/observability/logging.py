@@ -9,13 +9,16 @@ and learner identifiers out of the output whatever a caller passed in.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
 import sys
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Final, TextIO
 
+import orjson
 import structlog
 from structlog.types import EventDict, Processor, WrappedLogger
 
@@ -131,6 +134,45 @@ class _StdoutHandler(logging.StreamHandler[TextIO]):
         self.stream = sys.stdout
         super().emit(record)
 
+    def write_line(self, line: str) -> None:
+        """A line rendered elsewhere, under the same lock as every record."""
+        with self.lock or contextlib.nullcontext():
+            self.stream = sys.stdout
+            self.stream.write(line + self.terminator)
+            self.flush()
+
+
+ACCESS_LOGGER: Final = "stapel.access"
+_json_handler: _StdoutHandler | None = None  # set while JSON lines are configured
+
+
+def log_access(level: int, **fields: str | int | float) -> None:
+    """The access line of one request.
+
+    The busiest line there is, written for every request: with JSON lines configured it is
+    rendered directly (~10 µs) instead of through structlog and the standard library's
+    record machinery (~70 µs, a sixth of serving a status list from memory). The fields are
+    the middleware's own (method, route template, status, duration); the same context is added
+    and the request id is redacted like any other value, so the line is the one the full
+    pipeline would write.
+    """
+    handler = _json_handler
+    if handler is None:
+        get_logger(ACCESS_LOGGER).log(level, "request", **fields)
+        return
+    if not logging.getLogger(ACCESS_LOGGER).isEnabledFor(level):
+        return
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    line: dict[str, object] = {
+        "timestamp": now,
+        "level": logging.getLevelName(level).lower(),
+        "logger": ACCESS_LOGGER,
+        "event": "request",
+        **fields,
+    }
+    add_request_context(None, "", line)
+    handler.write_line(orjson.dumps(redact(None, "", line)).decode())
+
 
 def _shared_processors() -> list[Processor]:
     return [
@@ -163,9 +205,11 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
             *renderers,
         ],
     )
+    global _json_handler  # noqa: PLW0603 - one handler per process, replaced on reconfiguration
     handler = _StdoutHandler()
     handler.setFormatter(formatter)
     handler.set_name("stapel")
+    _json_handler = handler if json else None
 
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == "stapel"]:

@@ -10,9 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.observability import metrics
 from app.observability.context import begin_request, end_request
-from app.observability.logging import get_logger
-
-access_log = get_logger("stapel.access")
+from app.observability.logging import log_access
 
 # Probes and scrapes arrive every few seconds; their lines are written at debug level only.
 _QUIET_ROUTES: Final = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -57,9 +55,8 @@ class ObservabilityMiddleware:
             route = route_template(scope)
             method = scope["method"]
             metrics.observe_request(method, route, status, elapsed)
-            access_log.log(
+            log_access(
                 logging.DEBUG if route in _QUIET_ROUTES else logging.INFO,
-                "request",
                 method=method,
                 route=route,
                 status=status,
