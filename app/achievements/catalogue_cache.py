@@ -79,10 +79,14 @@ class TtlCache(Generic[K, V]):
             return None
         expires, _, value = entry
         if _clock() >= expires:
-            self._drop(key)
-            return None
+            return None  # kept for stale(), until replaced, evicted or the catalogue changes
         self._entries.move_to_end(key)
         return value
+
+    def stale(self, key: K) -> V | None:
+        """The entry even if it ran out: what to serve while one request refreshes it."""
+        entry = self._entries.get(key)
+        return entry[2] if entry is not None else None
 
     def put(self, key: K, value: V, since: int) -> None:
         """Keep ``value`` unless the catalogue changed after ``since`` (a ``generation()``)."""

@@ -41,8 +41,9 @@ class CatalogueRouter(GraphQLRouter[Context, None]):
         body = RESPONSES.get(key)
         if body is None and key in _running:
             # The same query is being executed already (an entry just ran out and many clients
-            # ask at once): wait for its response instead of executing it again.
-            body = await asyncio.shield(_running[key])
+            # ask at once): serve the response that ran out while it does, or wait for its
+            # response when there is none, instead of executing it again.
+            body = RESPONSES.stale(key) or await asyncio.shield(_running[key])
         if body is not None:
             return Response(body, media_type="application/json")
         since = catalogue_cache.generation()

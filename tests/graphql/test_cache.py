@@ -135,3 +135,15 @@ async def test_the_one_statement_summary_equals_the_count_and_facet_queries(
             assert found.total == await catalogue.count(session, f)
             for name, column in catalogue.FACETS.items():
                 assert found.facets[name] == await catalogue.facet(session, f, column), name
+
+
+def test_an_entry_that_ran_out_is_still_there_to_serve_while_it_is_refreshed(
+    clock: list[float],
+) -> None:
+    cache: catalogue_cache.TtlCache[str, bytes] = catalogue_cache.TtlCache(4, 1024, weigh=len)
+    cache.put("page", b"old", catalogue_cache.generation())
+    clock[0] += catalogue_cache.ttl_seconds() + 1
+    assert cache.get("page") is None  # due for a refresh
+    assert cache.stale("page") == b"old"  # what waiting clients get meanwhile
+    catalogue_cache.changed()
+    assert cache.stale("page") is None  # never the state from before a change
