@@ -100,12 +100,14 @@ async def get_status_list(request: Request) -> Response:
     list_id = _list_id(request.path_params["list_id"])
     purpose = _purpose(request.path_params["purpose"])
     if_none_match = request.headers.get("if-none-match")
-    published = recent.lookup(list_id, purpose)
-    if published is None:
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+
+    async def load() -> service.Publication:
         # A read may sign the list again and store that: its own transaction, committed here.
-        sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
         async with sessionmaker() as session, session.begin():
-            published = await service.recent_publication(session, list_id, purpose)
+            return await service.publication(session, list_id, purpose)
+
+    published = await recent.served(list_id, purpose, load)
     headers = {
         "Cache-Control": f"public, max-age={published.ttl_seconds}",
         "ETag": published.etag,

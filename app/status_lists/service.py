@@ -149,11 +149,7 @@ async def recent_publication(
     session: AsyncSession, list_id: uuid.UUID, purpose: str
 ) -> Publication:
     """:func:`publication`, from this process's memory when it read or signed it a moment ago."""
-    published = recent.lookup(list_id, purpose)
-    if published is None:
-        published = await publication(session, list_id, purpose)
-        recent.remember(list_id, purpose, published)
-    return published
+    return await recent.served(list_id, purpose, lambda: publication(session, list_id, purpose))
 
 
 async def _list_state(
