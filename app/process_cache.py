@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any, Final, Generic, TypeVar
 
 from app.config import get_settings
@@ -29,27 +29,41 @@ DEFAULT_MAX_ENTRIES: Final = 4096
 _clock = time.monotonic  # replaced in tests, not the time module the event loop runs on
 
 
-class ProcessCache(Generic[K, V]):
-    """A small LRU of values that expire after ``STAPEL_PROCESS_CACHE_SECONDS``."""
+def _process_cache_seconds() -> float:
+    return get_settings().process_cache_seconds
 
-    def __init__(self, name: str, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+
+class ProcessCache(Generic[K, V]):
+    """A small LRU of values that expire after ``seconds()`` (by default
+    ``STAPEL_PROCESS_CACHE_SECONDS``; 0 keeps nothing)."""
+
+    def __init__(
+        self,
+        name: str,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+        seconds: Callable[[], float] = _process_cache_seconds,
+    ) -> None:
         self.name = name
+        self.seconds = seconds
         self._max_entries = max_entries
         self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
         _registry.append(self)
 
     def get(self, key: K) -> V | None:
+        """The value while it is fresh."""
         entry = self._entries.get(key)
-        if entry is None:
-            return None
-        expires, value = entry
-        if _clock() >= expires:
-            self._entries.pop(key, None)
-            return None
-        return value
+        if entry is None or _clock() >= entry[0]:
+            return None  # one that ran out stays for stale(), until replaced or evicted
+        return entry[1]
 
-    def put(self, key: K, value: V) -> None:
-        seconds = get_settings().process_cache_seconds
+    def stale(self, key: K) -> V | None:
+        """The value even if it ran out: what to hand out while one caller reloads it."""
+        entry = self._entries.get(key)
+        return entry[1] if entry is not None else None
+
+    def put(self, key: K, value: V, seconds: float | None = None) -> None:
+        """Keep ``value`` for ``seconds`` (default ``self.seconds()``)."""
+        seconds = self.seconds() if seconds is None else seconds
         if seconds <= 0:
             return
         self._entries[key] = (_clock() + seconds, value)

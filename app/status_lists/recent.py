@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
 
 from app.config import get_settings
+from app.process_cache import ProcessCache
 
 if TYPE_CHECKING:  # the service imports this module
     from app.status_lists.service import Publication
@@ -25,16 +24,18 @@ if TYPE_CHECKING:  # the service imports this module
 MAX_ENTRIES: Final = 4096
 
 _Key = tuple[uuid.UUID, str]
-_clock = time.monotonic  # replaced in tests, not the time module the event loop runs on
-_recent: OrderedDict[_Key, tuple[float, Publication]] = OrderedDict()
+
+
+def _seconds() -> float:
+    return get_settings().status_list_process_cache_seconds
+
+
+_recent: ProcessCache[_Key, Publication] = ProcessCache("status_lists", MAX_ENTRIES, _seconds)
 
 
 def lookup(list_id: uuid.UUID, purpose: str) -> Publication | None:
     """The list if this process read or signed it less than the configured seconds ago."""
-    entry = _recent.get((list_id, purpose))
-    if entry is None or _clock() >= entry[0]:
-        return None  # one that ran out stays, for served() to hand out while it reloads
-    return entry[1]
+    return _recent.get((list_id, purpose))
 
 
 _loading: dict[_Key, asyncio.Future[Publication]] = {}
@@ -57,9 +58,9 @@ async def served(
         return fresh
     running = _loading.get(key)
     if running is not None:
-        previous = _recent.get(key)
+        previous = _recent.stale(key)
         if previous is not None:
-            return previous[1]
+            return previous
         with contextlib.suppress(Exception, asyncio.CancelledError):
             return await asyncio.shield(running)
         return await load()  # the load failed or was cancelled: try for this request
@@ -78,15 +79,10 @@ async def served(
 
 
 def remember(list_id: uuid.UUID, purpose: str, publication: Publication) -> None:
-    seconds = min(get_settings().status_list_process_cache_seconds, publication.ttl_seconds)
-    if seconds <= 0:
-        return
-    _recent[(list_id, purpose)] = (_clock() + seconds, publication)
-    _recent.move_to_end((list_id, purpose))
-    while len(_recent) > MAX_ENTRIES:
-        _recent.popitem(last=False)
+    # Never longer than the list says a verifier may keep it.
+    _recent.put((list_id, purpose), publication, min(_seconds(), publication.ttl_seconds))
 
 
 def forget(list_id: uuid.UUID) -> None:
     for purpose in ("revocation", "suspension"):
-        _recent.pop((list_id, purpose), None)
+        _recent.forget((list_id, purpose))

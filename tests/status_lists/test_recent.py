@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from app import process_cache
 from app.status_lists import recent
 from app.status_lists.service import Publication
 
@@ -17,7 +18,7 @@ NEW = Publication("new.jwt", '"new"', 300)
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     now = [1000.0]
-    monkeypatch.setattr(recent, "_clock", lambda: now[0])
+    monkeypatch.setattr(process_cache, "_clock", lambda: now[0])
     return now
 
 
