@@ -143,6 +143,7 @@ class _StdoutHandler(logging.StreamHandler[TextIO]):
 
 
 ACCESS_LOGGER: Final = "stapel.access"
+_access_logger = logging.getLogger(ACCESS_LOGGER)  # its level is checked on every request
 _json_handler: _StdoutHandler | None = None  # set while JSON lines are configured
 
 
@@ -160,7 +161,7 @@ def log_access(level: int, **fields: str | int | float) -> None:
     if handler is None:
         get_logger(ACCESS_LOGGER).log(level, "request", **fields)
         return
-    if not logging.getLogger(ACCESS_LOGGER).isEnabledFor(level):
+    if not _access_logger.isEnabledFor(level):
         return
     now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     line: dict[str, object] = {
