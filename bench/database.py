@@ -75,9 +75,10 @@ async def server_version(url: str) -> str:
         await connection.close()
 
 
-def migrate(env: dict[str, str], cwd: Path) -> None:
+def _stapel(env: dict[str, str], cwd: Path, *args: str) -> str:
+    """Run ``stapel ARGS`` as the server will run; its standard output, or HarnessError."""
     result = subprocess.run(
-        [venv_bin("stapel"), "migrate"],
+        [venv_bin("stapel"), *args],
         env=env,
         cwd=cwd,
         capture_output=True,
@@ -85,19 +86,15 @@ def migrate(env: dict[str, str], cwd: Path) -> None:
         check=False,
     )
     if result.returncode != 0:
-        raise HarnessError(f"`stapel migrate` failed: {result.stderr.strip()[-2000:]}")
+        command = " ".join(args[:3])
+        raise HarnessError(f"`stapel {command}` failed: {result.stderr.strip()[-2000:]}")
+    return result.stdout.strip()
+
+
+def migrate(env: dict[str, str], cwd: Path) -> None:
+    _stapel(env, cwd, "migrate")
 
 
 def create_operator_key(env: dict[str, str], cwd: Path) -> str:
     """An operator API key, made with the command line as an operator would."""
-    result = subprocess.run(
-        [venv_bin("stapel"), "api-key", "create", "--operator", "--name", "bench operator"],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise HarnessError(f"`stapel api-key create --operator` failed: {result.stderr.strip()}")
-    return result.stdout.strip()
+    return _stapel(env, cwd, "api-key", "create", "--operator", "--name", "bench operator")
