@@ -198,14 +198,7 @@ async def test_a_list_whose_bits_changed_in_sql_is_signed_again_with_the_new_bit
     """How revocation will work: one UPDATE sets the bit and bumps the version."""
     slot = await _slot(sessionmaker, tenant)
     before = await client.get(_path(slot.status_list_id))
-    async with sessionmaker() as session, session.begin():
-        await session.execute(
-            text(
-                "UPDATE status_lists SET revocation_bits = set_bit(revocation_bits, :bit, 1), "
-                "version = version + 1 WHERE id = :id"
-            ),
-            {"bit": postgres_bit_number(slot.index), "id": slot.status_list_id},
-        )
+    await _revoke_in_sql(sessionmaker, slot)
     after = await client.get(_path(slot.status_list_id))
     assert after.status_code == 200
     assert after.text != before.text
@@ -304,6 +297,18 @@ def test_the_openapi_document_lists_every_answer_of_the_status_list_endpoint() -
     assert "security" not in operation
 
 
+async def _revoke_in_sql(sessionmaker: Sessions, slot: StatusSlot) -> None:
+    """Set the slot's revocation bit as any writer does (one UPDATE), behind the service."""
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            text(
+                "UPDATE status_lists SET revocation_bits = set_bit(revocation_bits, :bit, 1), "
+                "version = version + 1 WHERE id = :id"
+            ),
+            {"bit": postgres_bit_number(slot.index), "id": slot.status_list_id},
+        )
+
+
 def _bit_set(token: str, index: int) -> bool:
     bits = encoded_list_bits(jwt_part(token, 1)["credentialSubject"]["encodedList"])
     return bool(bits[index // 8] & (0x80 >> (index % 8)))
@@ -315,14 +320,7 @@ async def test_a_list_is_served_from_memory_briefly_and_at_once_after_a_change_h
     slot = await _slot(sessionmaker, tenant)
     first = await client.get(_path(slot.status_list_id))
     # Another process flips the bit: this one keeps serving what it signed, for a few seconds.
-    async with sessionmaker() as session, session.begin():
-        await session.execute(
-            text(
-                "UPDATE status_lists SET revocation_bits = set_bit(revocation_bits, :bit, 1), "
-                "version = version + 1 WHERE id = :id"
-            ),
-            {"bit": postgres_bit_number(slot.index), "id": slot.status_list_id},
-        )
+    await _revoke_in_sql(sessionmaker, slot)
     cached = await client.get(_path(slot.status_list_id))
     assert cached.text == first.text
     assert not _bit_set(cached.text, slot.index)
