@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from app.auth.dependencies import CredentialIssuer, CredentialReader, CredentialRevoker
 from app.credentials import lifecycle, service
+from app.credentials.issuance import Outcome
 from app.credentials.learners import digest_for_query
 from app.credentials.models import Credential
 from app.credentials.repository import CredentialFilter
@@ -109,10 +110,24 @@ async def issue_credential(
 async def issue_batch(
     body: CredentialBatchIssue, session: DbSession, principal: CredentialIssuer
 ) -> Response:
-    outcomes = await service.issue_many(
-        session, principal, [(item, item.idempotency_key) for item in body.items]
+    # The outcomes (with every credential's document) are let go once summarised, before the
+    # answer is serialised: a batch's documents are several megabytes.
+    results = _batch_results(
+        await service.issue_many(
+            session, principal, [(item, item.idempotency_key) for item in body.items]
+        )
     )
-    results = [
+    batch = BatchOut(
+        issued=sum(r.status == "issued" for r in results),
+        replayed=sum(r.status == "replayed" for r in results),
+        failed=sum(r.status == "failed" for r in results),
+        results=results,
+    )
+    return model_response(batch)
+
+
+def _batch_results(outcomes: list[Outcome]) -> list[BatchResult]:
+    return [
         BatchResult(
             index=o.position,
             status=o.status,
@@ -121,13 +136,6 @@ async def issue_batch(
         )
         for o in outcomes
     ]
-    batch = BatchOut(
-        issued=sum(r.status == "issued" for r in results),
-        replayed=sum(r.status == "replayed" for r in results),
-        failed=sum(r.status == "failed" for r in results),
-        results=results,
-    )
-    return model_response(batch)
 
 
 _STATUS_RESPONSES = problems(*AUTHENTICATED, 400, 404, 409)
