@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +31,7 @@ from tests.factories import Tenant
 from tests.observability.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-BATCH = 200  # about a second here: in flight when SIGTERM arrives 0.3 s after it was sent
+BATCH = 200
 
 
 @contextmanager
@@ -78,33 +79,42 @@ async def test_sigterm_lets_the_request_in_flight_finish_and_exits_0(
     client: httpx.AsyncClient, tenant: Tenant, tmp_path: Path
 ) -> None:
     achievement = (await published_achievement(client, tenant))["id"]
-    items = [issue_payload(achievement) for _ in range(BATCH)]
+    body = json.dumps({"items": [issue_payload(achievement) for _ in range(BATCH)]}).encode()
+    started, signalled = threading.Event(), threading.Event()
+
+    def held_back_body() -> Iterator[bytes]:
+        # The request is surely in flight at SIGTERM: half its body has arrived, and the rest
+        # is sent only once the signal has been.
+        yield body[: len(body) // 2]
+        started.set()
+        signalled.wait(timeout=30)
+        yield body[len(body) // 2 :]
+
     output = tmp_path / "serve.log"
     with _serve(output, "--graceful-timeout", "60") as (process, base):
 
-        def send_batch() -> tuple[httpx.Response, float]:
-            response = httpx.post(
+        def send_batch() -> httpx.Response:
+            return httpx.post(
                 f"{base}/v1/credentials/batch",
-                json={"items": items},
-                headers=tenant.headers,
+                content=held_back_body(),
+                headers={**tenant.headers, "Content-Type": "application/json"},
                 timeout=120,
             )
-            return response, time.monotonic()
 
         sending = asyncio.create_task(asyncio.to_thread(send_batch))
-        await asyncio.sleep(0.3)
-        signalled = time.monotonic()
+        assert await asyncio.to_thread(started.wait, 30)
+        await asyncio.sleep(0.1)  # the half sent has reached the server
         process.send_signal(signal.SIGTERM)
         await asyncio.sleep(0.3)
         async with httpx.AsyncClient() as fresh:
             with pytest.raises(httpx.ConnectError):  # no new connections once stopping
                 await fresh.get(f"{base}/healthz", timeout=2)
-        response, finished = await sending
+        signalled.set()
+        response = await sending
         exit_code = await asyncio.to_thread(process.wait, 60)
 
     assert response.status_code == 200, response.text
     assert response.json()["issued"] == BATCH
-    assert finished > signalled, "the request was not in flight at SIGTERM"
     assert exit_code == 0, output.read_text()
 
     lines = _json_lines(output)
