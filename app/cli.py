@@ -38,7 +38,6 @@ from app.auth.models import ApiClient
 from app.auth.scopes import INSTITUTION_SCOPES, Scope
 from app.auth.tokens import parse_token
 from app.config import Settings, get_settings
-from app.db.migrate import upgrade_to_head
 from app.db.session import create_engine, create_sessionmaker
 from app.errors import DomainError, InvalidState, NotFound
 from app.institutions import repository as institutions_repository
@@ -141,6 +140,9 @@ def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
 
 
 def _migrate(settings: Settings) -> None:
+    # Imported here: a serving process never migrates and need not hold Alembic in memory.
+    from app.db.migrate import upgrade_to_head
+
     try:
         upgrade_to_head(settings.database_url)
     except OSError as exc:
