@@ -77,12 +77,23 @@ class LocalIdentity(Protocol):
 
 
 class KeyResolver:
+    """Resolves the keys of one verification (a new resolver for each)."""
+
     def __init__(self, fetcher: SafeFetcher, local: LocalIdentity) -> None:
         self._fetcher = fetcher
         self._local = local
+        # A credential and its status lists are usually signed with the same key: it is looked
+        # up in the DID document and copied once. Failures are not kept.
+        self._resolved: dict[str, ResolvedKey] = {}
 
     async def resolve(self, kid: str) -> ResolvedKey:
         """The public JWK ``kid`` names; ``KeyResolutionError`` for anything else."""
+        resolved = self._resolved.get(kid) if isinstance(kid, str) else None
+        if resolved is None:
+            resolved = self._resolved[kid] = await self._resolve(kid)
+        return resolved
+
+    async def _resolve(self, kid: str) -> ResolvedKey:
         if not isinstance(kid, str) or not kid:
             raise KeyResolutionError("unsupported_kid", "the JWS header has no kid")
         if len(kid) > MAX_KID_LENGTH:

@@ -161,6 +161,29 @@ async def test_did_document_is_cached_between_resolutions() -> None:
     assert len(server.requests) == 1
 
 
+@dataclass
+class CountingLocal(FakeLocal):
+    asked: int = 0
+
+    async def did_document(self, did: str) -> dict[str, Any] | None:
+        self.asked += 1
+        return await super().did_document(did)
+
+
+async def test_one_resolver_looks_a_kid_up_once_but_keeps_no_failure() -> None:
+    kid = f"{LOCAL_DID}#k1"
+    local = CountingLocal()
+    async with make_fetcher(no_http, dns=no_dns) as fetcher:
+        resolver = KeyResolver(fetcher, local)
+        with pytest.raises(KeyResolutionError):
+            await resolver.resolve(kid)  # the issuer is not there yet
+        local.documents[LOCAL_DID] = document(method(kid, LOCAL_DID), did=LOCAL_DID)
+        first = await resolver.resolve(kid)
+        second = await resolver.resolve(kid)
+    assert first is second
+    assert local.asked == 2
+
+
 async def test_wrong_document_id_is_refused() -> None:
     server = Server()
     server.json(DID_URL, document(method(), did="did:web:evil.example"))
