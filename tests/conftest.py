@@ -10,6 +10,7 @@ import asyncio
 import base64
 import os
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 os.environ.setdefault("STAPEL_KEY_ENCRYPTION_KEY", base64.b64encode(b"k" * 32).decode())
@@ -72,6 +74,20 @@ async def app(database_url: str) -> AsyncIterator[FastAPI]:
 def sessionmaker(app: FastAPI) -> async_sessionmaker[AsyncSession]:
     maker: async_sessionmaker[AsyncSession] = app.state.sessionmaker
     return maker
+
+
+@pytest.fixture
+def pool_checkouts(app: FastAPI) -> Iterator[list[float]]:
+    """When each connection was taken from the app's pool while the test ran."""
+    taken: list[float] = []
+    pool = app.state.engine.sync_engine.pool
+
+    def note(*_: object) -> None:
+        taken.append(time.monotonic())
+
+    event.listen(pool, "checkout", note)
+    yield taken
+    event.remove(pool, "checkout", note)
 
 
 async def _truncate_all(url: str) -> None:

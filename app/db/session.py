@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import orjson
@@ -81,6 +82,26 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with sessionmaker() as session, session.begin():
         yield session
+
+
+@asynccontextmanager
+async def session_if_used(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """The request's one transaction, begun only if the session is used, and committed then.
+
+    For requests that are usually answered from the process caches alone (verifying one of our
+    own credentials): a session begun, committed and closed without a statement cost ~0.1 ms,
+    a tenth of such a request. Commit, as with ``DbSession``, happens before the response.
+    """
+    session = sessionmaker()
+    try:
+        yield session
+        if session.in_transaction():  # SQLAlchemy began one with the first statement
+            await session.commit()
+    finally:
+        if session.in_transaction():  # the request or the commit failed: roll back, release
+            await session.close()
 
 
 # scope="function": commit runs before the response leaves, so a failed commit is never a 2xx.

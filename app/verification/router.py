@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from app.config import get_settings
-from app.db.session import DbSession
+from app.db.session import session_if_used
 from app.responses import model_response, problems
 from app.verification import service
 from app.verification.fetching import SafeFetcher
@@ -60,6 +60,8 @@ async def read_token(request: Request) -> str:
     summary="Verify a credential (ours or anyone's): a verdict with every check and its reason",
 )
 async def verify_credential(
-    token: Annotated[str, Depends(read_token)], session: DbSession, fetcher: Fetcher
+    request: Request, token: Annotated[str, Depends(read_token)], fetcher: Fetcher
 ) -> Response:
-    return model_response(await service.verify(session, fetcher, token))
+    async with session_if_used(request.app.state.sessionmaker) as session:
+        verdict = await service.verify(session, fetcher, token)
+    return model_response(verdict)

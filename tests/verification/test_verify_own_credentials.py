@@ -64,6 +64,19 @@ async def test_own_credential_verifies_in_every_profile(
     assert summary["result"] == ["8.5"]
 
 
+async def test_a_second_verification_is_answered_without_the_database(
+    client: httpx.AsyncClient, tenant: Tenant, pool_checkouts: list[float]
+) -> None:
+    achievement = await published_achievement(client, tenant)
+    credential = await issue(client, tenant, achievement["id"])
+    assert (await verify(client, credential["jwt"], "application/vc+jwt"))["verified"]
+    taken = len(pool_checkouts)
+    again = await verify(client, credential["jwt"], "application/vc+jwt")
+    assert again["verified"]
+    assert outcome(again, "status") == "passed"
+    assert len(pool_checkouts) == taken  # keys, lists and issuer all from the process caches
+
+
 async def test_input_forms_are_all_accepted(client: httpx.AsyncClient, tenant: Tenant) -> None:
     jwt = (await issue(client, tenant, (await published_achievement(client, tenant))["id"]))["jwt"]
     enveloped = {
