@@ -40,15 +40,15 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--database-url",
         help="use this existing database (migrated, not recreated); default: recreate "
-        "stapel_bench on the server of --admin-url",
+        "stapel_bench_<time>_<pid> on the server of --admin-url",
     )
     run.add_argument(
         "--admin-url",
         default=DEFAULT_ADMIN_URL,
-        help=f"Postgres to create stapel_bench on (default {DEFAULT_ADMIN_URL})",
+        help=f"Postgres to create the run's database on (default {DEFAULT_ADMIN_URL})",
     )
     run.add_argument(
-        "--keep-database", action="store_true", help="do not drop stapel_bench at the end"
+        "--keep-database", action="store_true", help="do not drop the run's database at the end"
     )
     run.add_argument(
         "--output", type=Path, default=RESULTS_DIR, help="report directory (bench/results)"

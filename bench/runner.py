@@ -73,6 +73,11 @@ class Run:
     load_at_start: str = field(default_factory=load_average)
 
     @property
+    def database_name(self) -> str:
+        """This run's own database, so that two runs on one server cannot drop each other's."""
+        return f"{DEFAULT_DATABASE_NAME}_{self.run_tag}_{os.getpid()}"
+
+    @property
     def log_dir(self) -> Path:
         return self.config.output_dir / f"{self.stem}-logs"
 
@@ -144,8 +149,8 @@ def prepare_database(run: Run) -> str:
     if config.database_url:
         say("using the given database (not recreated)")
         return config.database_url
-    say(f"recreating database {DEFAULT_DATABASE_NAME}")
-    return asyncio.run(database.recreate(config.admin_url, DEFAULT_DATABASE_NAME))
+    say(f"creating database {run.database_name}")
+    return asyncio.run(database.recreate(config.admin_url, run.database_name))
 
 
 def server_env(
@@ -413,7 +418,7 @@ def _cleanup(run: Run) -> None:
     run.stop_processes()
     if not run.config.database_url and not run.config.keep_database:
         try:
-            asyncio.run(database.drop(run.config.admin_url, DEFAULT_DATABASE_NAME))
+            asyncio.run(database.drop(run.config.admin_url, run.database_name))
         except HarnessError as exc:
             say(f"could not drop the benchmark database: {exc}")
 
