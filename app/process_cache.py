@@ -34,19 +34,29 @@ def _process_cache_seconds() -> float:
 
 
 class ProcessCache(Generic[K, V]):
-    """A small LRU of values that expire after ``seconds()`` (by default
-    ``STAPEL_PROCESS_CACHE_SECONDS``; 0 keeps nothing)."""
+    """An LRU of values that expire after ``seconds()`` (by default
+    ``STAPEL_PROCESS_CACHE_SECONDS``; 0 keeps nothing).
+
+    At most ``max_entries`` entries, and, when ``max_weight`` is given, entries whose
+    ``weigh(value)`` add up to at most that (a value heavier than it all is not kept).
+    """
 
     def __init__(
         self,
         name: str,
         max_entries: int = DEFAULT_MAX_ENTRIES,
         seconds: Callable[[], float] = _process_cache_seconds,
+        *,
+        max_weight: int | None = None,
+        weigh: Callable[[V], int] = lambda _: 1,
     ) -> None:
         self.name = name
         self.seconds = seconds
-        self._max_entries = max_entries
-        self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
+        self.max_entries = max_entries
+        self.max_weight = max_weight
+        self._weigh = weigh
+        self._entries: OrderedDict[K, tuple[float, int, V]] = OrderedDict()
+        self._weight = 0
         _registry.append(self)
 
     def get(self, key: K) -> V | None:
@@ -54,28 +64,39 @@ class ProcessCache(Generic[K, V]):
         entry = self._entries.get(key)
         if entry is None or _clock() >= entry[0]:
             return None  # one that ran out stays for stale(), until replaced or evicted
-        return entry[1]
+        self._entries.move_to_end(key)
+        return entry[2]
 
     def stale(self, key: K) -> V | None:
         """The value even if it ran out: what to hand out while one caller reloads it."""
         entry = self._entries.get(key)
-        return entry[1] if entry is not None else None
+        return entry[2] if entry is not None else None
 
     def put(self, key: K, value: V, seconds: float | None = None) -> None:
         """Keep ``value`` for ``seconds`` (default ``self.seconds()``)."""
         seconds = self.seconds() if seconds is None else seconds
-        if seconds <= 0:
+        weight = self._weigh(value)
+        if seconds <= 0 or (self.max_weight is not None and weight > self.max_weight):
             return
-        self._entries[key] = (_clock() + seconds, value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)
+        self.forget(key)
+        self._entries[key] = (_clock() + seconds, weight, value)
+        self._weight += weight
+        while len(self._entries) > self.max_entries or (
+            self.max_weight is not None and self._weight > self.max_weight
+        ):
+            self.forget(next(iter(self._entries)))
 
     def forget(self, key: K) -> None:
-        self._entries.pop(key, None)
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._weight -= entry[1]
 
     def clear(self) -> None:
         self._entries.clear()
+        self._weight = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 _registry: list[ProcessCache[Any, Any]] = []

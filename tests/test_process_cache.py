@@ -57,6 +57,29 @@ def test_the_least_recently_stored_entry_goes_first_when_full() -> None:
     assert [cache.get(key) for key in (1, 2, 3)] == [None, 2, 3]
 
 
+def test_the_least_recently_read_entry_goes_first_when_full() -> None:
+    cache: ProcessCache[int, int] = ProcessCache("test", max_entries=2)
+    cache.put(1, 1)
+    cache.put(2, 2)
+    assert cache.get(1) == 1  # read: now the most recent
+    cache.put(3, 3)
+    assert [cache.get(key) for key in (1, 2, 3)] == [1, None, 3]
+
+
+def test_entries_are_evicted_to_stay_under_the_weight_and_the_too_heavy_not_kept() -> None:
+    cache: ProcessCache[str, bytes] = ProcessCache("test", max_weight=10, weigh=len)
+    cache.put("a", b"aaaa")
+    cache.put("b", b"bbbb")
+    cache.put("c", b"cccc")  # 12 bytes in all: the oldest goes
+    assert [cache.get(key) for key in "abc"] == [None, b"bbbb", b"cccc"]
+    cache.put("b", b"bb")  # replacing an entry replaces its weight too
+    cache.put("d", b"dddd")
+    assert len(cache) == 3
+    cache.put("huge", b"h" * 11)
+    assert cache.get("huge") is None
+    assert len(cache) == 3
+
+
 def test_zero_seconds_turns_the_cache_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(get_settings(), "process_cache_seconds", 0)
     cache: ProcessCache[str, int] = ProcessCache("test")

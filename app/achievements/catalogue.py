@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.achievements.catalogue_cache import TtlCache
+from app.achievements.catalogue_cache import CatalogueCache
 from app.achievements.models import SEARCH_CONFIGS, Achievement, AchievementVersion
 from app.institutions.models import Institution
 
@@ -184,7 +184,9 @@ def _summary_query(f: CatalogueFilter) -> Select[Any]:
 
 
 # Count and facets per filter change only when the catalogue does (see catalogue_cache).
-SUMMARIES: TtlCache[CatalogueFilter, Summary] = TtlCache(max_entries=1024, max_weight=1024)
+SUMMARIES: CatalogueCache[CatalogueFilter, Summary] = CatalogueCache(
+    "catalogue_summaries", max_entries=1024, max_weight=1024
+)
 
 
 async def summary(session: AsyncSession, f: CatalogueFilter) -> Summary:

@@ -13,31 +13,29 @@ one read before), so a reader that started before a change never caches what it 
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import get_settings
+from app.process_cache import ProcessCache
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 _generation = 0
-_clock = time.monotonic  # tests move it forward instead of sleeping
-_caches: list[TtlCache[Any, Any]] = []
+_caches: list[CatalogueCache[Any, Any]] = []
 
 
 def generation() -> int:
-    """Read before computing something to cache; pass it to ``TtlCache.put``."""
+    """Read before computing something to cache; pass it to ``CatalogueCache.keep``."""
     return _generation
 
 
 def changed() -> None:
-    """The catalogue changed: drop every entry of every cache in this process."""
+    """The catalogue changed: drop every entry of every catalogue cache in this process."""
     global _generation  # noqa: PLW0603 - one counter per process is the point
     _generation += 1
     for cache in _caches:
@@ -62,51 +60,17 @@ def ttl_seconds() -> float:
     return float(get_settings().catalogue_cache_seconds)
 
 
-class TtlCache(Generic[K, V]):
-    """An LRU of at most ``max_entries`` entries weighing at most ``max_weight`` in all."""
+class CatalogueCache(ProcessCache[K, V]):
+    """A process cache of catalogue results: ``STAPEL_CATALOGUE_CACHE_SECONDS``, emptied by
+    ``changed()``, and filled only through ``keep``."""
 
     def __init__(
-        self, max_entries: int, max_weight: int, weigh: Callable[[V], int] = lambda _: 1
+        self, name: str, max_entries: int, max_weight: int, weigh: Callable[[V], int] = lambda _: 1
     ) -> None:
-        self.max_entries, self.max_weight, self._weigh = max_entries, max_weight, weigh
-        self._entries: OrderedDict[K, tuple[float, int, V]] = OrderedDict()
-        self._weight = 0
+        super().__init__(name, max_entries, ttl_seconds, max_weight=max_weight, weigh=weigh)
         _caches.append(self)
 
-    def get(self, key: K) -> V | None:
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        expires, _, value = entry
-        if _clock() >= expires:
-            return None  # kept for stale(), until replaced, evicted or the catalogue changes
-        self._entries.move_to_end(key)
-        return value
-
-    def stale(self, key: K) -> V | None:
-        """The entry even if it ran out: what to serve while one request refreshes it."""
-        entry = self._entries.get(key)
-        return entry[2] if entry is not None else None
-
-    def put(self, key: K, value: V, since: int) -> None:
+    def keep(self, key: K, value: V, since: int) -> None:
         """Keep ``value`` unless the catalogue changed after ``since`` (a ``generation()``)."""
-        seconds, weight = ttl_seconds(), self._weigh(value)
-        if seconds <= 0 or since != _generation or weight > self.max_weight:
-            return
-        self._drop(key)
-        self._entries[key] = (_clock() + seconds, weight, value)
-        self._weight += weight
-        while len(self._entries) > self.max_entries or self._weight > self.max_weight:
-            self._drop(next(iter(self._entries)))
-
-    def clear(self) -> None:
-        self._entries.clear()
-        self._weight = 0
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def _drop(self, key: K) -> None:
-        entry = self._entries.pop(key, None)
-        if entry is not None:
-            self._weight -= entry[1]
+        if since == _generation:
+            self.put(key, value)

@@ -78,7 +78,7 @@ class Loaders:
                 since = catalogue_cache.generation()
                 async with self.session() as session:
                     known = await catalogue.summary(session, f)
-                catalogue.SUMMARIES.put(f, known, since)
+                catalogue.SUMMARIES.keep(f, known, since)
             found.append(known)
         return found
 

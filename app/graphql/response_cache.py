@@ -19,13 +19,13 @@ from starlette.requests import Request
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from app.achievements.catalogue_cache import TtlCache
+from app.achievements.catalogue_cache import CatalogueCache
 
 Key = tuple[str, str, str | None, str]
 
 # A page of 100 with every field is a few hundred kilobytes; 32 MB holds the busy pages.
-RESPONSES: Final[TtlCache[Key, bytes]] = TtlCache(
-    max_entries=512, max_weight=32 * 1024 * 1024, weigh=len
+RESPONSES: Final[CatalogueCache[Key, bytes]] = CatalogueCache(
+    "catalogue_responses", max_entries=512, max_weight=32 * 1024 * 1024, weigh=len
 )
 _STREAMED: Final = ("multipart/mixed", "text/event-stream")
 

@@ -58,7 +58,7 @@ class CatalogueRouter(GraphQLRouter[Context, None]):
                 and response.status_code == 200
             ):
                 kept = bytes(response.body)
-                RESPONSES.put(key, kept, since)
+                RESPONSES.keep(key, kept, since)
         finally:
             if since != catalogue_cache.generation():
                 kept = None  # the catalogue changed meanwhile: waiters execute afresh

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import process_cache
 from app.achievements import catalogue, catalogue_cache
 from app.achievements.catalogue import CatalogueFilter
 from app.achievements.models import AchievementVersion
@@ -27,7 +28,7 @@ VARIABLES = {"first": 50}
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The caches' clock, moved by hand: no sleeping, no timed assertions."""
     now = [1000.0]
-    monkeypatch.setattr(catalogue_cache, "_clock", lambda: now[0])
+    monkeypatch.setattr(process_cache, "_clock", lambda: now[0])
     return now
 
 
@@ -119,7 +120,7 @@ async def test_a_result_read_before_a_change_is_not_kept(
     async with sessionmaker() as session:
         found = await catalogue.summary(session, CatalogueFilter())
     catalogue_cache.changed()  # e.g. a publish committed while the summary was computed
-    catalogue.SUMMARIES.put(CatalogueFilter(), found, since)
+    catalogue.SUMMARIES.keep(CatalogueFilter(), found, since)
     assert catalogue.SUMMARIES.get(CatalogueFilter()) is None
 
 
@@ -140,8 +141,10 @@ async def test_the_one_statement_summary_equals_the_count_and_facet_queries(
 def test_an_entry_that_ran_out_is_still_there_to_serve_while_it_is_refreshed(
     clock: list[float],
 ) -> None:
-    cache: catalogue_cache.TtlCache[str, bytes] = catalogue_cache.TtlCache(4, 1024, weigh=len)
-    cache.put("page", b"old", catalogue_cache.generation())
+    cache: catalogue_cache.CatalogueCache[str, bytes] = catalogue_cache.CatalogueCache(
+        "test", 4, 1024, weigh=len
+    )
+    cache.keep("page", b"old", catalogue_cache.generation())
     clock[0] += catalogue_cache.ttl_seconds() + 1
     assert cache.get("page") is None  # due for a refresh
     assert cache.stale("page") == b"old"  # what waiting clients get meanwhile
