@@ -87,9 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     # Documented by its own SDL (schema.graphql), not in the OpenAPI document.
     app.include_router(
-        graphql_router(graphiql=_graphiql_enabled(settings)),
-        prefix="/graphql",
-        include_in_schema=False,
+        graphql_router(graphiql=_graphiql_enabled(settings)), include_in_schema=False
     )
     for router in (
         vcapi_router,

@@ -72,6 +72,10 @@ def graphql_router(graphiql: bool) -> GraphQLRouter[Context, None]:
     """``/graphql``: the catalogue and staff mutations (and GraphiQL when enabled)."""
     return CatalogueRouter(
         schema,
+        # The prefix belongs to the router, not to include_router(): routes included under a
+        # prefix keep their own empty path, which the metrics and the access log then
+        # reported as "unmatched".
+        prefix="/graphql",
         context_getter=get_context,
         graphql_ide="graphiql" if graphiql else None,
         tags=["graphql"],

@@ -61,6 +61,18 @@ async def test_requests_are_counted_by_route_template_never_by_path(
     assert not any(route and "s1234567" in route for route in routes)
 
 
+async def test_graphql_requests_are_counted_under_their_route(
+    client: httpx.AsyncClient,
+) -> None:
+    before = await _scrape(client)
+    answered = await client.post("/graphql", json={"query": "{ achievements { totalCount } }"})
+    assert answered.status_code == 200
+    after = await _scrape(client)
+    graphql = {"method": "POST", "route": "/graphql", "status": "200"}
+    series = "stapel_http_requests_total"
+    assert _value(after, series, **graphql) - _value(before, series, **graphql) == 1
+
+
 async def test_issuance_status_changes_and_verifications_are_counted(
     client: httpx.AsyncClient, tenant: Tenant
 ) -> None:
