@@ -8,7 +8,7 @@ cached: Strawberry parses it again itself and reports the error exactly as befor
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
@@ -34,30 +34,22 @@ RULES: Final = (depth_rule(MAX_DEPTH, None, None), aliases_rule(MAX_ALIASES))
 @dataclass(slots=True)
 class _Prepared:
     document: DocumentNode
-    errors: list[GraphQLError] | None = None
+    errors: list[GraphQLError] | None = None  # filled by the first validation
 
 
-_documents: OrderedDict[str, _Prepared] = OrderedDict()
+@functools.lru_cache(maxsize=MAX_DOCUMENTS)
+def _parsed(query: str) -> _Prepared:
+    return _Prepared(parse(query, max_tokens=MAX_TOKENS))
 
 
 def _prepared(query: str) -> _Prepared | None:
-    found = _documents.get(query)
-    if found is None:
-        try:
-            found = _Prepared(parse(query, max_tokens=MAX_TOKENS))
-        except GraphQLError:
-            return None
-        if len(query) <= MAX_QUERY_CHARS:
-            _documents[query] = found
-            while len(_documents) > MAX_DOCUMENTS:
-                _documents.popitem(last=False)
-    else:
-        _documents.move_to_end(query)
-    return found
-
-
-def clear() -> None:
-    _documents.clear()
+    """The kept document of ``query``; None for texts too long to keep or that do not parse."""
+    if len(query) > MAX_QUERY_CHARS:
+        return None
+    try:
+        return _parsed(query)
+    except GraphQLError:  # not kept: lru_cache keeps no exception
+        return None
 
 
 class DocumentCache(SchemaExtension):
@@ -80,7 +72,7 @@ class DocumentCache(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         query, document = context.query, context.graphql_document
-        prepared = _documents.get(query) if query is not None else None
+        prepared = _prepared(query) if query is not None else None
         if prepared is not None and prepared.document is document:
             if prepared.errors is None:
                 prepared.errors = validate_document(
