@@ -147,6 +147,11 @@ def key_problem(alg: str, key: dict[str, Any]) -> str | None:
     return None
 
 
+def key_members(key: dict[str, Any]) -> frozenset[tuple[str, str]]:
+    """A JWK's string members (all a public key needs), hashable: a cache key for the key."""
+    return frozenset((k, v) for k, v in key.items() if isinstance(v, str))
+
+
 @functools.lru_cache(maxsize=256)
 def _public_key(members: frozenset[tuple[str, str]]) -> jwk.JWK:
     """Building a JWK (and its key object) costs more than the ECDSA check itself; the same
@@ -168,7 +173,7 @@ _EDDSA = ("EdDSA", "Ed25519")
 def signature_valid(parsed: CompactJws, key: dict[str, Any]) -> bool:
     alg = parsed.header["alg"]
     try:
-        public = _public_key(frozenset((k, v) for k, v in key.items() if isinstance(v, str)))
+        public = _public_key(key_members(key))
         if (alg in _EC_ALGORITHMS or alg in _EDDSA) and not {"crit", "b64"} & parsed.header.keys():
             return _directly_valid(public, alg, parsed.token)
         verifier = jws.JWS()

@@ -9,7 +9,6 @@ credential good when it could not see whether it was revoked.
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -20,6 +19,7 @@ from app.verification.jws import (
     CompactJws,
     MalformedToken,
     algorithm_problem,
+    key_members,
     key_problem,
     parse_compact,
     signature_valid,
@@ -80,13 +80,9 @@ def _parsed_list(token: str) -> CompactJws:
     return parse_compact(token)
 
 
-def _canonical(jwk: dict[str, Any]) -> str:
-    return json.dumps(jwk, sort_keys=True, separators=(",", ":"))
-
-
 @functools.lru_cache(maxsize=_LISTS_KEPT)
-def _list_signature_valid(token: str, canonical_jwk: str) -> bool:
-    return signature_valid(_parsed_list(token), json.loads(canonical_jwk))
+def _list_signature_valid(token: str, key: frozenset[tuple[str, str]]) -> bool:
+    return signature_valid(_parsed_list(token), dict(key))
 
 
 @functools.lru_cache(maxsize=_LISTS_KEPT)
@@ -172,7 +168,7 @@ async def _verified_bits(
     except KeyResolutionError as exc:
         raise StatusProblem(f"the status list's key cannot be resolved ({exc.code})") from exc
     alg = str(parsed.header["alg"])
-    if key_problem(alg, key.jwk) or not _list_signature_valid(parsed.token, _canonical(key.jwk)):
+    if key_problem(alg, key.jwk) or not _list_signature_valid(parsed.token, key_members(key.jwk)):
         raise StatusProblem("the status list's signature is not valid")
     if issuer_id(list_vc) != issuer or key.controller != issuer:
         raise StatusProblem("the status list is not signed by the credential's issuer")
