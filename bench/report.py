@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import SIS_RESULTS
-from bench.floors import Floors
+from bench.floors import ISSUANCE_LOOKUPS, SINGLE_CONNECTIONS, Floors
 from bench.processes import ProcessMemory
 from bench.results import ScenarioResult
 
@@ -238,12 +238,13 @@ def _floor_rows(floors: dict[str, Any]) -> list[list[str]]:
         [
             "one row per transaction",
             f"{floors.get('single_transactions_per_s', 0):,.0f}/s",
-            "asyncpg, BEGIN + one INSERT + COMMIT, 16 connections",
+            f"asyncpg, BEGIN + one INSERT + COMMIT, {SINGLE_CONNECTIONS} connections",
         ],
         [
             "issuance-shaped transaction",
             f"{floors.get('issuance_shaped_transactions_per_s', 0):,.0f}/s",
-            "the same, with 4 indexed look-ups before the INSERT (an issuance's round trips)",
+            f"the same, with {ISSUANCE_LOOKUPS} indexed look-ups before the INSERT "
+            "(an issuance's round trips)",
         ],
         [
             "single-credential floor",
