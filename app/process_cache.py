@@ -43,14 +43,12 @@ class ProcessCache(Generic[K, V]):
 
     def __init__(
         self,
-        name: str,
         max_entries: int = DEFAULT_MAX_ENTRIES,
         seconds: Callable[[], float] = _process_cache_seconds,
         *,
         max_weight: int | None = None,
         weigh: Callable[[V], int] = lambda _: 1,
     ) -> None:
-        self.name = name
         self.seconds = seconds
         self.max_entries = max_entries
         self.max_weight = max_weight

@@ -42,7 +42,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 def test_an_entry_expires_after_the_configured_seconds(clock: Clock) -> None:
-    cache: ProcessCache[str, int] = ProcessCache("test")
+    cache: ProcessCache[str, int] = ProcessCache()
     cache.put("a", 1)
     clock.now += 4.9
     assert cache.get("a") == 1
@@ -51,14 +51,14 @@ def test_an_entry_expires_after_the_configured_seconds(clock: Clock) -> None:
 
 
 def test_the_least_recently_stored_entry_goes_first_when_full() -> None:
-    cache: ProcessCache[int, int] = ProcessCache("test", max_entries=2)
+    cache: ProcessCache[int, int] = ProcessCache(max_entries=2)
     for key in (1, 2, 3):
         cache.put(key, key)
     assert [cache.get(key) for key in (1, 2, 3)] == [None, 2, 3]
 
 
 def test_the_least_recently_read_entry_goes_first_when_full() -> None:
-    cache: ProcessCache[int, int] = ProcessCache("test", max_entries=2)
+    cache: ProcessCache[int, int] = ProcessCache(max_entries=2)
     cache.put(1, 1)
     cache.put(2, 2)
     assert cache.get(1) == 1  # read: now the most recent
@@ -67,7 +67,7 @@ def test_the_least_recently_read_entry_goes_first_when_full() -> None:
 
 
 def test_entries_are_evicted_to_stay_under_the_weight_and_the_too_heavy_not_kept() -> None:
-    cache: ProcessCache[str, bytes] = ProcessCache("test", max_weight=10, weigh=len)
+    cache: ProcessCache[str, bytes] = ProcessCache(max_weight=10, weigh=len)
     cache.put("a", b"aaaa")
     cache.put("b", b"bbbb")
     cache.put("c", b"cccc")  # 12 bytes in all: the oldest goes
@@ -82,7 +82,7 @@ def test_entries_are_evicted_to_stay_under_the_weight_and_the_too_heavy_not_kept
 
 def test_zero_seconds_turns_the_cache_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(get_settings(), "process_cache_seconds", 0)
-    cache: ProcessCache[str, int] = ProcessCache("test")
+    cache: ProcessCache[str, int] = ProcessCache()
     cache.put("a", 1)
     assert cache.get("a") is None
 

@@ -185,7 +185,7 @@ def _summary_query(f: CatalogueFilter) -> Select[Any]:
 
 # Count and facets per filter change only when the catalogue does (see catalogue_cache).
 SUMMARIES: CatalogueCache[CatalogueFilter, Summary] = CatalogueCache(
-    "catalogue_summaries", max_entries=1024, max_weight=1024
+    max_entries=1024, max_weight=1024
 )
 
 

@@ -65,9 +65,9 @@ class CatalogueCache(ProcessCache[K, V]):
     ``changed()``, and filled only through ``keep``."""
 
     def __init__(
-        self, name: str, max_entries: int, max_weight: int, weigh: Callable[[V], int] = lambda _: 1
+        self, max_entries: int, max_weight: int, weigh: Callable[[V], int] = lambda _: 1
     ) -> None:
-        super().__init__(name, max_entries, ttl_seconds, max_weight=max_weight, weigh=weigh)
+        super().__init__(max_entries, ttl_seconds, max_weight=max_weight, weigh=weigh)
         _caches.append(self)
 
     def keep(self, key: K, value: V, since: int) -> None:

@@ -16,4 +16,4 @@ class ActiveKey:
     principal: Principal
 
 
-active_keys: ProcessCache[str, ActiveKey] = ProcessCache("api_keys")
+active_keys: ProcessCache[str, ActiveKey] = ProcessCache()

@@ -25,7 +25,7 @@ Key = tuple[str, str, str | None, str]
 
 # A page of 100 with every field is a few hundred kilobytes; 32 MB holds the busy pages.
 RESPONSES: Final[CatalogueCache[Key, bytes]] = CatalogueCache(
-    "catalogue_responses", max_entries=512, max_weight=32 * 1024 * 1024, weigh=len
+    max_entries=512, max_weight=32 * 1024 * 1024, weigh=len
 )
 _STREAMED: Final = ("multipart/mixed", "text/event-stream")
 

@@ -15,8 +15,8 @@ from app.institutions import repository
 from app.institutions.models import Institution
 from app.process_cache import ProcessCache
 
-_by_id: ProcessCache[uuid.UUID, Institution] = ProcessCache("institutions")
-_by_slug: ProcessCache[str, Institution] = ProcessCache("institutions_by_slug")
+_by_id: ProcessCache[uuid.UUID, Institution] = ProcessCache()
+_by_slug: ProcessCache[str, Institution] = ProcessCache()
 
 
 def _transient_copy(institution: Institution) -> Institution:

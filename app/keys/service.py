@@ -32,8 +32,8 @@ from app.process_cache import ProcessCache
 # Unwrapped keys are kept in this process only, so each key is decrypted once, not per signature.
 _unwrapped: dict[uuid.UUID, PrivateKey] = {}
 # Read on every issuance and verification; see app.process_cache for how stale they may be.
-_signers: ProcessCache[uuid.UUID, Signer] = ProcessCache("signers")
-_did_documents: ProcessCache[str, dict[str, Any]] = ProcessCache("did_documents")
+_signers: ProcessCache[uuid.UUID, Signer] = ProcessCache()
+_did_documents: ProcessCache[str, dict[str, Any]] = ProcessCache()
 
 
 def _wrap_context(institution_id: uuid.UUID, kid: str) -> bytes:

@@ -30,7 +30,7 @@ def _seconds() -> float:
     return get_settings().status_list_process_cache_seconds
 
 
-_recent: ProcessCache[_Key, Publication] = ProcessCache("status_lists", MAX_ENTRIES, _seconds)
+_recent: ProcessCache[_Key, Publication] = ProcessCache(MAX_ENTRIES, _seconds)
 
 
 def lookup(list_id: uuid.UUID, purpose: str) -> Publication | None:

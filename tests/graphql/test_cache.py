@@ -142,7 +142,7 @@ def test_an_entry_that_ran_out_is_still_there_to_serve_while_it_is_refreshed(
     clock: list[float],
 ) -> None:
     cache: catalogue_cache.CatalogueCache[str, bytes] = catalogue_cache.CatalogueCache(
-        "test", 4, 1024, weigh=len
+        4, 1024, weigh=len
     )
     cache.keep("page", b"old", catalogue_cache.generation())
     clock[0] += catalogue_cache.ttl_seconds() + 1
