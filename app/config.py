@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     status_list_process_cache_seconds: int = Field(default=5, ge=0, le=300)
     process_cache_seconds: float = Field(default=5, ge=0, le=60)
     max_batch_size: int = Field(default=1000, ge=1, le=10000)
+    claim_link_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="How long a learner's claim link works after it is made or renewed.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", description="Lowest level of the log lines written to stdout."
     )

@@ -146,3 +146,14 @@ class PayloadTooLarge(DomainError):
 class AddressRefused(ValidationFailed):
     code = "address_not_allowed"
     title = "The URL is not allowed as a webhook target"
+
+
+class Gone(DomainError):
+    status_code = 410
+    code = "gone"
+    title = "No longer available"
+
+
+class ClaimLinkExpired(Gone):
+    code = "claim_link_expired"
+    title = "The claim link has expired or was replaced by a newer one"

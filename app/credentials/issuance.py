@@ -174,3 +174,5 @@ class Outcome:
     status: str  # "issued" | "replayed" | "failed"
     credential: Credential | None = None
     error: DomainError | None = None
+    # The learner's claim link, made with the credential; a replay has none to give.
+    claim_url: str | None = None

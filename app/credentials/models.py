@@ -61,3 +61,7 @@ class Credential(Base):
     status_reason: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str | None] = mapped_column(Text)
     request_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    # Set while the learner shares the credential at /c/{public_id}; a new one on every publish,
+    # so a link shared before an unpublish never opens the page again.
+    public_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

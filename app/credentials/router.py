@@ -15,6 +15,7 @@ from app.credentials.repository import CredentialFilter
 from app.credentials.schemas import (
     BatchOut,
     BatchResult,
+    ClaimLinkOut,
     CredentialBatchIssue,
     CredentialIssue,
     CredentialOut,
@@ -30,13 +31,15 @@ from app.errors import NotAcceptable
 from app.pagination import Cursor, Limit, Page, decode_keyset_cursor, next_keyset_cursor
 from app.problems import domain_problem
 from app.responses import AUTHENTICATED, model_response, problems
+from app.sharing import service as sharing
+from app.sharing.service import public_url
 
 router = APIRouter(prefix="/v1/credentials", tags=["credentials"])
 
 VC_JWT = "application/vc+jwt"
 
 
-def credential_summary(credential: Credential) -> CredentialSummary:
+def credential_summary(credential: Credential, claim_url: str | None = None) -> CredentialSummary:
     document = credential.document
     return CredentialSummary(
         id=credential.id,
@@ -58,6 +61,8 @@ def credential_summary(credential: Credential) -> CredentialSummary:
         ],
         status_changed_at=credential.status_changed_at,
         status_reason_code=credential.status_reason_code,
+        public_url=public_url(credential.public_id) if credential.public_id else None,
+        claim_url=claim_url,
         jwt=credential.jwt,
     )
 
@@ -69,8 +74,10 @@ def _achievement_version(document: dict[str, Any]) -> int | None:
     return int(version) if isinstance(version, str) and version.isdigit() else None
 
 
-def credential_out(credential: Credential) -> CredentialOut:
-    return CredentialOut(**dict(credential_summary(credential)), credential=credential.document)
+def credential_out(credential: Credential, claim_url: str | None = None) -> CredentialOut:
+    return CredentialOut(
+        **dict(credential_summary(credential, claim_url)), credential=credential.document
+    )
 
 
 @router.post(
@@ -93,12 +100,12 @@ async def issue_credential(
     principal: CredentialIssuer,
     idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
-    credential, replayed = await service.issue_one(session, principal, body, idempotency_key)
-    headers = {"Location": f"/v1/credentials/{credential.id}"}
-    if replayed:
+    issued = await service.issue_one(session, principal, body, idempotency_key)
+    headers = {"Location": f"/v1/credentials/{issued.credential.id}"}
+    if issued.replayed:
         headers["Idempotent-Replayed"] = "true"
-    code = status.HTTP_200_OK if replayed else status.HTTP_201_CREATED
-    return model_response(credential_out(credential), code, headers)
+    code = status.HTTP_200_OK if issued.replayed else status.HTTP_201_CREATED
+    return model_response(credential_out(issued.credential, issued.claim_url), code, headers)
 
 
 @router.post(
@@ -131,7 +138,7 @@ def _batch_results(outcomes: list[Outcome]) -> list[BatchResult]:
         BatchResult(
             index=o.position,
             status=o.status,
-            credential=credential_summary(o.credential) if o.credential else None,
+            credential=credential_summary(o.credential, o.claim_url) if o.credential else None,
             error=domain_problem(o.error).model_dump(exclude_none=True) if o.error else None,
         )
         for o in outcomes
@@ -185,6 +192,19 @@ async def reinstate_credential(
         session, principal, credential_id, "reinstate", body.reason_code, body.reason
     )
     return credential_out(credential)
+
+
+@router.post(
+    "/{credential_id}/claim-link",
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(*AUTHENTICATED, 404),
+    summary="A new claim link for the learner; the previous one stops working",
+)
+async def renew_claim_link(
+    credential_id: uuid.UUID, session: DbSession, principal: CredentialIssuer
+) -> ClaimLinkOut:
+    issued = await sharing.renew(session, principal, credential_id)
+    return ClaimLinkOut(claim_url=issued.url, expires_at=issued.expires_at)
 
 
 def _wants_jwt(request: Request) -> bool:

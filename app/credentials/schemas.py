@@ -132,6 +132,14 @@ class CredentialSummary(BaseModel):
     status: list[StatusEntry]
     status_changed_at: datetime | None = None
     status_reason_code: str | None = None
+    public_url: str | None = Field(
+        default=None, description="The credential's public page, while the learner shares it."
+    )
+    claim_url: str | None = Field(
+        default=None,
+        description="The learner's claim link, only in the answer that made it (issuance or "
+        "renewal); Stapel keeps no copy it could show again.",
+    )
     jwt: str
 
 
@@ -151,3 +159,8 @@ class BatchOut(BaseModel):
     replayed: int
     failed: int
     results: list[BatchResult]
+
+
+class ClaimLinkOut(BaseModel):
+    claim_url: str = Field(description="The new claim link; the previous one no longer works.")
+    expires_at: datetime

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,24 +28,34 @@ from app.institutions.service import institution_of
 from app.keys import service as keys
 from app.keys.signer import Signer
 from app.observability import metrics
+from app.sharing import service as sharing
+from app.sharing.service import IssuedClaim
 from app.status_lists.reserve import reserve
 from app.webhooks.events import CREDENTIAL_ISSUED, credential_data, emit_many
+from app.webhooks.sealing import seal
 
 # Building and signing more than this many credentials moves to a worker thread, so that one
 # large batch does not stall every other request on the event loop.
 _THREAD_THRESHOLD = 16
 
 
+@dataclass(frozen=True, slots=True)
+class Issued:
+    credential: Credential
+    replayed: bool
+    claim_url: str | None
+
+
 async def issue_one(
     session: AsyncSession, principal: Principal, request: CredentialIssue, key: str | None
-) -> tuple[Credential, bool]:
-    """Issue one credential; returns it and whether it is a replay of an earlier request."""
+) -> Issued:
+    """Issue one credential, or replay the one an earlier request with this key issued."""
     (outcome,) = await issue_many(session, principal, [(request, key)])
     if outcome.error is not None:
         raise outcome.error
     if outcome.credential is None:  # pragma: no cover - an outcome has one or the other
         raise RuntimeError("issuance ended with neither credential nor error")
-    return outcome.credential, outcome.status == "replayed"
+    return Issued(outcome.credential, outcome.status == "replayed", outcome.claim_url)
 
 
 async def issue_many(
@@ -165,12 +176,17 @@ async def _issue(
     if unfrozen:
         await achievements.freeze(session, unfrozen)
     new_rows = [row for row in rows if row["id"] in inserted]
+    claims = await sharing.create_links(session, institution.id, sorted(inserted))
+    for item, row in zip(accepted, rows, strict=True):
+        claim = claims.get(cast(uuid.UUID, row["id"]))
+        if claim is not None:
+            outcomes[item.position].claim_url = claim.url
     metrics.count_issued(len(new_rows))
     await emit_many(
         session,
         institution.id,
         CREDENTIAL_ISSUED,
-        [_issued_event(row) for row in new_rows],
+        [issued_event(row, claims[cast(uuid.UUID, row["id"])]) for row in new_rows],
     )
     await record_many(
         session,
@@ -188,8 +204,12 @@ async def _issue(
     )
 
 
-def _issued_event(row: dict[str, Any]) -> dict[str, Any]:
-    return credential_data(row["id"], row["document"]["id"], row["achievement_id"], "active")
+def issued_event(row: dict[str, Any], claim: IssuedClaim) -> dict[str, Any]:
+    """``credential.issued`` carries the claim link (sealed in the outbox) for the SIS to mail."""
+    data = credential_data(row["id"], row["document"]["id"], row["achievement_id"], "active")
+    data["claim_url"] = seal(claim.url)
+    data["claim_url_expires_at"] = claim.expires_at.isoformat()
+    return data
 
 
 async def _settle_lost_races(

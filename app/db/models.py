@@ -7,6 +7,7 @@ from app.credentials.models import Credential
 from app.db.base import Base
 from app.institutions.models import Institution, OrgUnit
 from app.keys.models import SigningKey
+from app.sharing.models import ClaimLink
 from app.sis.models import CourseMapping, Integration, IntegrationSecret, SisEvent, SisResult
 from app.status_lists.models import StatusList, StatusListPublication
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -17,6 +18,7 @@ __all__ = [
     "ApiClient",
     "AuditEvent",
     "Base",
+    "ClaimLink",
     "CourseMapping",
     "Credential",
     "Institution",

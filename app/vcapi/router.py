@@ -36,9 +36,12 @@ router = APIRouter(prefix="/credentials", tags=["VC-API"])
 async def issue(
     body: IssueCredentialRequest, session: DbSession, principal: CredentialIssuer
 ) -> IssueCredentialResponse:
-    credential = await service.issue_document(session, principal, body.credential)
+    issued = await service.issue_document(session, principal, body.credential)
     return IssueCredentialResponse(
-        verifiableCredential=EnvelopedCredential(id=f"data:application/vc+jwt,{credential.jwt}")
+        verifiableCredential=EnvelopedCredential(
+            id=f"data:application/vc+jwt,{issued.credential.jwt}"
+        ),
+        claimUrl=issued.claim_url or "",
     )
 
 

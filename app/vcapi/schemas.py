@@ -26,6 +26,9 @@ class EnvelopedCredential(BaseModel):
 
 class IssueCredentialResponse(BaseModel):
     verifiableCredential: EnvelopedCredential  # noqa: N815 - the VC-API's name
+    claimUrl: str = Field(  # noqa: N815 - named in the VC-API's style
+        description="Stapel's addition: the learner's claim link, shown only in this answer."
+    )
 
 
 class VerifyCredentialRequest(BaseModel):

@@ -16,17 +16,19 @@ from app.credentials.learners import lookup_digest
 from app.credentials.lifecycle import StatusAction
 from app.credentials.models import Credential
 from app.credentials.securing import secure
+from app.credentials.service import Issued, issued_event
 from app.errors import FieldError, NotFound, ValidationFailed
 from app.institutions.service import institution_of
 from app.keys import service as keys
 from app.keys.did import institution_did
 from app.observability import metrics
+from app.sharing import service as sharing
 from app.status_lists import service as status_lists
 from app.status_lists.reserve import reserve
 from app.vcapi.schemas import StatusUpdate
 from app.vcapi.validation import check_credential
 from app.verification.profiles import parse_datetime, subject_id
-from app.webhooks.events import CREDENTIAL_ISSUED, credential_data, emit_many
+from app.webhooks.events import CREDENTIAL_ISSUED, emit_many
 
 _ACTIONS: dict[str, StatusAction] = {
     "revoked": "revoke",
@@ -37,7 +39,7 @@ _ACTIONS: dict[str, StatusAction] = {
 
 async def issue_document(
     session: AsyncSession, principal: Principal, credential: dict[str, Any]
-) -> Credential:
+) -> Issued:
     """Sign the caller's credential as the institution, with status entries, and keep it."""
     institution = await institution_of(session, principal)
     did = institution_did(institution.slug)
@@ -81,13 +83,9 @@ async def issue_document(
         "request_fingerprint": None,
     }
     await repository.insert_new(session, [row])
+    claim = (await sharing.create_links(session, institution.id, [row_id]))[row_id]
     metrics.count_issued(1)
-    await emit_many(
-        session,
-        institution.id,
-        CREDENTIAL_ISSUED,
-        [credential_data(row_id, document["id"], None, "active")],
-    )
+    await emit_many(session, institution.id, CREDENTIAL_ISSUED, [issued_event(row, claim)])
     await record(
         session,
         principal.actor,
@@ -95,7 +93,7 @@ async def issue_document(
             "credential.issued", "credential", str(row_id), institution.id, {"via": "vc-api"}
         ),
     )
-    return Credential(**row)
+    return Issued(Credential(**row), replayed=False, claim_url=claim.url)
 
 
 async def update_status(

@@ -13,6 +13,7 @@ from app.verification.errors import FetchError
 from app.verification.fetching import SafeFetcher
 from app.webhooks import signing
 from app.webhooks.repository import AttemptResult, Leased
+from app.webhooks.sealing import unsealed
 
 USER_AGENT = "Stapel-webhooks/0.1"
 _MAX_ERROR = 500
@@ -55,7 +56,7 @@ class Sender:
         try:
             url = await self._guard.vet(delivery.url)
             secret = signing.unwrap_secret(delivery.secret_wrapped, delivery.endpoint_id)
-            body = orjson.dumps(delivery.payload).decode()
+            body = orjson.dumps(unsealed(delivery.payload)).decode()
             headers = signing.signed_headers(secret, str(delivery.id), datetime.now(UTC), body)
             response = await self._client.post(url, content=body, headers=headers)
             status_code = response.status_code

@@ -113,7 +113,12 @@ async def test_issuing_notifies_a_receiver_that_fails_at_first_with_signed_retri
         payload = Webhook(endpoint["secret"]).verify(delivery.body, delivery.headers)
         assert payload["type"] == "credential.issued"
         assert payload["data"]["id"] == credential["id"]
+        assert payload["data"]["claim_url"] == credential["claim_url"]  # for the SIS to mail
         assert "learner" not in orjson.dumps(payload).decode()
+    async with sessionmaker() as session:
+        stored = await session.execute(text("SELECT payload::text FROM webhook_deliveries"))
+        # The outbox holds the claim link sealed under the KEK, never in clear.
+        assert credential["claim_url"].rsplit("/", 1)[1] not in stored.scalar_one()
     listed = await client.get(
         f"/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=tenant.headers
     )
