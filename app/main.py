@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 
 from app.achievements.public_router import router as public_achievements_router
@@ -26,6 +27,7 @@ from app.observability.health import migration_heads
 from app.observability.health import router as operations_router
 from app.observability.metrics import observed_engine
 from app.observability.middleware import ObservabilityMiddleware
+from app.pages.router import router as pages_router
 from app.problems import Problem, install_problem_handlers
 from app.responses import problems
 from app.runtime import settle_heap
@@ -103,8 +105,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         integrations_router,
         webhook_endpoints_router,
         webhook_deliveries_router,
+        pages_router,
     ):
         app.include_router(router)
+    # The pages' stylesheet, from the package itself (ETag and Last-Modified by StaticFiles).
+    app.mount("/assets", StaticFiles(packages=[("app.pages", "static")]), name="assets")
 
     app.include_router(operations_router)  # /readyz and /metrics
 

@@ -1,0 +1,316 @@
+"""The pages' two languages: Dutch and English, chosen by ``?lang=`` or ``Accept-Language``.
+
+Messages live here as two dictionaries with the same keys (a test holds them to it), so a page
+never shows a key instead of a sentence. Dates and country names come from Babel's CLDR data.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Final, Literal
+
+from babel import Locale
+from babel.dates import format_date
+
+Language = Literal["nl", "en"]
+LANGUAGES: Final[tuple[Language, ...]] = ("nl", "en")
+DEFAULT: Final[Language] = "en"
+
+
+def negotiate(asked: str | None, accept_language: str | None) -> Language:
+    """``?lang=`` when it names one of ours, else the first of ours in Accept-Language."""
+    if asked in LANGUAGES:
+        return asked
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        ranked.append((-quality, position, tag.strip().lower()[:2]))
+    for negative_quality, _, primary in sorted(ranked):
+        if negative_quality < 0 and primary in LANGUAGES:
+            return primary
+    return DEFAULT
+
+
+def country_name(code: str | None, language: Language) -> str | None:
+    if not code:
+        return None
+    return str(Locale(language).territories.get(code.upper(), code))
+
+
+def long_date(value: date | datetime | None, language: Language) -> str | None:
+    if value is None:
+        return None
+    # British English writes the day first, as Europe does: 1 July 2026.
+    return format_date(value, "long", locale="en_GB" if language == "en" else language)
+
+
+class Translator:
+    """``t("key", name=...)``: the message in this language, formatted with the arguments."""
+
+    def __init__(self, language: Language) -> None:
+        self.language = language
+        self._messages = MESSAGES[language]
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = self._messages[key]
+        return text.format(**values) if values else text
+
+    def term(self, vocabulary: str, value: str | None) -> str | None:
+        """A controlled-vocabulary value in words; an unknown one as it is."""
+        if value is None:
+            return None
+        return self._messages.get(f"{vocabulary}.{value}", value)
+
+
+_EN: dict[str, str] = {
+    "site.name": "Stapel",
+    "lang.switch": "Language",
+    "lang.nl": "Nederlands",
+    "lang.en": "English",
+    "skip": "Skip to the credential",
+    "kind.formal": "Formal micro-credential",
+    "kind.formal.explain": "Issued by a recognised institution, with ECTS credits, under the "
+    "EU standard elements for micro-credentials.",
+    "kind.informal": "Informal badge",
+    "kind.informal.explain": "Recognises learning outside a formal programme; it carries no "
+    "ECTS credits.",
+    "kind.unknown": "Credential",
+    "kind.unknown.explain": "A verifiable credential issued through this service.",
+    "status.valid": "Valid",
+    "status.valid.detail": "Every check passed: the signature is the issuer's and the "
+    "credential is neither revoked nor suspended.",
+    "status.revoked": "Revoked",
+    "status.revoked.detail": "The issuer revoked this credential on {date}. It is no longer valid.",
+    "status.suspended": "Suspended",
+    "status.suspended.detail": "The issuer suspended this credential on {date}. It is not valid "
+    "while suspended.",
+    "status.expired": "Expired",
+    "status.expired.detail": "This credential expired on {date}.",
+    "status.invalid": "Does not verify",
+    "status.invalid.detail": "One or more checks failed; see below.",
+    "status.checks": "What was checked",
+    "check.passed": "passed",
+    "check.failed": "failed",
+    "check.skipped": "skipped",
+    "check.warning": "warning",
+    "awarded.to": "Awarded to",
+    "issued.by": "Issued by",
+    "issued.on": "Issued on",
+    "awarded.on": "Awarded on",
+    "valid.until": "Valid until",
+    "assessed.on": "Assessed on",
+    "section.about": "About this micro-credential",
+    "section.outcomes": "Learning outcomes",
+    "section.elements": "EU standard elements",
+    "section.quality": "Quality assurance",
+    "section.share": "Share",
+    "section.consent": "Who can see this page",
+    "field.country": "Country of the issuer",
+    "field.workload": "Workload",
+    "field.workload.value": "{ects} ECTS credits",
+    "field.hours": "{hours} hours of study",
+    "field.eqf": "EQF level",
+    "field.eqf.value": "Level {level} of the European Qualifications Framework",
+    "field.qf_ehea": "QF-EHEA cycle",
+    "field.assessment": "Type of assessment",
+    "field.participation": "Form of participation",
+    "field.quality": "Type of quality assurance",
+    "field.prerequisites": "Prerequisites",
+    "field.supervision": "Supervision and identity verification",
+    "field.identity_checked": "The learner's identity was checked at the assessment.",
+    "field.grade": "Grade achieved",
+    "field.stackability": "Integration and stackability",
+    "field.further": "Further information",
+    "field.languages": "Language of instruction",
+    "field.field_of_study": "Field of study (ISCED-F)",
+    "field.none": "None",
+    "qa.statement": "Quality statement of the institution",
+    "qa.framework": "Framework",
+    "share.qr": "QR code of the public address of this credential",
+    "share.public_url": "Public address",
+    "consent.private": "Only you can see this page. Publish it to share it with a public "
+    "address; you can unpublish it at any time.",
+    "consent.public": "This credential is public at the address below. Anyone with the "
+    "address can see it. Unpublish it and the address stops working.",
+    "consent.publish": "Publish this credential",
+    "consent.unpublish": "Unpublish",
+    "consent.revoked": "A revoked credential cannot be published.",
+    "consent.claim_link_private": "Keep this link to yourself: whoever has it can publish or "
+    "unpublish your credential.",
+    "formal.mark": "Formal",
+    "informal.mark": "Informal",
+    "error.404.title": "Not found",
+    "error.404.detail": "There is nothing at this address. The link may be mistyped, or the "
+    "credential is not shared (any more).",
+    "error.410.title": "This link no longer works",
+    "error.410.detail": "The link has expired or was replaced by a newer one. Ask the "
+    "institution that issued the credential for a new link.",
+    "error.409.title": "Not possible now",
+    "error.400.title": "The request was not understood",
+    "error.413.title": "Too large",
+    "error.415.title": "Unsupported file",
+    "error.422.title": "The request was not understood",
+    "error.500.title": "Something went wrong",
+    "error.generic.detail": "Please try again later.",
+    "error.back": "Back to the start",
+    "footer.about": "Micro-credentials as W3C Verifiable Credentials (Open Badges 3.0).",
+    "footer.verify": "Verify a credential",
+    "qf_ehea.short": "Short cycle",
+    "qf_ehea.first": "First cycle (bachelor)",
+    "qf_ehea.second": "Second cycle (master)",
+    "qf_ehea.third": "Third cycle (doctorate)",
+    "assessment.written_exam": "Written exam",
+    "assessment.oral_exam": "Oral exam",
+    "assessment.practical_exam": "Practical exam",
+    "assessment.project": "Project",
+    "assessment.portfolio": "Portfolio",
+    "assessment.presentation": "Presentation",
+    "assessment.online_test": "Online test",
+    "assessment.continuous_assessment": "Continuous assessment",
+    "assessment.peer_assessment": "Peer assessment",
+    "assessment.self_assessment": "Self-assessment",
+    "assessment.attendance_only": "Attendance only",
+    "participation.online": "Online",
+    "participation.onsite": "On site",
+    "participation.blended": "Blended (online and on site)",
+    "supervision.none": "No supervision",
+    "supervision.supervised_no_verification": "Supervised, without identity verification",
+    "supervision.supervised_online_verification": "Supervised online, identity verified",
+    "supervision.supervised_onsite_verification": "Supervised on site, identity verified",
+    "quality.accredited_programme": "Accredited programme",
+    "quality.institutional_accreditation": "Institutional accreditation",
+    "quality.internal_quality_assurance": "Internal quality assurance",
+    "quality.external_quality_assurance": "External quality assurance",
+    "quality.sector_standard": "Sector standard",
+}
+
+_NL: dict[str, str] = {
+    "site.name": "Stapel",
+    "lang.switch": "Taal",
+    "lang.nl": "Nederlands",
+    "lang.en": "English",
+    "skip": "Naar het credential",
+    "kind.formal": "Formeel microcredential",
+    "kind.formal.explain": "Uitgegeven door een erkende instelling, met ECTS-studiepunten, "
+    "volgens de Europese standaardelementen voor microcredentials.",
+    "kind.informal": "Informele badge",
+    "kind.informal.explain": "Erkent leren buiten een formele opleiding; er horen geen "
+    "ECTS-studiepunten bij.",
+    "kind.unknown": "Credential",
+    "kind.unknown.explain": "Een verifieerbaar credential, uitgegeven via deze dienst.",
+    "status.valid": "Geldig",
+    "status.valid.detail": "Alle controles zijn geslaagd: de handtekening is van de uitgever en "
+    "het credential is niet ingetrokken of opgeschort.",
+    "status.revoked": "Ingetrokken",
+    "status.revoked.detail": "De uitgever heeft dit credential op {date} ingetrokken. Het is "
+    "niet meer geldig.",
+    "status.suspended": "Opgeschort",
+    "status.suspended.detail": "De uitgever heeft dit credential op {date} opgeschort. Zolang "
+    "het is opgeschort, is het niet geldig.",
+    "status.expired": "Verlopen",
+    "status.expired.detail": "Dit credential is verlopen op {date}.",
+    "status.invalid": "Niet geverifieerd",
+    "status.invalid.detail": "Een of meer controles zijn mislukt; zie hieronder.",
+    "status.checks": "Wat is gecontroleerd",
+    "check.passed": "geslaagd",
+    "check.failed": "mislukt",
+    "check.skipped": "overgeslagen",
+    "check.warning": "waarschuwing",
+    "awarded.to": "Toegekend aan",
+    "issued.by": "Uitgegeven door",
+    "issued.on": "Uitgegeven op",
+    "awarded.on": "Toegekend op",
+    "valid.until": "Geldig tot",
+    "assessed.on": "Getoetst op",
+    "section.about": "Over dit microcredential",
+    "section.outcomes": "Leeruitkomsten",
+    "section.elements": "Europese standaardelementen",
+    "section.quality": "Kwaliteitszorg",
+    "section.share": "Delen",
+    "section.consent": "Wie deze pagina kan zien",
+    "field.country": "Land van de uitgever",
+    "field.workload": "Studielast",
+    "field.workload.value": "{ects} ECTS-studiepunten",
+    "field.hours": "{hours} studie-uren",
+    "field.eqf": "EQF-niveau",
+    "field.eqf.value": "Niveau {level} van het Europees kwalificatiekader",
+    "field.qf_ehea": "QF-EHEA-cyclus",
+    "field.assessment": "Soort toetsing",
+    "field.participation": "Vorm van deelname",
+    "field.quality": "Soort kwaliteitszorg",
+    "field.prerequisites": "Toelatingseisen",
+    "field.supervision": "Toezicht en identiteitscontrole",
+    "field.identity_checked": "De identiteit van de lerende is bij de toetsing gecontroleerd.",
+    "field.grade": "Behaald resultaat",
+    "field.stackability": "Stapelbaarheid en inpassing",
+    "field.further": "Meer informatie",
+    "field.languages": "Onderwijstaal",
+    "field.field_of_study": "Studiegebied (ISCED-F)",
+    "field.none": "Geen",
+    "qa.statement": "Kwaliteitsverklaring van de instelling",
+    "qa.framework": "Kader",
+    "share.qr": "QR-code van het openbare adres van dit credential",
+    "share.public_url": "Openbaar adres",
+    "consent.private": "Alleen jij kunt deze pagina zien. Publiceer het credential om het te "
+    "delen via een openbaar adres; je kunt het altijd weer afschermen.",
+    "consent.public": "Dit credential is openbaar op het adres hieronder. Iedereen met het adres "
+    "kan het zien. Scherm het af en het adres werkt niet meer.",
+    "consent.publish": "Publiceer dit credential",
+    "consent.unpublish": "Afschermen",
+    "consent.revoked": "Een ingetrokken credential kan niet worden gepubliceerd.",
+    "consent.claim_link_private": "Houd deze link voor jezelf: wie hem heeft, kan je credential "
+    "publiceren of afschermen.",
+    "formal.mark": "Formeel",
+    "informal.mark": "Informeel",
+    "error.404.title": "Niet gevonden",
+    "error.404.detail": "Op dit adres staat niets. De link is misschien verkeerd overgenomen, of "
+    "het credential wordt niet (meer) gedeeld.",
+    "error.410.title": "Deze link werkt niet meer",
+    "error.410.detail": "De link is verlopen of vervangen door een nieuwere. Vraag de instelling "
+    "die het credential uitgaf om een nieuwe link.",
+    "error.409.title": "Nu niet mogelijk",
+    "error.400.title": "Het verzoek is niet begrepen",
+    "error.413.title": "Te groot",
+    "error.415.title": "Bestand niet ondersteund",
+    "error.422.title": "Het verzoek is niet begrepen",
+    "error.500.title": "Er ging iets mis",
+    "error.generic.detail": "Probeer het later opnieuw.",
+    "error.back": "Terug naar het begin",
+    "footer.about": "Microcredentials als W3C Verifiable Credentials (Open Badges 3.0).",
+    "footer.verify": "Een credential controleren",
+    "qf_ehea.short": "Korte cyclus (associate degree)",
+    "qf_ehea.first": "Eerste cyclus (bachelor)",
+    "qf_ehea.second": "Tweede cyclus (master)",
+    "qf_ehea.third": "Derde cyclus (doctoraat)",
+    "assessment.written_exam": "Schriftelijk tentamen",
+    "assessment.oral_exam": "Mondeling tentamen",
+    "assessment.practical_exam": "Praktijktoets",
+    "assessment.project": "Project",
+    "assessment.portfolio": "Portfolio",
+    "assessment.presentation": "Presentatie",
+    "assessment.online_test": "Online toets",
+    "assessment.continuous_assessment": "Doorlopende toetsing",
+    "assessment.peer_assessment": "Peerbeoordeling",
+    "assessment.self_assessment": "Zelfbeoordeling",
+    "assessment.attendance_only": "Alleen aanwezigheid",
+    "participation.online": "Online",
+    "participation.onsite": "Op locatie",
+    "participation.blended": "Gemengd (online en op locatie)",
+    "supervision.none": "Geen toezicht",
+    "supervision.supervised_no_verification": "Onder toezicht, zonder identiteitscontrole",
+    "supervision.supervised_online_verification": "Online toezicht, identiteit gecontroleerd",
+    "supervision.supervised_onsite_verification": "Toezicht op locatie, identiteit gecontroleerd",
+    "quality.accredited_programme": "Geaccrediteerde opleiding",
+    "quality.institutional_accreditation": "Instellingsaccreditatie",
+    "quality.internal_quality_assurance": "Interne kwaliteitszorg",
+    "quality.external_quality_assurance": "Externe kwaliteitszorg",
+    "quality.sector_standard": "Sectorstandaard",
+}
+
+MESSAGES: Final[dict[Language, dict[str, str]]] = {"en": _EN, "nl": _NL}

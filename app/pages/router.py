@@ -1,0 +1,92 @@
+"""The learner's pages: the claim view with its consent controls, and the public view.
+
+Both show the same template. The claim view is the learner's (private, never cached, with the
+publish and unpublish buttons); the public view exists only while the learner publishes it.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.credentials.models import Credential
+from app.db.session import DbSession
+from app.pages.i18n import Translator
+from app.pages.qr import qr_data_uri
+from app.pages.rendering import render, translator
+from app.pages.routing import PageRoute
+from app.pages.security import PAGE_HEADERS, PRIVATE, PUBLIC
+from app.pages.view import credential_view
+from app.sharing import service as sharing
+from app.verification import service as verification
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+async def _credential_page(
+    request: Request,
+    session: DbSession,
+    t: Translator,
+    credential: Credential,
+    *,
+    claim_path: str | None,
+) -> HTMLResponse:
+    report = await verification.verify(session, request.app.state.fetcher, credential.jwt)
+    view = credential_view(
+        t,
+        credential.document,
+        report,
+        state=credential.state,
+        status_changed_at=credential.status_changed_at,
+    )
+    public_url = sharing.public_url(credential.public_id) if credential.public_id else None
+    return render(
+        t,
+        "credential.html",
+        headers=PRIVATE if claim_path else PUBLIC,
+        view=view,
+        private=claim_path is not None,
+        claim_path=claim_path,
+        revoked=credential.state == "revoked",
+        public_url=public_url,
+        qr=qr_data_uri(public_url) if public_url else None,
+        og_image=None,
+    )
+
+
+@router.get("/claim/{token}", response_class=HTMLResponse)
+async def claim_page(token: str, request: Request, session: DbSession) -> HTMLResponse:
+    claimed = await sharing.open_claim(session, token)
+    return await _credential_page(
+        request, session, translator(request), claimed.credential, claim_path=f"/claim/{token}"
+    )
+
+
+def _back_to_claim(request: Request, token: str) -> Response:
+    # 303: the browser follows with a GET, so reloading the page does not post the form again.
+    lang = translator(request).language
+    return RedirectResponse(
+        f"/claim/{token}?lang={lang}",
+        status_code=status.HTTP_303_SEE_OTHER,
+        headers={**PAGE_HEADERS, **PRIVATE},
+    )
+
+
+@router.post("/claim/{token}/publish")
+async def publish(token: str, request: Request, session: DbSession) -> Response:
+    await sharing.publish(session, token)
+    return _back_to_claim(request, token)
+
+
+@router.post("/claim/{token}/unpublish")
+async def unpublish(token: str, request: Request, session: DbSession) -> Response:
+    await sharing.unpublish(session, token)
+    return _back_to_claim(request, token)
+
+
+@router.get("/c/{public_id}", response_class=HTMLResponse)
+async def public_page(public_id: str, request: Request, session: DbSession) -> HTMLResponse:
+    credential = await sharing.public_credential(session, public_id)
+    return await _credential_page(
+        request, session, translator(request), credential, claim_path=None
+    )
