@@ -36,12 +36,10 @@ router = APIRouter(prefix="/credentials", tags=["VC-API"])
 async def issue(
     body: IssueCredentialRequest, session: DbSession, principal: CredentialIssuer
 ) -> IssueCredentialResponse:
-    issued = await service.issue_document(session, principal, body.credential)
+    credential, claim = await service.issue_document(session, principal, body.credential)
     return IssueCredentialResponse(
-        verifiableCredential=EnvelopedCredential(
-            id=f"data:application/vc+jwt,{issued.credential.jwt}"
-        ),
-        claimUrl=issued.claim_url or "",
+        verifiableCredential=EnvelopedCredential(id=f"data:application/vc+jwt,{credential.jwt}"),
+        claimUrl=claim.url,
     )
 
 

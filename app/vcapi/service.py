@@ -16,13 +16,14 @@ from app.credentials.learners import lookup_digest
 from app.credentials.lifecycle import StatusAction
 from app.credentials.models import Credential
 from app.credentials.securing import secure
-from app.credentials.service import Issued, issued_event
+from app.credentials.service import issued_event
 from app.errors import FieldError, NotFound, ValidationFailed
 from app.institutions.service import institution_of
 from app.keys import service as keys
 from app.keys.did import institution_did
 from app.observability import metrics
 from app.sharing import service as sharing
+from app.sharing.service import IssuedClaim
 from app.status_lists import service as status_lists
 from app.status_lists.reserve import reserve
 from app.vcapi.schemas import StatusUpdate
@@ -39,8 +40,11 @@ _ACTIONS: dict[str, StatusAction] = {
 
 async def issue_document(
     session: AsyncSession, principal: Principal, credential: dict[str, Any]
-) -> Issued:
-    """Sign the caller's credential as the institution, with status entries, and keep it."""
+) -> tuple[Credential, IssuedClaim]:
+    """Sign the caller's credential as the institution, with status entries, and keep it.
+
+    Returns the credential and its learner's claim link, which exists only in this answer.
+    """
     institution = await institution_of(session, principal)
     did = institution_did(institution.slug)
     check_credential(credential, did)
@@ -93,7 +97,7 @@ async def issue_document(
             "credential.issued", "credential", str(row_id), institution.id, {"via": "vc-api"}
         ),
     )
-    return Issued(Credential(**row), replayed=False, claim_url=claim.url)
+    return Credential(**row), claim
 
 
 async def update_status(

@@ -310,6 +310,15 @@ async def test_no_api_key_private_key_jwt_or_learner_identifier_is_logged(
         "/v1/credentials", headers={"Authorization": f"Bearer {tenant.token}x"}
     )
     assert wrong.status_code == 401
+    claim = str(credential["claim_url"]).removeprefix("https://stapel.test")
+    token = claim.rsplit("/", 1)[1]
+    assert (await client.get(claim)).status_code == 200
+    assert (await client.post(f"{claim}/publish")).status_code == 303
+    published = await client.get(f"/v1/credentials/{credential['id']}", headers=tenant.headers)
+    public_id = str(published.json()["public_url"]).rsplit("/", 1)[1]
+    assert (await client.get(f"/c/{public_id}")).status_code == 200
+    assert logs.access("/claim/{token}")  # the route, never the path with the token
+    assert logs.access("/c/{public_id}")
 
     text = logs.text
     assert len(logs.lines()) >= 10  # the requests above were logged, one line each at least
@@ -323,6 +332,9 @@ async def test_no_api_key_private_key_jwt_or_learner_identifier_is_logged(
         learner["student_number"],
         learner["email"],
         learner["email"].lower(),
+        token,
+        token.partition("-")[2],  # the claim link's secret half
+        public_id,
         os.environ["STAPEL_KEY_ENCRYPTION_KEY"],
         os.environ["STAPEL_LEARNER_LOOKUP_KEY"],
         *await _private_key_material(sessionmaker, tenant.id),
