@@ -104,7 +104,7 @@ async def test_demo_institution_is_a_recognised_dutch_issuer_with_an_es256_key(
 async def test_demo_key_issues_a_credential_for_a_demo_achievement(
     sessionmaker: async_sessionmaker[AsyncSession], client: httpx.AsyncClient
 ) -> None:
-    """The README walkthrough: the printed key is enough to issue and fetch a credential."""
+    """The README walkthrough: the printed key issues a credential whose claim link publishes it."""
     api_key = await load(sessionmaker)
     assert api_key is not None
     achievement = next(i for i in await catalogue(client, api_key) if i["kind"] == "formal")
@@ -125,6 +125,13 @@ async def test_demo_key_issues_a_credential_for_a_demo_achievement(
     )
     assert fetched.status_code == 200
     assert fetched.text.count(".") == 2
+    claim = issued.json()["claim_url"].removeprefix("https://stapel.test")
+    assert (await client.get(claim)).status_code == 200
+    assert (await client.post(f"{claim}/publish")).status_code == 303
+    shown = await client.get(f"/v1/credentials/{issued.json()['id']}", headers=bearer(api_key))
+    public = await client.get(shown.json()["public_url"].removeprefix("https://stapel.test"))
+    assert public.status_code == 200
+    assert "banner-valid" in public.text
 
 
 async def test_demo_loads_nothing_into_a_database_with_an_institution(
