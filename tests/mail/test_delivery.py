@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from pathlib import Path
@@ -343,3 +344,25 @@ async def test_the_address_never_reaches_the_logs(
     assert "not sent" in logged
     for part in ("sanne.devries", "second.learner", "student.voorbeeld.nl", "example.org"):
         assert part not in logged
+
+
+async def test_a_running_worker_is_woken_by_the_issuance(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    handler = Handler()
+    # Polling once in five minutes: only the notification sent at commit can bring the mail out.
+    worker = mail_worker(sessionmaker, worker_poll_seconds=300)
+    with smtp_server(handler) as port:
+        await configure_smtp(client, tenant, port)
+        running = asyncio.create_task(worker.run())
+        try:
+            await asyncio.sleep(0.5)  # LISTEN in place, first rounds done
+            await _issue_to(client, tenant)
+            for _ in range(100):
+                if handler.received:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            worker.stop()
+            await running
+    assert len(handler.received) == 1
