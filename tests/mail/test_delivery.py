@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -43,14 +44,27 @@ async def _issue_to(
     return await issue(client, tenant, achievement["id"], learner=learner)
 
 
+async def _issue_and_send(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    handler: Handler,
+    rounds: int = 1,
+    **worker_settings: Any,
+) -> dict[str, object]:
+    """Configure the server, issue one credential to LEARNER, let the worker run its rounds."""
+    with smtp_server(handler) as port:
+        await configure_smtp(client, tenant, port)
+        credential = await _issue_to(client, tenant)
+        await send_due_mail(mail_worker(sessionmaker, **worker_settings), rounds=rounds)
+    return credential
+
+
 async def test_the_learner_receives_a_claim_link_that_opens_the_claim_page(
     client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     handler = Handler()
-    with smtp_server(handler) as port:
-        await configure_smtp(client, tenant, port)
-        credential = await _issue_to(client, tenant)
-        await send_due_mail(mail_worker(sessionmaker))
+    credential = await _issue_and_send(client, tenant, sessionmaker, handler)
 
     (mail,) = handler.received
     assert mail.recipients == [LEARNER]
@@ -76,10 +90,7 @@ async def test_an_english_speaking_institution_mails_in_english(
 ) -> None:
     tenant = await create_tenant(client, operator, country_code="DE")
     handler = Handler()
-    with smtp_server(handler) as port:
-        await configure_smtp(client, tenant, port)
-        await _issue_to(client, tenant)
-        await send_due_mail(mail_worker(sessionmaker))
+    await _issue_and_send(client, tenant, sessionmaker, handler)
     (mail,) = handler.received
     assert (
         str(mail.message["Subject"]).strip().startswith("Your credential from Hogeschool Voorbeeld")
@@ -110,14 +121,11 @@ async def test_a_temporary_refusal_is_retried_and_the_retry_is_delivered(
     assert row["attempts"] == 2
 
 
-async def test_the_retries_wait_longer_each_time(
+async def test_a_failed_attempt_waits_the_base_delay_before_it_falls_due_again(
     client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     handler = Handler(refusals=["451 4.3.0 Try again later"])
-    with smtp_server(handler) as port:
-        await configure_smtp(client, tenant, port)
-        await _issue_to(client, tenant)
-        await send_due_mail(mail_worker(sessionmaker, mail_retry_base_seconds=600))
+    await _issue_and_send(client, tenant, sessionmaker, handler, mail_retry_base_seconds=600)
     (row,) = await outbox(sessionmaker)
     wait = (row["next_attempt_at"] - row["created_at"]).total_seconds()
     assert 590 < wait < 700  # the base after the first failure; not due again yet
@@ -130,10 +138,7 @@ async def test_a_server_that_keeps_deferring_is_given_up_after_the_last_attempt(
     client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     handler = Handler(refusals=["421 4.7.0 Busy"] * 10)
-    with smtp_server(handler) as port:
-        await configure_smtp(client, tenant, port)
-        await _issue_to(client, tenant)
-        await send_due_mail(mail_worker(sessionmaker, mail_max_attempts=3), rounds=5)
+    await _issue_and_send(client, tenant, sessionmaker, handler, rounds=5, mail_max_attempts=3)
 
     assert handler.attempts == 3
     assert handler.received == []
@@ -154,10 +159,8 @@ async def test_a_permanent_refusal_ends_at_once_and_keeps_no_address(
 ) -> None:
     # Servers often quote the address in their answer; none of it may be kept.
     handler = Handler(refusals=[f"550 5.1.1 <{LEARNER}>: Recipient address rejected"] * 3)
-    with smtp_server(handler) as port, caplog.at_level(logging.DEBUG):
-        await configure_smtp(client, tenant, port)
-        await _issue_to(client, tenant)
-        await send_due_mail(mail_worker(sessionmaker), rounds=3)
+    with caplog.at_level(logging.DEBUG):
+        await _issue_and_send(client, tenant, sessionmaker, handler, rounds=3)
 
     assert handler.attempts == 1
     (row,) = await outbox(sessionmaker)
