@@ -10,12 +10,15 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.credentials.helpers import issue, issue_payload, published_achievement
 from tests.factories import Tenant, create_tenant
 from tests.mail.smtp_server import Handler, self_signed, smtp_server
 from tests.mail.support import configure_smtp, mail_worker, outbox, send_due_mail
+from tests.sis.simulator import connect_sis, course_result, drain
 
 LEARNER = "sanne.devries@student.voorbeeld.nl"
 pytestmark = pytest.mark.usefixtures("private_smtp_allowed")
@@ -233,10 +236,27 @@ async def test_starttls_with_a_certificate_the_configured_ca_vouches_for(
     assert row["status"] == "sent"
 
 
-async def test_without_an_smtp_server_no_mail_is_queued(
-    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+async def test_without_an_smtp_server_no_mail_is_queued_and_nothing_is_asked(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    app: FastAPI,
 ) -> None:
-    await _issue_to(client, tenant)
+    achievement = await published_achievement(client, tenant)
+    statements: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        await issue(client, tenant, achievement["id"])
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert statements  # the issuance was watched ...
+    # ... and it neither looked up a mail server nor wrote a mail: the hot path stays as it was.
+    assert not [s for s in statements if "smtp_settings" in s or "mail_outbox" in s]
     assert await outbox(sessionmaker) == []
 
 
@@ -369,3 +389,20 @@ async def test_a_running_worker_is_woken_by_the_issuance(
             worker.stop()
             await running
     assert len(handler.received) == 1
+
+
+async def test_a_result_from_the_student_information_system_is_mailed_too(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    handler = Handler()
+    with smtp_server(handler) as port:
+        await configure_smtp(client, tenant, port)
+        sis = await connect_sis(client, tenant)
+        await sis.record(course_result(student=4242))
+        await drain(sessionmaker)
+        await send_due_mail(mail_worker(sessionmaker))
+
+    (mail,) = handler.received
+    assert mail.recipients == ["student4242@student.voorbeeld.nl"]
+    page = await client.get(_claim_link(mail.text()).removeprefix("https://stapel.test"))
+    assert page.status_code == 200
