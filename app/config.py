@@ -105,6 +105,32 @@ class Settings(BaseSettings):
     webhook_retry_base_seconds: float = Field(default=30.0, ge=0, le=3600)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     webhook_disable_after_failures: int = Field(default=50, ge=1, le=10_000)
+    mail_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=100,
+        description="Attempts to send a claim-link e-mail before giving up on it.",
+    )
+    mail_retry_base_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        le=3600,
+        description="Wait before the first retry of an e-mail; doubled after each further "
+        "failure (at most 6 hours).",
+    )
+    mail_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=300, description="Timeout of each SMTP connection and command."
+    )
+    smtp_allow_private_addresses: bool = Field(
+        default=False,
+        description="Let institutions' SMTP servers be on private, loopback and link-local "
+        "addresses. For tests and closed networks only.",
+    )
+    smtp_ca_file: str | None = Field(
+        default=None,
+        description="PEM file of the certificate authorities SMTP servers' certificates are "
+        "checked against, instead of the system's (a closed network's own CA; tests).",
+    )
     worker_batch_size: int = Field(default=500, ge=1, le=10_000)
     worker_concurrency: int = Field(default=2, ge=1, le=32)
     worker_poll_seconds: float = Field(default=5.0, gt=0, le=300)

@@ -23,6 +23,7 @@ from app.graphql.router import graphql_router
 from app.institutions.router import router as institutions_router
 from app.keys.router import public_router as issuer_identity_router
 from app.keys.router import router as keys_router
+from app.mail.router import router as smtp_router
 from app.observability.health import migration_heads
 from app.observability.health import router as operations_router
 from app.observability.metrics import observed_engine
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         intake_router,
         achievements_router,
         institutions_router,
+        smtp_router,
         api_clients_router,
         keys_router,
         audit_router,

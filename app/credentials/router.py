@@ -28,6 +28,7 @@ from app.credentials.schemas import (
 )
 from app.db.session import DbSession
 from app.errors import NotAcceptable
+from app.mail.schemas import ClaimLinkMail
 from app.pagination import Cursor, Limit, Page, decode_keyset_cursor, next_keyset_cursor
 from app.problems import domain_problem
 from app.responses import AUTHENTICATED, model_response, problems
@@ -197,14 +198,19 @@ async def reinstate_credential(
 @router.post(
     "/{credential_id}/claim-link",
     status_code=status.HTTP_201_CREATED,
-    responses=problems(*AUTHENTICATED, 404),
+    responses=problems(*AUTHENTICATED, 404, 409),
     summary="A new claim link for the learner; the previous one stops working",
 )
 async def renew_claim_link(
-    credential_id: uuid.UUID, session: DbSession, principal: CredentialIssuer
+    credential_id: uuid.UUID,
+    session: DbSession,
+    principal: CredentialIssuer,
+    body: ClaimLinkMail | None = None,
 ) -> ClaimLinkOut:
-    issued = await sharing.renew(session, principal, credential_id)
-    return ClaimLinkOut(claim_url=issued.url, expires_at=issued.expires_at)
+    issued = await sharing.renew(session, principal, credential_id, body)
+    return ClaimLinkOut(
+        claim_url=issued.url, expires_at=issued.expires_at, mail_queued=body is not None
+    )
 
 
 def _wants_jwt(request: Request) -> bool:

@@ -164,3 +164,6 @@ class BatchOut(BaseModel):
 class ClaimLinkOut(BaseModel):
     claim_url: str = Field(description="The new claim link; the previous one no longer works.")
     expires_at: datetime
+    mail_queued: bool = Field(
+        default=False, description="Whether the link is on its way to the learner by e-mail."
+    )

@@ -27,6 +27,7 @@ from app.institutions.ob3 import issuer_profile
 from app.institutions.service import institution_of
 from app.keys import service as keys
 from app.keys.signer import Signer
+from app.mail.service import ClaimMailRequest, queue_claim_mails
 from app.observability import metrics
 from app.sharing import service as sharing
 from app.sharing.service import IssuedClaim
@@ -177,10 +178,18 @@ async def _issue(
         await achievements.freeze(session, unfrozen)
     new_rows = [row for row in rows if row["id"] in inserted]
     claims = await sharing.create_links(session, institution.id, sorted(inserted))
+    mails: list[ClaimMailRequest] = []
     for item, row in zip(accepted, rows, strict=True):
         claim = claims.get(cast(uuid.UUID, row["id"]))
         if claim is not None:
             outcomes[item.position].claim_url = claim.url
+            if item.request.learner.email:
+                mails.append(
+                    ClaimMailRequest(
+                        claim.credential_id, claim.url, claim.expires_at, item.request.learner.email
+                    )
+                )
+    await queue_claim_mails(session, institution, mails)
     metrics.count_issued(len(new_rows))
     await emit_many(
         session,

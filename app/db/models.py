@@ -7,6 +7,7 @@ from app.credentials.models import Credential
 from app.db.base import Base
 from app.institutions.models import Institution, OrgUnit
 from app.keys.models import SigningKey
+from app.mail.models import MailOutboxEntry, SmtpSettings
 from app.sharing.models import ClaimLink
 from app.sis.models import CourseMapping, Integration, IntegrationSecret, SisEvent, SisResult
 from app.status_lists.models import StatusList, StatusListPublication
@@ -24,10 +25,12 @@ __all__ = [
     "Institution",
     "Integration",
     "IntegrationSecret",
+    "MailOutboxEntry",
     "OrgUnit",
     "SigningKey",
     "SisEvent",
     "SisResult",
+    "SmtpSettings",
     "StatusList",
     "StatusListPublication",
     "WebhookAttempt",

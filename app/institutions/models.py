@@ -30,6 +30,9 @@ class Institution(Base):
     default_profile: Mapped[str] = mapped_column(String(16), default="vc-jose")
     ects_min: Mapped[float] = mapped_column(Float)
     ects_max: Mapped[float] = mapped_column(Float)
+    # Whether claim links are mailed: mirrors smtp_settings.enabled (app/mail), kept here so
+    # that issuance reads it from the institution it has in hand.
+    smtp_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
 

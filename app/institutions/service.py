@@ -103,19 +103,36 @@ async def list_institutions(session: AsyncSession, principal: Principal) -> Sequ
     return [institution] if institution else []
 
 
-async def update_institution(
-    session: AsyncSession, principal: Principal, institution_id: uuid.UUID, body: InstitutionUpdate
+async def administered_institution(
+    session: AsyncSession, principal: Principal, institution_id: uuid.UUID, *, for_update: bool
 ) -> Institution:
+    """The institution as its administrator (or an operator) sees it; locked to change it.
+
+    Locked, its cached copies are dropped, so this process never issues from the state before.
+    """
     _ensure_visible(principal, institution_id)
     if not principal.is_operator:
         principal.require(Scope.INSTITUTION_ADMIN)
+    if for_update:
+        institution = await repository.get_for_update(session, institution_id)
+    else:
+        institution = await repository.get(session, institution_id)
+    if institution is None:
+        raise NotFound("No such institution.")
+    if for_update:
+        cache.forget(institution)  # the slug cannot change, so the old entries are these
+    return institution
+
+
+async def update_institution(
+    session: AsyncSession, principal: Principal, institution_id: uuid.UUID, body: InstitutionUpdate
+) -> Institution:
+    institution = await administered_institution(
+        session, principal, institution_id, for_update=True
+    )
     changes = body.model_dump(mode="json", exclude_unset=True)
     if "recognised" in changes and not principal.is_operator:
         raise InsufficientScope("Only an operator decides whether an institution is recognised.")
-    institution = await repository.get_for_update(session, institution_id)
-    if institution is None:
-        raise NotFound("No such institution.")
-    cache.forget(institution)  # the slug cannot change, so the old entries are these
     for field, value in changes.items():
         if value is None and field not in _NULLABLE_INSTITUTION_FIELDS:
             raise ValidationFailed(

@@ -114,6 +114,12 @@ WEBHOOK_DELIVERIES_FAILED = Counter(
     "stapel_webhook_deliveries_failed_total",
     "Webhook deliveries given up after their last attempt.",
 )
+MAIL_ATTEMPTS = Counter(
+    "stapel_mail_attempts_total",
+    "Claim-link mail attempts, by outcome: sent, retry (failed, tried again later), failed "
+    "(given up).",
+    ["result"],
+)
 
 for _action in STATUS_ACTIONS:
     CREDENTIAL_STATUS_CHANGES.labels(_action)
@@ -225,6 +231,10 @@ def count_webhook_attempt(result: str) -> None:
 
 def count_webhook_failed() -> None:
     WEBHOOK_DELIVERIES_FAILED.inc()
+
+
+def count_mail(result: str) -> None:
+    MAIL_ATTEMPTS.labels(result).inc()
 
 
 def render_latest() -> tuple[bytes, str]:

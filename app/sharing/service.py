@@ -21,6 +21,9 @@ from app.config import get_settings
 from app.credentials import repository as credentials
 from app.credentials.models import Credential
 from app.errors import ClaimLinkExpired, InvalidState, NotFound
+from app.institutions.service import institution_of
+from app.mail.schemas import ClaimLinkMail
+from app.mail.service import ClaimMailRequest, queue_claim_mails
 from app.sharing import repository
 from app.sharing.models import ClaimLink
 from app.sharing.tokens import new_claim_token, new_public_id, parse_claim_token
@@ -84,9 +87,19 @@ async def create_links(
 
 
 async def renew(
-    session: AsyncSession, principal: Principal, credential_id: uuid.UUID
+    session: AsyncSession,
+    principal: Principal,
+    credential_id: uuid.UUID,
+    mail_to: ClaimLinkMail | None = None,
 ) -> IssuedClaim:
-    """A new claim link for a credential of the caller's institution; the old one stops working."""
+    """A new claim link for a credential of the caller's institution; the old one stops working.
+
+    With ``mail_to`` the new link is also mailed to the learner through the institution's SMTP
+    server, which must then be configured and enabled.
+    """
+    institution = await institution_of(session, principal)
+    if mail_to is not None and not institution.smtp_enabled:
+        raise InvalidState("This institution has no enabled SMTP server to mail the link with.")
     credential = await credentials.get_for_update(session, principal.tenant(), credential_id)
     if credential is None:
         raise NotFound("No such credential.")
@@ -94,6 +107,11 @@ async def renew(
     issued = (await create_links(session, credential.institution_id, [credential.id]))[
         credential.id
     ]
+    if mail_to is not None:
+        request = ClaimMailRequest(
+            credential.id, issued.url, issued.expires_at, mail_to.email, mail_to.language
+        )
+        await queue_claim_mails(session, institution, [request])
     await record(
         session,
         principal.actor,
@@ -102,7 +120,7 @@ async def renew(
             "credential",
             str(credential.id),
             credential.institution_id,
-            {"expires_at": issued.expires_at.isoformat()},
+            {"expires_at": issued.expires_at.isoformat(), "mailed": mail_to is not None},
         ),
     )
     return issued

@@ -421,27 +421,34 @@ class SafeFetcher:
         """Refuse hosts that are, or resolve to, anything but public unicast addresses."""
         if self.allow_private:
             return
-        host = url.raw_host.decode("ascii")
-        literal = _ip_or_none(host)
-        if literal is not None:
-            addresses = [literal]
-        else:
-            addresses = await self._resolve(url, host)
-        if not all(is_public_address(address) for address in addresses):
-            raise AddressNotAllowed(f"{url}: the host is not a public address")
-
-    async def _resolve(self, url: httpx.URL, host: str) -> list[IPAddress]:
         port = url.port or (443 if url.scheme == "https" else 80)
+        await vet_host(url.raw_host.decode("ascii"), port, str(url), self._resolve_host)
+
+
+async def vet_host(
+    host: str, port: int, label: str, resolve: ResolveHost = resolve_with_getaddrinfo
+) -> None:
+    """Refuse a host that is, or resolves to, anything but public unicast addresses.
+
+    Shared by every client that connects where a tenant told it to (fetches, webhooks, SMTP);
+    ``label`` names the target in the error.
+    """
+    literal = _ip_or_none(host)
+    if literal is not None:
+        addresses = [literal]
+    else:
         try:
-            resolved = await self._resolve_host(host, port)
+            resolved = await resolve(host, port)
         except OSError as exc:
-            raise Unreachable(f"{url}: the host name could not be resolved") from exc
-        addresses = [_ip_or_none(address) for address in resolved]
-        if not addresses:
-            raise Unreachable(f"{url}: the host name could not be resolved")
-        if any(address is None for address in addresses):
-            raise AddressNotAllowed(f"{url}: the host resolved to something not an address")
-        return [address for address in addresses if address is not None]
+            raise Unreachable(f"{label}: the host name could not be resolved") from exc
+        found = [_ip_or_none(address) for address in resolved]
+        if not found:
+            raise Unreachable(f"{label}: the host name could not be resolved")
+        if any(address is None for address in found):
+            raise AddressNotAllowed(f"{label}: the host resolved to something not an address")
+        addresses = [address for address in found if address is not None]
+    if not all(is_public_address(address) for address in addresses):
+        raise AddressNotAllowed(f"{label}: the host is not a public address")
 
 
 def _ip_or_none(text: str) -> IPAddress | None:
@@ -456,4 +463,11 @@ def _we_are_cancelled() -> bool:
     return task is not None and task.cancelling() > 0
 
 
-__all__ = ["FetchError", "Fetched", "SafeFetcher", "is_public_address", "parse_cache_lifetime"]
+__all__ = [
+    "FetchError",
+    "Fetched",
+    "SafeFetcher",
+    "is_public_address",
+    "parse_cache_lifetime",
+    "vet_host",
+]

@@ -9,6 +9,7 @@ import httpx
 import orjson
 
 from app.config import Settings
+from app.retries import backoff_seconds
 from app.verification.errors import FetchError
 from app.verification.fetching import SafeFetcher
 from app.webhooks import signing
@@ -21,9 +22,9 @@ _MAX_ERROR = 500
 
 def retry_delay(attempts_made: int, settings: Settings) -> float | None:
     """Seconds until the next attempt after ``attempts_made`` failures; None: give up."""
-    if attempts_made >= settings.webhook_max_attempts:
-        return None
-    return float(min(settings.webhook_retry_base_seconds * 2 ** (attempts_made - 1), 6 * 3600))
+    return backoff_seconds(
+        attempts_made, settings.webhook_max_attempts, settings.webhook_retry_base_seconds
+    )
 
 
 class Sender:

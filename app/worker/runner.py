@@ -1,4 +1,4 @@
-"""The background worker: SIS results and outgoing webhook deliveries.
+"""The background worker: SIS results, outgoing webhook deliveries and claim-link mails.
 
 Work lives in Postgres rows. Each loop claims a batch (``FOR UPDATE SKIP LOCKED`` for results, a
 lease for deliveries), handles it and commits, so any number of workers can run side by side and
@@ -25,6 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import Settings
 from app.db.notify import WORK_CHANNEL
 from app.db.session import async_database_url
+from app.mail import repository as mail_repository
+from app.mail.repository import MAIL_WORK
+from app.mail.sending import MailSender
 from app.observability import metrics
 from app.sis import repository as sis_repository
 from app.sis.processing import process_claimed
@@ -35,17 +38,21 @@ logger = logging.getLogger(__name__)
 
 _LEASE_MARGIN_SECONDS = 30.0
 _MAX_IDLE_BACKOFF = 30.0
+# Mails sent side by side in one round: each is its own SMTP connection.
+_MAILS_PER_ROUND = 20
 
 
 @dataclass
 class _Wakeups:
     sis: asyncio.Event = field(default_factory=asyncio.Event)
     webhooks: asyncio.Event = field(default_factory=asyncio.Event)
+    mail: asyncio.Event = field(default_factory=asyncio.Event)
     gauges: asyncio.Event = field(default_factory=asyncio.Event)
 
     def all(self) -> None:
         self.sis.set()
         self.webhooks.set()
+        self.mail.set()
         self.gauges.set()
 
 
@@ -68,6 +75,7 @@ class Worker:
         self.settings = settings
         self.sessionmaker = sessionmaker
         self.sender = sender or Sender(settings, transport=transport)
+        self.mail_sender = MailSender(settings)
         self.wakeups = _Wakeups()
         self.stopping = asyncio.Event()
         self.processed: dict[str, int] = {}
@@ -85,6 +93,9 @@ class Worker:
             asyncio.create_task(
                 self._loop(self.delivery_round, self.wakeups.webhooks), name="webhooks"
             )
+        )
+        loops.append(
+            asyncio.create_task(self._loop(self.mail_round, self.wakeups.mail), name="mail")
         )
         loops.append(
             asyncio.create_task(
@@ -155,6 +166,8 @@ class Worker:
     def _notified(self, _connection: object, _pid: int, _channel: str, payload: object) -> None:
         if payload == "webhooks":
             self.wakeups.webhooks.set()
+        elif payload == MAIL_WORK:
+            self.wakeups.mail.set()
         else:
             self.wakeups.sis.set()
 
@@ -244,4 +257,24 @@ class Worker:
             metrics.count_webhook_attempt("delivered" if result.ok else "failed")
             if not result.ok and result.retry_in is None:
                 metrics.count_webhook_failed()
+        return len(leased)
+
+    # --- claim-link mails -------------------------------------------------------------------
+
+    async def mail_round(self) -> int:
+        """Lease due mails, send them with no transaction open, record every outcome."""
+        lease = self.settings.mail_timeout_seconds * 4 + _LEASE_MARGIN_SECONDS
+        async with self.sessionmaker() as session, session.begin():
+            leased = await mail_repository.lease_due(session, _MAILS_PER_ROUND, lease)
+        if not leased:
+            return 0
+        outcomes = await asyncio.gather(*(self.mail_sender.send(m) for m in leased))
+        async with self.sessionmaker() as session, session.begin():
+            await mail_repository.record_outcomes(session, outcomes)
+        for outcome in outcomes:
+            final = outcome.ok or outcome.retry_in is None
+            metrics.count_mail("sent" if outcome.ok else "failed" if final else "retry")
+            if not outcome.ok:
+                # The mail's id and the kind of failure; never the address.
+                logger.warning("claim mail %s not sent: %s", outcome.mail_id, outcome.error)
         return len(leased)

@@ -1,0 +1,1 @@
+"""E-mail to learners: each institution's SMTP server, and the claim-link mails the worker sends."""
