@@ -20,6 +20,7 @@ from app.contexts.router import router as contexts_router
 from app.credentials.router import router as credentials_router
 from app.db.session import create_engine, create_sessionmaker
 from app.graphql.router import graphql_router
+from app.images.router import router as images_router
 from app.institutions.router import router as institutions_router
 from app.keys.router import public_router as issuer_identity_router
 from app.keys.router import router as keys_router
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         vcapi_router,
         issuer_identity_router,
         public_achievements_router,
+        images_router,
         contexts_router,
         intake_router,
         achievements_router,

@@ -5,6 +5,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import ApiClient
 from app.credentials.models import Credential
 from app.db.base import Base
+from app.images.models import StoredImage
 from app.institutions.models import Institution, OrgUnit
 from app.keys.models import SigningKey
 from app.sharing.models import ClaimLink
@@ -30,6 +31,7 @@ __all__ = [
     "SisResult",
     "StatusList",
     "StatusListPublication",
+    "StoredImage",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -20,6 +20,7 @@ from app.errors import (
     SlugTaken,
     ValidationFailed,
 )
+from app.images import service as images
 from app.institutions import cache, repository
 from app.institutions.models import Institution, OrgUnit
 from app.institutions.schemas import (
@@ -103,19 +104,27 @@ async def list_institutions(session: AsyncSession, principal: Principal) -> Sequ
     return [institution] if institution else []
 
 
-async def update_institution(
-    session: AsyncSession, principal: Principal, institution_id: uuid.UUID, body: InstitutionUpdate
+async def _editable(
+    session: AsyncSession, principal: Principal, institution_id: uuid.UUID
 ) -> Institution:
+    """The institution locked for a change by its own admin key or an operator."""
     _ensure_visible(principal, institution_id)
     if not principal.is_operator:
         principal.require(Scope.INSTITUTION_ADMIN)
-    changes = body.model_dump(mode="json", exclude_unset=True)
-    if "recognised" in changes and not principal.is_operator:
-        raise InsufficientScope("Only an operator decides whether an institution is recognised.")
     institution = await repository.get_for_update(session, institution_id)
     if institution is None:
         raise NotFound("No such institution.")
     cache.forget(institution)  # the slug cannot change, so the old entries are these
+    return institution
+
+
+async def update_institution(
+    session: AsyncSession, principal: Principal, institution_id: uuid.UUID, body: InstitutionUpdate
+) -> Institution:
+    institution = await _editable(session, principal, institution_id)
+    changes = body.model_dump(mode="json", exclude_unset=True)
+    if "recognised" in changes and not principal.is_operator:
+        raise InsufficientScope("Only an operator decides whether an institution is recognised.")
     for field, value in changes.items():
         if value is None and field not in _NULLABLE_INSTITUTION_FIELDS:
             raise ValidationFailed(
@@ -138,6 +147,32 @@ async def update_institution(
             str(institution.id),
             institution.id,
             {"fields": sorted(changes)},
+        ),
+    )
+    return institution
+
+
+async def set_logo(
+    session: AsyncSession, principal: Principal, institution_id: uuid.UUID, upload: bytes | None
+) -> Institution:
+    """Upload (PNG or JPEG) or remove the institution's logo, served from this host.
+
+    It becomes ``logo_url``: the issuer profile's image in credentials issued from now on, and
+    the logo on the credential pages, which load no image from another host.
+    """
+    prepared = await images.prepare_upload(upload) if upload is not None else None
+    institution = await _editable(session, principal, institution_id)
+    institution.logo_url = await images.save(session, prepared) if prepared else None
+    await session.flush()
+    await record(
+        session,
+        principal.actor,
+        AuditEntry(
+            "institution.logo_set" if prepared else "institution.logo_removed",
+            "institution",
+            str(institution.id),
+            institution.id,
+            {"sha256": prepared.sha256 if prepared else None},
         ),
     )
     return institution
