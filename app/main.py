@@ -28,6 +28,7 @@ from app.observability.health import migration_heads
 from app.observability.health import router as operations_router
 from app.observability.metrics import observed_engine
 from app.observability.middleware import ObservabilityMiddleware
+from app.pages.downloads import router as downloads_router
 from app.pages.router import router as pages_router
 from app.problems import Problem, install_problem_handlers
 from app.responses import problems
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhook_endpoints_router,
         webhook_deliveries_router,
         pages_router,
+        downloads_router,
     ):
         app.include_router(router)
     # The pages' stylesheet, from the package itself (ETag and Last-Modified by StaticFiles).
