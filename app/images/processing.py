@@ -24,6 +24,10 @@ from app.errors import FieldError, InvalidImage, UnsupportedImageType
 # unpacks to gigabytes). Pillow's own guard is set to the same bound, for every decode here.
 MAX_PIXELS: Final = 4096 * 4096
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+# Between the bound and twice it Pillow only warns, on opening; the size check below refuses
+# those images before a pixel is decoded, so the warning would be noise in the logs. (A filter
+# set once here: warnings.catch_warnings is not safe in the worker threads this runs in.)
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 # A badge is shown at a few hundred pixels; larger images are scaled down to this box, which
 # also bounds the stored PNG (at most a few MB even for photographic noise).
 MAX_SIDE: Final = 1024
@@ -64,38 +68,32 @@ def prepare(raw: bytes) -> PreparedImage:
     CPU-bound (up to a few hundred milliseconds): call it in a worker thread.
     """
     expected = _format_of(raw)
-    with warnings.catch_warnings():
-        # Pillow warns between MAX_IMAGE_PIXELS and twice that; here the warning is a refusal.
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            with Image.open(io.BytesIO(raw), formats=[expected]) as opened:
-                if opened.width * opened.height > MAX_PIXELS:
-                    raise _too_many_pixels(opened.width, opened.height)
-                opened.load()
-                image = _normalised(opened)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise _refused(
-                f"The image would decode to more than {MAX_PIXELS} pixels.", "too_many_pixels"
-            ) from exc
-        except InvalidImage:
-            raise
-        # Pillow's decoders raise many kinds of error on damaged or hostile input (OSError for a
-        # truncated file, SyntaxError, ValueError, struct.error, ...): each is a bad upload.
-        except Exception as exc:
-            raise _refused(
-                "The image could not be decoded; it may be truncated or damaged.", "undecodable"
-            ) from exc
+    try:
+        with Image.open(io.BytesIO(raw), formats=[expected]) as opened:
+            if opened.width * opened.height > MAX_PIXELS:
+                raise _refused(
+                    f"The image is {opened.width} x {opened.height} pixels; at most "
+                    f"{MAX_PIXELS} pixels are decoded.",
+                    "too_many_pixels",
+                )
+            opened.load()
+            image = _normalised(opened)
+    except Image.DecompressionBombError as exc:  # Pillow's own guard, past twice the bound
+        raise _refused(
+            f"The image would decode to more than {MAX_PIXELS} pixels.", "too_many_pixels"
+        ) from exc
+    except InvalidImage:
+        raise
+    # Pillow's decoders raise many kinds of error on damaged or hostile input (OSError for a
+    # truncated file, SyntaxError, ValueError, struct.error, ...): each is a bad upload.
+    except Exception as exc:
+        raise _refused(
+            "The image could not be decoded; it may be truncated or damaged.", "undecodable"
+        ) from exc
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     png = out.getvalue()
     return PreparedImage(hashlib.sha256(png).hexdigest(), png, image.width, image.height)
-
-
-def _too_many_pixels(width: int, height: int) -> InvalidImage:
-    return _refused(
-        f"The image is {width} x {height} pixels; at most {MAX_PIXELS} pixels are decoded.",
-        "too_many_pixels",
-    )
 
 
 def _normalised(image: Image.Image) -> Image.Image:

@@ -41,9 +41,9 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def decompression_bomb() -> bytes:
-    """A 69-byte-ish PNG that claims 100,000 x 100,000 pixels (10 gigapixels) of one colour."""
-    header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 0, 0, 0, 0)
+def decompression_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
+    """A PNG of a few dozen bytes that claims 10 gigapixels (by default) of one grey."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
         + _chunk(b"IHDR", header)
