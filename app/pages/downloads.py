@@ -86,6 +86,8 @@ async def _download(
             **PAGE_HEADERS,
             **caching,
             "Content-Disposition": f'attachment; filename="{filename}"',
+            # What the pages' robots meta tag says, for files that have no such tag.
+            "X-Robots-Tag": "noindex, nofollow",
         },
     )
 

@@ -77,6 +77,7 @@ async def test_every_download_of_the_claim_view_is_a_private_attachment(
         assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["referrer-policy"] == "no-referrer"
+        assert response.headers["x-robots-tag"] == "noindex, nofollow"
     jwt = await client.get(f"{claim}/credential.jwt")
     assert jwt.text == credential["jwt"]
     document = await client.get(f"{claim}/credential.json")
