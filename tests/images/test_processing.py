@@ -12,6 +12,10 @@ from app.errors import InvalidImage, UnsupportedImageType
 from app.images.processing import MAX_PIXELS, prepare
 from tests.images import samples
 
+# Pillow warns on opening the images between its bound and twice it (the module filters that
+# warning once at import; pytest restores the filters for every test).
+pytestmark = pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+
 
 @pytest.mark.parametrize(
     ("width", "height"),
