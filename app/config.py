@@ -62,6 +62,12 @@ class Settings(BaseSettings):
         le=3650,
         description="How long a learner's claim link works after it is made or renewed.",
     )
+    image_max_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        le=20_971_520,
+        description="Largest achievement image or institution logo accepted for upload, in bytes.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", description="Lowest level of the log lines written to stdout."
     )

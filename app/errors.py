@@ -143,6 +143,21 @@ class PayloadTooLarge(DomainError):
     title = "The request body is larger than accepted"
 
 
+class ImageTooLarge(PayloadTooLarge):
+    code = "image_too_large"
+    title = "The image is larger than accepted"
+
+
+class UnsupportedImageType(UnsupportedMediaType):
+    code = "unsupported_image_type"
+    title = "Send the image as PNG or JPEG"
+
+
+class InvalidImage(ValidationFailed):
+    code = "invalid_image"
+    title = "The image cannot be read"
+
+
 class AddressRefused(ValidationFailed):
     code = "address_not_allowed"
     title = "The URL is not allowed as a webhook target"

@@ -20,6 +20,7 @@ from app.contexts.router import router as contexts_router
 from app.credentials.router import router as credentials_router
 from app.db.session import create_engine, create_sessionmaker
 from app.graphql.router import graphql_router
+from app.images.router import router as images_router
 from app.institutions.router import router as institutions_router
 from app.keys.router import public_router as issuer_identity_router
 from app.keys.router import router as keys_router
@@ -28,6 +29,7 @@ from app.observability.health import migration_heads
 from app.observability.health import router as operations_router
 from app.observability.metrics import observed_engine
 from app.observability.middleware import ObservabilityMiddleware
+from app.pages.downloads import router as downloads_router
 from app.pages.router import router as pages_router
 from app.problems import Problem, install_problem_handlers
 from app.responses import problems
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         vcapi_router,
         issuer_identity_router,
         public_achievements_router,
+        images_router,
         contexts_router,
         intake_router,
         achievements_router,
@@ -108,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhook_endpoints_router,
         webhook_deliveries_router,
         pages_router,
+        downloads_router,
     ):
         app.include_router(router)
     # The pages' stylesheet, from the package itself (ETag and Last-Modified by StaticFiles).

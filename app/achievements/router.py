@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
 from app.achievements import service
 from app.achievements.links import achievement_url
@@ -17,6 +17,7 @@ from app.achievements.service import AchievementRecord, content_of
 from app.achievements.vocabulary import AchievementKind, AchievementState
 from app.auth.dependencies import AuthenticatedPrincipal, CatalogueWriter
 from app.db.session import DbSession
+from app.images.upload import IMAGE_BODY, read_image_body
 from app.pagination import Cursor, Limit, Page, decode_keyset_cursor, next_keyset_cursor
 from app.responses import AUTHENTICATED, problems
 
@@ -108,6 +109,31 @@ async def archive_achievement(
     achievement_id: uuid.UUID, session: DbSession, principal: CatalogueWriter
 ) -> AchievementOut:
     return achievement_out(await service.archive_achievement(session, principal, achievement_id))
+
+
+@router.put(
+    "/{achievement_id}/image",
+    responses=problems(*AUTHENTICATED, 404, 409, 413, 415),
+    openapi_extra=IMAGE_BODY,
+    summary="Upload the achievement's image (PNG or JPEG); stored as PNG, in a new version "
+    "once credentials were issued",
+)
+async def put_achievement_image(
+    achievement_id: uuid.UUID, request: Request, session: DbSession, principal: CatalogueWriter
+) -> AchievementOut:
+    upload = await read_image_body(request)
+    return achievement_out(await service.set_image(session, principal, achievement_id, upload))
+
+
+@router.delete(
+    "/{achievement_id}/image",
+    responses=problems(*AUTHENTICATED, 404, 409),
+    summary="Remove the achievement's image",
+)
+async def delete_achievement_image(
+    achievement_id: uuid.UUID, session: DbSession, principal: CatalogueWriter
+) -> AchievementOut:
+    return achievement_out(await service.set_image(session, principal, achievement_id, None))
 
 
 @router.get("/{achievement_id}/versions", responses=problems(401, 403, 404, 422))

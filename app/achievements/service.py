@@ -19,6 +19,7 @@ from app.audit.service import AuditEntry, record
 from app.auth.principal import Principal
 from app.contexts import EU_MICROCREDENTIAL_V1, OB_V3P0, VC_V2
 from app.errors import FieldError, InvalidState, NotFound, ValidationFailed
+from app.images import service as images
 from app.institutions import repository as institutions
 from app.institutions.ob3 import issuer_profile
 from app.institutions.service import institution_of
@@ -131,13 +132,34 @@ async def get_achievement(
     return AchievementRecord(row[0], row[1])
 
 
+async def _editable(
+    session: AsyncSession, principal: Principal, achievement_id: uuid.UUID
+) -> AchievementRecord:
+    current = await get_achievement(session, principal, achievement_id, lock=True)
+    if current.achievement.state == "archived":
+        raise InvalidState("An archived achievement cannot be edited; publish it again first.")
+    return current
+
+
+async def _store_content(
+    session: AsyncSession, current: AchievementRecord, content: AchievementContent
+) -> AchievementVersion:
+    """The edited content in place, or in a new version once credentials were issued."""
+    achievement = current.achievement
+    new_version = _apply_content(achievement, current.version, content)
+    if new_version is not current.version:
+        session.add(new_version)
+    achievement.updated_at = datetime.now(UTC)
+    await session.flush()
+    catalogue_cache.changed_in(session)
+    return new_version
+
+
 async def update_achievement(
     session: AsyncSession, principal: Principal, achievement_id: uuid.UUID, body: AchievementUpdate
 ) -> AchievementRecord:
-    current = await get_achievement(session, principal, achievement_id, lock=True)
+    current = await _editable(session, principal, achievement_id)
     achievement, version = current.achievement, current.version
-    if achievement.state == "archived":
-        raise InvalidState("An archived achievement cannot be edited; publish it again first.")
     changes = body.model_dump(mode="json", exclude_unset=True)
     merged = {
         **content_of(version).model_dump(mode="json"),
@@ -155,12 +177,7 @@ async def update_achievement(
     achievement.org_unit_id = org_unit_id
     if "sis_course_codes" in changes:
         achievement.sis_course_codes = list(changes["sis_course_codes"] or [])
-    new_version = _apply_content(achievement, version, content)
-    if new_version is not version:
-        session.add(new_version)
-    achievement.updated_at = datetime.now(UTC)
-    await session.flush()
-    catalogue_cache.changed_in(session)
+    new_version = await _store_content(session, current, content)
     await record(
         session,
         principal.actor,
@@ -173,6 +190,36 @@ async def update_achievement(
         ),
     )
     return AchievementRecord(achievement, new_version)
+
+
+async def set_image(
+    session: AsyncSession, principal: Principal, achievement_id: uuid.UUID, upload: bytes | None
+) -> AchievementRecord:
+    """Upload (PNG or JPEG) or remove the achievement's image.
+
+    The image becomes the version's ``image_url``, so it follows the versioning of every other
+    element: credentials issued before keep the image they were issued with.
+    """
+    prepared = await images.prepare_upload(upload) if upload is not None else None
+    current = await _editable(session, principal, achievement_id)
+    url = await images.save(session, prepared) if prepared else None
+    content = content_of(current.version).model_copy(update={"image_url": url})
+    new_version = await _store_content(session, current, content)
+    await record(
+        session,
+        principal.actor,
+        AuditEntry(
+            "achievement.image_set" if prepared else "achievement.image_removed",
+            "achievement",
+            str(current.id),
+            current.achievement.institution_id,
+            {
+                "sha256": prepared.sha256 if prepared else None,
+                "version": new_version.version,
+            },
+        ),
+    )
+    return AchievementRecord(current.achievement, new_version)
 
 
 def _apply_content(

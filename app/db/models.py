@@ -5,6 +5,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import ApiClient
 from app.credentials.models import Credential
 from app.db.base import Base
+from app.images.models import StoredImage
 from app.institutions.models import Institution, OrgUnit
 from app.keys.models import SigningKey
 from app.mail.models import MailOutboxEntry, SmtpSettings
@@ -33,6 +34,7 @@ __all__ = [
     "SmtpSettings",
     "StatusList",
     "StatusListPublication",
+    "StoredImage",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
 from app.auth.dependencies import AuthenticatedPrincipal, InstitutionAdmin, Operator
 from app.db.session import DbSession
+from app.images.upload import IMAGE_BODY, read_image_body
 from app.institutions import service
 from app.institutions.schemas import (
     InstitutionCreate,
@@ -58,6 +59,33 @@ async def update_institution(
     principal: AuthenticatedPrincipal,
 ) -> InstitutionOut:
     return _out(await service.update_institution(session, principal, institution_id, body))
+
+
+@router.put(
+    "/institutions/{institution_id}/logo",
+    responses=problems(*AUTHENTICATED, 404, 413, 415),
+    openapi_extra=IMAGE_BODY,
+    summary="Upload the institution's logo (PNG or JPEG), served from this host as PNG",
+)
+async def put_logo(
+    institution_id: uuid.UUID,
+    request: Request,
+    session: DbSession,
+    principal: AuthenticatedPrincipal,
+) -> InstitutionOut:
+    upload = await read_image_body(request)
+    return _out(await service.set_logo(session, principal, institution_id, upload))
+
+
+@router.delete(
+    "/institutions/{institution_id}/logo",
+    responses=problems(*AUTHENTICATED, 404),
+    summary="Remove the institution's logo",
+)
+async def delete_logo(
+    institution_id: uuid.UUID, session: DbSession, principal: AuthenticatedPrincipal
+) -> InstitutionOut:
+    return _out(await service.set_logo(session, principal, institution_id, None))
 
 
 @router.post(

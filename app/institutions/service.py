@@ -20,6 +20,7 @@ from app.errors import (
     SlugTaken,
     ValidationFailed,
 )
+from app.images import service as images
 from app.institutions import cache, repository
 from app.institutions.models import Institution, OrgUnit
 from app.institutions.schemas import (
@@ -155,6 +156,34 @@ async def update_institution(
             str(institution.id),
             institution.id,
             {"fields": sorted(changes)},
+        ),
+    )
+    return institution
+
+
+async def set_logo(
+    session: AsyncSession, principal: Principal, institution_id: uuid.UUID, upload: bytes | None
+) -> Institution:
+    """Upload (PNG or JPEG) or remove the institution's logo, served from this host.
+
+    It becomes ``logo_url``: the issuer profile's image in credentials issued from now on, and
+    the logo on the credential pages, which load no image from another host.
+    """
+    prepared = await images.prepare_upload(upload) if upload is not None else None
+    institution = await administered_institution(
+        session, principal, institution_id, for_update=True
+    )
+    institution.logo_url = await images.save(session, prepared) if prepared else None
+    await session.flush()
+    await record(
+        session,
+        principal.actor,
+        AuditEntry(
+            "institution.logo_set" if prepared else "institution.logo_removed",
+            "institution",
+            str(institution.id),
+            institution.id,
+            {"sha256": prepared.sha256 if prepared else None},
         ),
     )
     return institution

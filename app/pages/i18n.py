@@ -143,6 +143,21 @@ _EN: dict[str, str] = {
     "consent.revoked": "A revoked credential cannot be published.",
     "consent.claim_link_private": "Keep this link to yourself: whoever has it can publish or "
     "unpublish your credential.",
+    "section.downloads": "Download",
+    "downloads.explain": "Take this credential with you. Each file holds the issuer's "
+    "signature, so anyone can verify it without this page.",
+    "downloads.png": "Badge image (PNG)",
+    "downloads.png.explain": "with the credential baked in (Open Badges 3.0)",
+    "downloads.svg": "Badge image (SVG)",
+    "downloads.svg.explain": "with the credential baked in (Open Badges 3.0)",
+    "downloads.jwt": "Signed credential (JWT)",
+    "downloads.jwt.explain": "what a wallet or a verifier reads",
+    "downloads.json": "Credential data (JSON)",
+    "downloads.json.explain": "to read; verify the JWT or a badge image",
+    "section.linkedin": "LinkedIn",
+    "linkedin.add": "Add to LinkedIn profile",
+    "linkedin.explain": "Opens LinkedIn's form for a certification, filled in with this "
+    "credential and its public address. Unpublishing later breaks that link.",
     "formal.mark": "Formal",
     "informal.mark": "Informal",
     "error.404.title": "Not found",
@@ -266,6 +281,21 @@ _NL: dict[str, str] = {
     "consent.revoked": "Een ingetrokken credential kan niet worden gepubliceerd.",
     "consent.claim_link_private": "Houd deze link voor jezelf: wie hem heeft, kan je credential "
     "publiceren of afschermen.",
+    "section.downloads": "Downloaden",
+    "downloads.explain": "Neem dit credential mee. Elk bestand draagt de handtekening van de "
+    "uitgever, zodat iedereen het zonder deze pagina kan controleren.",
+    "downloads.png": "Badge-afbeelding (PNG)",
+    "downloads.png.explain": "met het credential erin gebakken (Open Badges 3.0)",
+    "downloads.svg": "Badge-afbeelding (SVG)",
+    "downloads.svg.explain": "met het credential erin gebakken (Open Badges 3.0)",
+    "downloads.jwt": "Ondertekend credential (JWT)",
+    "downloads.jwt.explain": "wat een wallet of controleur leest",
+    "downloads.json": "Gegevens van het credential (JSON)",
+    "downloads.json.explain": "om te lezen; controleer de JWT of een badge-afbeelding",
+    "section.linkedin": "LinkedIn",
+    "linkedin.add": "Toevoegen aan LinkedIn-profiel",
+    "linkedin.explain": "Opent het formulier van LinkedIn voor een certificering, ingevuld met "
+    "dit credential en zijn openbare adres. Scherm je het later af, dan werkt die link niet meer.",
     "formal.mark": "Formeel",
     "informal.mark": "Informeel",
     "error.404.title": "Niet gevonden",

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.credentials.models import Credential
 from app.db.session import DbSession
+from app.pages.downloads import DownloadName, page_actions, page_images
 from app.pages.i18n import Translator
 from app.pages.qr import qr_data_uri
 from app.pages.rendering import render, translator
@@ -38,6 +39,7 @@ async def _credential_page(
         report,
         state=credential.state,
         status_changed_at=credential.status_changed_at,
+        **await page_images(session, credential),
     )
     public_url = sharing.public_url(credential.public_id) if credential.public_id else None
     return render(
@@ -50,7 +52,9 @@ async def _credential_page(
         revoked=credential.state == "revoked",
         public_url=public_url,
         qr=qr_data_uri(public_url) if public_url else None,
-        og_image=None,
+        # The baked badge: what a link preview shows is the credential itself.
+        og_image=f"{public_url}/{DownloadName.PNG}" if public_url else None,
+        **page_actions(credential, claim_path, public_url),
     )
 
 
