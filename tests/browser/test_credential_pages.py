@@ -15,11 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.pages.i18n import MESSAGES, Language
 from tests.browser.conftest import ContextFactory, Screenshot, assert_accessible
 from tests.credentials.helpers import issue, issue_payload, published_achievement
-from tests.factories import Tenant, achievement_payload
+from tests.factories import Tenant, achievement_payload, institution_payload
 
 LANGUAGES: list[Language] = ["nl", "en"]
 TITLE = achievement_payload()["title"]
 LEARNER = issue_payload("")["learner"]["name"]
+ISSUER = institution_payload()
 
 
 async def _issued(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, Any]:
@@ -52,6 +53,8 @@ async def test_the_learner_publishes_and_unpublishes_and_the_public_address_foll
     await _opened(page, claim_url, language)
     await page.get_by_role("heading", level=1, name=TITLE).wait_for()
     await page.get_by_text(LEARNER, exact=True).wait_for()
+    issuer = page.locator("dd").filter(has_text=ISSUER["legal_name"])
+    assert await issuer.inner_text() == f"{ISSUER['display_name']} ({ISSUER['legal_name']})"
     assert await page.locator('a[href*="/c/"]').count() == 0  # private until published
     await assert_accessible(page)
 
@@ -62,6 +65,7 @@ async def test_the_learner_publishes_and_unpublishes_and_the_public_address_foll
     assert public_url.startswith(f"{served_client.base_url}/c/")
     assert await page.get_by_role("img", name=words["share.qr"]).is_visible()
     await assert_accessible(page)
+    await page.locator(".share").scroll_into_view_if_needed()  # what only the learner sees
     await screenshot(page, f"claim-view-{language}")
 
     # Anyone with the address: another browser, with none of the learner's cookies.
