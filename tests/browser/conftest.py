@@ -7,6 +7,7 @@ a missing one fails the tests with what to install, so they never pass by not ru
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any, Protocol
 
 import httpx
 import pytest
+from PIL import Image
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright
 
 from tests.factories import Tenant, create_tenant
@@ -139,6 +141,13 @@ async def assert_accessible(page: Page) -> None:
 Screenshot = Callable[[Page, str], Awaitable[Path]]
 
 
+def _compact(path: Path) -> None:
+    """256 colours, undithered: a page's flat colours and text survive, the file shrinks."""
+    with Image.open(path) as shot:
+        reduced = shot.convert("RGB").quantize(256, dither=Image.Dither.NONE)
+    reduced.save(path, optimize=True)
+
+
 @pytest.fixture
 def screenshot(tmp_path: Path) -> Screenshot:
     """Save what the page shows as ``<name>.png``.
@@ -146,11 +155,14 @@ def screenshot(tmp_path: Path) -> Screenshot:
     Into docs/images with ``STAPEL_SCREENSHOTS=1`` (how the docs' pictures are refreshed),
     otherwise into the test's temporary directory, so a test run leaves the tree as it was.
     """
-    directory = SCREENSHOTS if os.environ.get("STAPEL_SCREENSHOTS") == "1" else tmp_path
+    for_docs = os.environ.get("STAPEL_SCREENSHOTS") == "1"
+    directory = SCREENSHOTS if for_docs else tmp_path
 
     async def take(page: Page, name: str) -> Path:
         path = directory / f"{name}.png"
         await page.screenshot(path=str(path))
+        if for_docs:
+            await asyncio.to_thread(_compact, path)
         return path
 
     return take
