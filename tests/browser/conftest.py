@@ -3,6 +3,10 @@
 The browser is Debian's ``chromium`` (``/usr/bin/chromium``) under Playwright; axe-core comes
 from ``node_modules`` here (``npm ci`` in this folder). ``tests/browser/prepare`` installs both;
 a missing one fails the tests with what to install, so they never pass by not running.
+
+The fixtures and functions here serve any page's tests: ``served_base_url``, ``served_client``
+and ``served_tenant`` to set up through the API, ``page`` or ``new_context`` for a browser,
+``issued_credential``, ``open_page``, ``assert_accessible`` and ``screenshot``.
 """
 
 from __future__ import annotations
@@ -16,8 +20,17 @@ from typing import Any, Protocol
 import httpx
 import pytest
 from PIL import Image
-from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Response,
+    ViewportSize,
+    async_playwright,
+)
 
+from app.pages.i18n import Language
+from tests.credentials.helpers import issue, published_achievement
 from tests.factories import Tenant, create_tenant
 from tests.serving import ROOT, free_port, serve_command, served
 
@@ -120,6 +133,21 @@ async def new_context(browser: Browser) -> AsyncIterator[ContextFactory]:
 async def page(new_context: ContextFactory) -> Page:
     """A page in a fresh context in which axe-core can run."""
     return await (await new_context()).new_page()
+
+
+async def issued_credential(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, Any]:
+    """A credential issued through the served API, as the API answers (``claim_url``, ``jwt``)."""
+    achievement = await published_achievement(client, tenant)
+    return await issue(client, tenant, achievement["id"])
+
+
+async def open_page(page: Page, url: str, language: Language, status: int = 200) -> Response:
+    """Open ``url`` in ``language`` (``?lang=``); it must answer ``status`` in that language."""
+    response = await page.goto(str(httpx.URL(url).copy_merge_params({"lang": language})))
+    assert response is not None
+    assert response.status == status, await response.text()
+    assert await page.locator("html").get_attribute("lang") == language
+    return response
 
 
 def _described(violation: dict[str, Any]) -> str:

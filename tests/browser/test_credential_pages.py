@@ -3,37 +3,27 @@ error pages, each checked with axe-core in Dutch and in English."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Page, Response
+from playwright.async_api import Page
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.pages.i18n import MESSAGES, Language
-from tests.browser.conftest import ContextFactory, Screenshot, assert_accessible
-from tests.credentials.helpers import issue, issue_payload, published_achievement
+from app.pages.i18n import LANGUAGES, MESSAGES, Language
+from tests.browser.conftest import (
+    ContextFactory,
+    Screenshot,
+    assert_accessible,
+    issued_credential,
+    open_page,
+)
+from tests.credentials.helpers import issue_payload
 from tests.factories import Tenant, achievement_payload, institution_payload
 
-LANGUAGES: list[Language] = ["nl", "en"]
 TITLE = achievement_payload()["title"]
 LEARNER = issue_payload("")["learner"]["name"]
 ISSUER = institution_payload()
-
-
-async def _issued(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, Any]:
-    achievement = await published_achievement(client, tenant)
-    return await issue(client, tenant, achievement["id"])
-
-
-async def _opened(page: Page, url: str, language: Language, status: int = 200) -> Response:
-    response = await page.goto(f"{url}?lang={language}")
-    assert response is not None
-    assert response.status == status, await response.text()
-    assert await page.locator("html").get_attribute("lang") == language
-    return response
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -46,11 +36,11 @@ async def test_the_learner_publishes_and_unpublishes_and_the_public_address_foll
     screenshot: Screenshot,
 ) -> None:
     words = MESSAGES[language]
-    credential = await _issued(served_client, served_tenant)
+    credential = await issued_credential(served_client, served_tenant)
     claim_url = credential["claim_url"]
     assert claim_url.startswith(str(served_client.base_url))
 
-    await _opened(page, claim_url, language)
+    await open_page(page, claim_url, language)
     await page.get_by_role("heading", level=1, name=TITLE).wait_for()
     await page.get_by_text(LEARNER, exact=True).wait_for()
     issuer = page.locator("dd").filter(has_text=ISSUER["legal_name"])
@@ -70,7 +60,7 @@ async def test_the_learner_publishes_and_unpublishes_and_the_public_address_foll
 
     # Anyone with the address: another browser, with none of the learner's cookies.
     visitor = await (await new_context()).new_page()
-    await _opened(visitor, public_url, language)
+    await open_page(visitor, public_url, language)
     await visitor.get_by_role("heading", level=1, name=TITLE).wait_for()
     await visitor.get_by_text(LEARNER, exact=True).wait_for()
     assert await visitor.get_by_role("button").count() == 0  # no consent controls there
@@ -81,7 +71,7 @@ async def test_the_learner_publishes_and_unpublishes_and_the_public_address_foll
     await page.get_by_role("button", name=words["consent.publish"]).wait_for()
     assert await page.locator('a[href*="/c/"]').count() == 0
 
-    await _opened(visitor, public_url, language, status=404)
+    await open_page(visitor, public_url, language, status=404)
     await visitor.get_by_role("heading", level=1, name=words["error.404.title"]).wait_for()
     await assert_accessible(visitor)
 
@@ -95,7 +85,7 @@ async def test_a_revoked_credential_says_so_in_its_banner(
     screenshot: Screenshot,
 ) -> None:
     words = MESSAGES[language]
-    credential = await _issued(served_client, served_tenant)
+    credential = await issued_credential(served_client, served_tenant)
     revoked = await served_client.post(
         f"/v1/credentials/{credential['id']}/revoke",
         json={"reason_code": "fraud"},
@@ -103,7 +93,7 @@ async def test_a_revoked_credential_says_so_in_its_banner(
     )
     assert revoked.status_code == 200, revoked.text
 
-    await _opened(page, credential["claim_url"], language)
+    await open_page(page, credential["claim_url"], language)
     banner = page.get_by_role("status")
     await banner.get_by_role("heading", name=words["status.revoked"]).wait_for()
     assert "banner-revoked" in (await banner.get_attribute("class") or "")
@@ -124,25 +114,25 @@ async def test_a_replaced_or_expired_claim_link_shows_the_gone_page(
     screenshot: Screenshot,
 ) -> None:
     words = MESSAGES[language]
-    credential = await _issued(served_client, served_tenant)
+    credential = await issued_credential(served_client, served_tenant)
     renewed = await served_client.post(
         f"/v1/credentials/{credential['id']}/claim-link", headers=served_tenant.headers
     )
     assert renewed.status_code == 201, renewed.text
 
-    await _opened(page, credential["claim_url"], language, status=410)  # replaced
+    await open_page(page, credential["claim_url"], language, status=410)  # replaced
     await page.get_by_role("heading", level=1, name=words["error.410.title"]).wait_for()
     await assert_accessible(page)
     if language == "en":
         await screenshot(page, "error-page")
 
     new_claim_url = renewed.json()["claim_url"]
-    await _opened(page, new_claim_url, language)
+    await open_page(page, new_claim_url, language)
     async with sessionmaker() as session, session.begin():
         await session.execute(
             text("UPDATE claim_links SET expires_at = now() - interval '1 second'")
         )
-    await _opened(page, new_claim_url, language, status=410)  # expired
+    await open_page(page, new_claim_url, language, status=410)  # expired
     await page.get_by_role("heading", level=1, name=words["error.410.title"]).wait_for()
 
 
@@ -150,7 +140,7 @@ async def test_a_replaced_or_expired_claim_link_shows_the_gone_page(
 async def test_an_unknown_public_address_shows_the_not_found_page(
     language: Language, served_base_url: str, page: Page
 ) -> None:
-    await _opened(page, f"{served_base_url}/c/nothing-shared-here", language, status=404)
+    await open_page(page, f"{served_base_url}/c/nothing-shared-here", language, status=404)
     await page.get_by_role(
         "heading", level=1, name=MESSAGES[language]["error.404.title"]
     ).wait_for()
@@ -161,9 +151,9 @@ async def test_an_unknown_public_address_shows_the_not_found_page(
 async def test_the_pages_policy_stops_any_script_in_the_browser(
     served_client: httpx.AsyncClient, served_tenant: Tenant, new_context: ContextFactory
 ) -> None:
-    credential = await _issued(served_client, served_tenant)
+    credential = await issued_credential(served_client, served_tenant)
     page = await (await new_context(checks_accessibility=False)).new_page()
-    await _opened(page, credential["claim_url"], "en")
+    await open_page(page, credential["claim_url"], "en")
     with pytest.raises(PlaywrightError, match="Content Security Policy"):
         await page.add_script_tag(content="document.body.dataset.scripted = 'yes'")
     assert await page.evaluate("document.body.dataset.scripted") is None
