@@ -3,6 +3,8 @@ error pages, each checked with axe-core in Dutch and in English."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from playwright.async_api import Error as PlaywrightError
@@ -76,29 +78,47 @@ async def test_the_learner_publishes_and_unpublishes_and_the_public_address_foll
     await assert_accessible(visitor)
 
 
+async def _revoke(client: httpx.AsyncClient, tenant: Tenant, credential: dict[str, Any]) -> None:
+    revoked = await client.post(
+        f"/v1/credentials/{credential['id']}/revoke",
+        json={"reason_code": "fraud"},
+        headers=tenant.headers,
+    )
+    assert revoked.status_code == 200, revoked.text
+
+
+async def _shows_revoked(page: Page, language: Language) -> None:
+    banner = page.get_by_role("status")
+    await banner.get_by_role("heading", name=MESSAGES[language]["status.revoked"]).wait_for()
+    assert "banner-revoked" in (await banner.get_attribute("class") or "")
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
-async def test_a_revoked_credential_says_so_in_its_banner(
+async def test_a_revoked_credential_says_so_to_its_learner_and_to_visitors(
     language: Language,
     served_client: httpx.AsyncClient,
     served_tenant: Tenant,
     page: Page,
     screenshot: Screenshot,
 ) -> None:
-    words = MESSAGES[language]
-    credential = await issued_credential(served_client, served_tenant)
-    revoked = await served_client.post(
-        f"/v1/credentials/{credential['id']}/revoke",
-        json={"reason_code": "fraud"},
-        headers=served_tenant.headers,
-    )
-    assert revoked.status_code == 200, revoked.text
+    private = await issued_credential(served_client, served_tenant)
+    shared = await issued_credential(served_client, served_tenant)
+    published = await served_client.post(f"{shared['claim_url']}/publish")
+    assert published.status_code == 303, published.text
+    public_url = (
+        await served_client.get(f"/v1/credentials/{shared['id']}", headers=served_tenant.headers)
+    ).json()["public_url"]
+    for credential in (private, shared):
+        await _revoke(served_client, served_tenant, credential)
 
-    await open_page(page, credential["claim_url"], language)
-    banner = page.get_by_role("status")
-    await banner.get_by_role("heading", name=words["status.revoked"]).wait_for()
-    assert "banner-revoked" in (await banner.get_attribute("class") or "")
+    await open_page(page, private["claim_url"], language)
+    await _shows_revoked(page, language)
     assert await page.get_by_role("button").count() == 0  # nothing left to publish
-    await page.get_by_text(words["consent.revoked"]).wait_for()
+    await page.get_by_text(MESSAGES[language]["consent.revoked"]).wait_for()
+    await assert_accessible(page)
+
+    await open_page(page, public_url, language)
+    await _shows_revoked(page, language)
     await assert_accessible(page)
     if language == "en":
         await screenshot(page, "revoked")
