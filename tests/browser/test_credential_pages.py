@@ -119,6 +119,8 @@ async def test_a_revoked_credential_says_so_to_its_learner_and_to_visitors(
 
     await open_page(page, public_url, language)
     await _shows_revoked(page, language)
+    await page.get_by_text(MESSAGES[language]["status.checks"]).click()  # the reasons
+    assert await page.locator(".checks .check-failed").first.is_visible()
     await assert_accessible(page)
     if language == "en":
         await screenshot(page, "revoked")
