@@ -78,6 +78,28 @@ async def test_the_learner_publishes_and_unpublishes_and_the_public_address_foll
     await assert_accessible(visitor)
 
 
+async def test_the_skip_link_and_the_language_switch_work_from_the_keyboard(
+    served_client: httpx.AsyncClient, served_tenant: Tenant, page: Page
+) -> None:
+    credential = await issued_credential(served_client, served_tenant)
+    await open_page(page, credential["claim_url"], "nl")
+
+    await page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name=MESSAGES["nl"]["skip"])
+    assert await skip.evaluate("link => link === document.activeElement")
+    shown = await skip.bounding_box()  # off-screen until focused, then on it
+    assert shown is not None
+    assert shown["x"] >= 0
+    assert shown["y"] >= 0
+    await page.keyboard.press("Tab")
+    english = page.get_by_role("link", name=MESSAGES["nl"]["lang.en"])
+    assert await english.evaluate("link => link === document.activeElement")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(f"{credential['claim_url']}?lang=en")
+    assert await page.locator("html").get_attribute("lang") == "en"
+    await page.get_by_role("heading", level=1, name=TITLE).wait_for()
+
+
 async def _revoke(client: httpx.AsyncClient, tenant: Tenant, credential: dict[str, Any]) -> None:
     revoked = await client.post(
         f"/v1/credentials/{credential['id']}/revoke",
