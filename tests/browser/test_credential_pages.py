@@ -56,6 +56,14 @@ async def test_the_learner_publishes_and_unpublishes_and_the_public_address_foll
     assert public_url is not None
     assert public_url.startswith(f"{served_client.base_url}/c/")
     assert await page.get_by_role("img", name=words["share.qr"]).is_visible()
+    # The consent text points up to the address: the share section is above it.
+    share, consent = (
+        await page.locator(".share").bounding_box(),
+        await page.locator(".consent").bounding_box(),
+    )
+    assert share is not None
+    assert consent is not None
+    assert share["y"] + share["height"] <= consent["y"]
     await assert_accessible(page)
     await page.locator(".share").scroll_into_view_if_needed()  # what only the learner sees
     await screenshot(page, f"claim-view-{language}")
