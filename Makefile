@@ -16,6 +16,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run        the service with demo data on an embedded Postgres (http://127.0.0.1:8000)"
 	@echo "make test       the whole test suite on a real Postgres (STAPEL_TEST_DATABASE_URL to pick one)"
+	@echo "                 (installs chromium and axe-core for the browser tests when it can)"
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make format     format and fix what ruff can"
 	@echo "make typecheck  mypy (strict)"
@@ -43,7 +44,9 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/stapel dev $(RUN_ARGS)
 
+# The browser tests need Chromium and axe-core; the script installs them when it can.
 test: $(STAMP)
+	tests/browser/prepare
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -136,7 +136,7 @@ _EN: dict[str, str] = {
     "share.public_url": "Public address",
     "consent.private": "Only you can see this page. Publish it to share it with a public "
     "address; you can unpublish it at any time.",
-    "consent.public": "This credential is public at the address below. Anyone with the "
+    "consent.public": "This credential is public at the address above. Anyone with the "
     "address can see it. Unpublish it and the address stops working.",
     "consent.publish": "Publish this credential",
     "consent.unpublish": "Unpublish",
@@ -274,7 +274,7 @@ _NL: dict[str, str] = {
     "share.public_url": "Openbaar adres",
     "consent.private": "Alleen jij kunt deze pagina zien. Publiceer het credential om het te "
     "delen via een openbaar adres; je kunt het altijd weer afschermen.",
-    "consent.public": "Dit credential is openbaar op het adres hieronder. Iedereen met het adres "
+    "consent.public": "Dit credential is openbaar op het adres hierboven. Iedereen met het adres "
     "kan het zien. Scherm het af en het adres werkt niet meer.",
     "consent.publish": "Publiceer dit credential",
     "consent.unpublish": "Afschermen",

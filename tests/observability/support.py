@@ -1,8 +1,7 @@
-"""Helpers of the observability tests: a second app on another database, a closed port."""
+"""Helpers of the observability tests: a second app on another database."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,10 +22,3 @@ async def client_for(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
             yield http
-
-
-def free_port() -> int:
-    """A loopback port that nothing listens on once this returns."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

@@ -12,7 +12,8 @@ from sqlalchemy.engine import make_url
 
 from app.db.migrate import alembic_config
 from tests.databases import recreate_database, url_with_database
-from tests.observability.support import client_for, free_port
+from tests.observability.support import client_for
+from tests.serving import free_port
 
 
 async def test_healthz_answers_without_authentication(client: httpx.AsyncClient) -> None:

@@ -27,7 +27,8 @@ from app.keys.wrapping import default_key_wrapper
 from app.observability.logging import REDACTED, configure_logging, get_logger, redact_text
 from tests.credentials.helpers import issue, published_achievement
 from tests.factories import add_key, create_tenant
-from tests.observability.support import client_for, free_port
+from tests.observability.support import client_for
+from tests.serving import free_port
 
 API_KEY = "stapel_0123456789abcdef_" + "S" * 43
 JWT = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLWJ5dGVz"

@@ -8,9 +8,7 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -28,9 +26,8 @@ from app.observability.metrics import MULTIPROCESS_DIR_ENV
 from app.observability.serving import metrics_directory
 from tests.credentials.helpers import issue_payload, published_achievement
 from tests.factories import Tenant
-from tests.observability.support import free_port
+from tests.serving import free_port, serve_command, served
 
-ROOT = Path(__file__).resolve().parents[2]
 BATCH = 200
 
 
@@ -39,33 +36,9 @@ def _serve(
     output: Path, *options: str, env: dict[str, str] | None = None
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     port = free_port()
-    with output.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own command line, fixed arguments
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port), *options],
-            env={**os.environ, "STAPEL_LOG_LEVEL": "INFO", **(env or {})},
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"stapel serve exited during start-up:\n{output.read_text()}")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"stapel serve did not become ready:\n{output.read_text()}")
-            time.sleep(0.1)
-        yield process, base
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+    logged = {"STAPEL_LOG_LEVEL": "INFO", **(env or {})}
+    with served(serve_command(port, *options), port, output, env=logged) as running:
+        yield running
 
 
 def _json_lines(output: Path) -> list[dict[str, Any]]:

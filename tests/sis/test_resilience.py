@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from app.config import get_settings
 from app.db.migrate import upgrade_to_head
 from app.main import create_app
 from tests.factories import Tenant, create_tenant, operator_token
+from tests.serving import free_port
 from tests.sis.simulator import connect_sis, course_result, scalar
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,12 +44,6 @@ def _start_worker(database_url: str, *options: str) -> subprocess.Popen[bytes]:
 
 
 LOCAL = "127.0.0.1"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOCAL, 0))
-        return int(sock.getsockname()[1])
 
 
 async def _check_status_port(port: int, issued_here: int) -> None:
@@ -117,7 +111,7 @@ async def test_a_worker_stopped_or_killed_mid_batch_and_restarted_leaves_one_out
     assert stopped_at < partial < 5000, "the kill should land in the middle of the batch"
     assert await scalar(sessionmaker, credentials) == await scalar(sessionmaker, issued)
 
-    port = _free_port()
+    port = free_port()
     restarted = _start_worker(database_url, "--metrics-port", str(port), "--metrics-host", LOCAL)
     try:
         await _wait_for(sessionmaker, settled, 5000, within=180)

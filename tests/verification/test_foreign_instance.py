@@ -12,14 +12,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,8 +28,8 @@ from app.db.migrate import upgrade_to_head
 from app.verification.fetching import SafeFetcher
 from tests.databases import recreate_database, url_with_database
 from tests.factories import achievement_payload
+from tests.serving import ROOT, free_port, served
 
-ROOT = Path(__file__).resolve().parents[2]
 OTHER_BASE = "https://other.test"
 
 
@@ -41,12 +38,6 @@ class OtherInstance:
     port: int
     token: str
     did: str
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _run_cli(env: dict[str, str], *args: str) -> str:
@@ -62,21 +53,10 @@ def _run_cli(env: dict[str, str], *args: str) -> str:
     return result.stdout.strip()
 
 
-def _wait_until_up(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the second instance exited during start-up")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise RuntimeError("the second instance did not start")
-
-
 @pytest.fixture(scope="module")
-def other_instance(database_url: str) -> Iterator[OtherInstance]:
+def other_instance(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OtherInstance]:
     name = f"stapel_other_{uuid.uuid4().hex[:8]}"
     url = url_with_database(database_url, name)
     asyncio.run(recreate_database(database_url, name))
@@ -103,28 +83,22 @@ def other_instance(database_url: str) -> Iterator[OtherInstance]:
         "--recognised",
     )
     token = _run_cli(env, "api-key", "create", "--institution", "elders", "--name", "test")
-    port = _free_port()
-    process = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "app.main:create_app",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "app.main:create_app",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
     try:
-        _wait_until_up(port, process)
-        yield OtherInstance(port, token, "did:web:other.test:issuers:elders")
+        with served(command, port, tmp_path_factory.mktemp("other") / "serve.log", env=env):
+            yield OtherInstance(port, token, "did:web:other.test:issuers:elders")
     finally:
-        process.terminate()
-        process.wait(timeout=10)
         asyncio.run(recreate_database(database_url, name, drop_only=True))
 
 

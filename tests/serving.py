@@ -1,0 +1,78 @@
+"""Stapel as a real process on a loopback port, for the tests that need a server of their own."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A loopback port that nothing listens on once this returns."""
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def serve_command(port: int, *options: str) -> list[str]:
+    """`stapel serve` on ``port``, as production starts it."""
+    return [sys.executable, "-m", "app.cli", "serve", "--port", str(port), *options]
+
+
+@contextmanager
+def served(
+    command: Sequence[str],
+    port: int,
+    output: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    ready_path: str = "/readyz",
+    start_seconds: float = 60,
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """Run ``command`` until it answers ``ready_path`` on ``port``; the process and its base URL.
+
+    Its output goes to ``output``, which a failure to start quotes. A process still running at
+    the end is stopped (SIGTERM, then SIGKILL), so none outlives its test.
+    """
+    with output.open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own command line, fixed arguments
+            list(command),
+            env={**os.environ, **(env or {})},
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://{LOOPBACK}:{port}"
+    try:
+        deadline = time.monotonic() + start_seconds
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the server exited during start-up:\n{output.read_text()}")
+            try:
+                if httpx.get(f"{base}{ready_path}", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the server did not become ready:\n{output.read_text()}")
+            time.sleep(0.1)
+        yield process, base
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
