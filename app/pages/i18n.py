@@ -218,6 +218,9 @@ _EN: dict[str, str] = {
     "verify.verdict.failed.unread": "Do not rely on this credential: it could not be checked.",
     "verify.summary.title": "Achievement",
     "verify.issuer.unnamed": "An issuer without a name",
+    "verify.issuer.claimed": "Says it was issued by",
+    "verify.summary.unconfirmed": "What follows is what the credential says; as it does not "
+    "verify, none of it is confirmed.",
     "verify.issuer.trust": "Issuer known",
     "verify.issuer.recognition": "Recognition",
     "verify.trust.this_instance": "Yes: an institution of this service.",
@@ -227,32 +230,32 @@ _EN: dict[str, str] = {
     "verify.recognised.no": "Not a recognised institution: it issues informal badges only.",
     "verify.check.reason": "Why",
     "verify.check.parsing": "Format",
-    "verify.check.parsing.meaning": "The credential can be read: a signed token in a supported "
-    "format.",
+    "verify.check.parsing.meaning": "Whether the credential can be read: a signed token in a "
+    "supported format.",
     "verify.check.algorithm": "Signature method",
-    "verify.check.algorithm.meaning": "It is signed with a method that cannot be forged with "
-    "public information.",
+    "verify.check.algorithm.meaning": "Whether it is signed with a method that cannot be forged "
+    "from public information.",
     "verify.check.header": "Signing details",
-    "verify.check.header.meaning": "The token's header is as its format requires.",
+    "verify.check.header.meaning": "Whether the token's header is as its format requires.",
     "verify.check.key": "Issuer's key",
-    "verify.check.key.meaning": "The issuer's public key was found, and it belongs to the issuer "
-    "named in the credential.",
+    "verify.check.key.meaning": "Whether the issuer's public key can be found, and belongs to the "
+    "issuer named in the credential.",
     "verify.check.signature": "Signature",
-    "verify.check.signature.meaning": "The issuer's key signed exactly this content: nothing was "
-    "changed after signing.",
+    "verify.check.signature.meaning": "Whether the issuer's key signed exactly this content, so "
+    "that nothing was changed after signing.",
     "verify.check.claims": "Contents",
-    "verify.check.claims.meaning": "The credential has the parts a credential must have, and "
-    "they agree with each other.",
+    "verify.check.claims.meaning": "Whether the credential has the parts a credential must have, "
+    "and they agree with each other.",
     "verify.check.validity": "Validity period",
-    "verify.check.validity.meaning": "Today falls within the period in which the credential is "
-    "valid.",
+    "verify.check.validity.meaning": "Whether today falls within the period in which the "
+    "credential is valid.",
     "verify.check.schema": "Open Badges 3.0",
-    "verify.check.schema.meaning": "The credential follows the Open Badges 3.0 standard.",
+    "verify.check.schema.meaning": "Whether the credential follows the Open Badges 3.0 standard.",
     "verify.check.status": "Revocation",
-    "verify.check.status.meaning": "The issuer has neither revoked nor suspended it.",
+    "verify.check.status.meaning": "Whether the issuer has revoked or suspended it.",
     "verify.check.trust": "Issuer known",
-    "verify.check.trust.meaning": "The issuer is an institution of this service or on its list "
-    "of trusted issuers.",
+    "verify.check.trust.meaning": "Whether the issuer is an institution of this service or on its "
+    "list of trusted issuers.",
     "verify.error.too_large": "The upload is too large: at most {limit} is accepted.",
     "verify.error.malformed": "The credential could not be read. Check that you copied all of it.",
     "verify.error.unsupported": "This is not a credential this page can verify: only signed "
@@ -432,6 +435,9 @@ _NL: dict[str, str] = {
     "gecontroleerd.",
     "verify.summary.title": "Prestatie",
     "verify.issuer.unnamed": "Een uitgever zonder naam",
+    "verify.issuer.claimed": "Zegt uitgegeven te zijn door",
+    "verify.summary.unconfirmed": "Wat volgt, is wat het credential zegt; omdat het niet "
+    "geverifieerd is, is daarvan niets bevestigd.",
     "verify.issuer.trust": "Uitgever bekend",
     "verify.issuer.recognition": "Erkenning",
     "verify.trust.this_instance": "Ja: een instelling van deze dienst.",
@@ -441,32 +447,32 @@ _NL: dict[str, str] = {
     "verify.recognised.no": "Geen erkende instelling: zij geeft alleen informele badges uit.",
     "verify.check.reason": "Waarom",
     "verify.check.parsing": "Formaat",
-    "verify.check.parsing.meaning": "Het credential is leesbaar: een ondertekend token in een "
+    "verify.check.parsing.meaning": "Of het credential leesbaar is: een ondertekend token in een "
     "ondersteund formaat.",
     "verify.check.algorithm": "Ondertekeningsmethode",
-    "verify.check.algorithm.meaning": "Het is ondertekend met een methode die niet met openbare "
+    "verify.check.algorithm.meaning": "Of het is ondertekend met een methode die niet met openbare "
     "gegevens te vervalsen is.",
     "verify.check.header": "Ondertekeningsgegevens",
-    "verify.check.header.meaning": "De kop van het token is zoals het formaat voorschrijft.",
+    "verify.check.header.meaning": "Of de kop van het token is zoals het formaat voorschrijft.",
     "verify.check.key": "Sleutel van de uitgever",
-    "verify.check.key.meaning": "De openbare sleutel van de uitgever is gevonden en hoort bij "
+    "verify.check.key.meaning": "Of de openbare sleutel van de uitgever te vinden is en hoort bij "
     "de uitgever die in het credential staat.",
     "verify.check.signature": "Handtekening",
-    "verify.check.signature.meaning": "De sleutel van de uitgever heeft precies deze inhoud "
-    "ondertekend: er is na het ondertekenen niets veranderd.",
+    "verify.check.signature.meaning": "Of de sleutel van de uitgever precies deze inhoud heeft "
+    "ondertekend, zodat er na het ondertekenen niets is veranderd.",
     "verify.check.claims": "Inhoud",
-    "verify.check.claims.meaning": "Het credential heeft de onderdelen die een credential moet "
-    "hebben, en die kloppen met elkaar.",
+    "verify.check.claims.meaning": "Of het credential de onderdelen heeft die een credential moet "
+    "hebben, en of die met elkaar kloppen.",
     "verify.check.validity": "Geldigheidsduur",
-    "verify.check.validity.meaning": "Vandaag valt binnen de periode waarin het credential "
+    "verify.check.validity.meaning": "Of vandaag binnen de periode valt waarin het credential "
     "geldig is.",
     "verify.check.schema": "Open Badges 3.0",
-    "verify.check.schema.meaning": "Het credential volgt de standaard Open Badges 3.0.",
+    "verify.check.schema.meaning": "Of het credential de standaard Open Badges 3.0 volgt.",
     "verify.check.status": "Intrekking",
-    "verify.check.status.meaning": "De uitgever heeft het niet ingetrokken of opgeschort.",
+    "verify.check.status.meaning": "Of de uitgever het heeft ingetrokken of opgeschort.",
     "verify.check.trust": "Uitgever bekend",
-    "verify.check.trust.meaning": "De uitgever is een instelling van deze dienst of staat op de "
-    "lijst van vertrouwde uitgevers.",
+    "verify.check.trust.meaning": "Of de uitgever een instelling van deze dienst is of op de lijst "
+    "van vertrouwde uitgevers staat.",
     "verify.error.too_large": "Het bestand is te groot: hoogstens {limit} wordt aangenomen.",
     "verify.error.malformed": "Het credential kon niet worden gelezen. Controleer of u het "
     "helemaal hebt gekopieerd.",

@@ -33,7 +33,7 @@ class Verdict:
     checks: list[CheckView]
     issuer_name: str | None
     issuer_id: str | None
-    trust: str
+    trust: str | None
     recognition: str | None
     title: str | None
     ects: str | None
@@ -60,7 +60,10 @@ def _headline(t: Translator, report: VerificationOut, checks: list[CheckView]) -
     return t("verify.verdict.failed"), t("verify.verdict.failed.because", check=failed.label)
 
 
-def _trust(t: Translator, report: VerificationOut) -> tuple[str, str | None]:
+def _trust(t: Translator, report: VerificationOut) -> tuple[str | None, str | None]:
+    """Whether the issuer is known, and recognised; nothing when the check never ran."""
+    if not any(c.check == "trust" and c.outcome != "skipped" for c in report.checks):
+        return None, None
     known_as = report.issuer.known_as if report.issuer else None
     trust = t(f"verify.trust.{known_as or 'unknown'}")
     recognised = report.issuer.recognised if report.issuer else None

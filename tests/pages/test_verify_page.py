@@ -138,7 +138,13 @@ async def test_a_tampered_credential_fails_on_its_signature(
     assert outcome_of(page, "signature") == "failed"
     label = EN["verify.check.signature"]
     assert EN["verify.verdict.failed.because"].format(check=label) in result_section(page)
-    assert "the signature does not verify" in result_section(page)
+    section = result_section(page)
+    assert "the signature does not verify" in section
+    # What a forgery says of its issuer is shown as a claim, and no standing is given to it.
+    assert EN["verify.issuer.claimed"] in section
+    assert EN["verify.summary.unconfirmed"] in section
+    assert EN["verify.trust.unknown"] not in section
+    assert EN["verify.trust.this_instance"] not in section
 
 
 async def test_a_revoked_credential_fails_on_its_status_and_says_so_in_dutch(
