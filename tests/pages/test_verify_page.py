@@ -3,6 +3,7 @@ way the input can be unreadable (the browser tests are apart)."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
@@ -19,12 +20,12 @@ from fastapi import FastAPI
 from app.config import get_settings
 from app.pages.i18n import MESSAGES
 from app.pages.security import CONTENT_SECURITY_POLICY
-from app.verification.fetching import SafeFetcher
 from tests.baking.files import BILLION_LAUGHS_SVG, XXE_SVG, baked_png, baked_svg, plain_png
 from tests.credentials.helpers import issue, published_achievement
 from tests.factories import Tenant
 from tests.pages.helpers import claim_path, publish
 from tests.verification.forge import b64url, b64url_json, split, with_payload
+from tests.verification.support import Handler, make_fetcher
 
 EN = MESSAGES["en"]
 NL = MESSAGES["nl"]
@@ -33,6 +34,12 @@ NL = MESSAGES["nl"]
 async def issued(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, Any]:
     achievement = await published_achievement(client, tenant)
     return await issue(client, tenant, achievement["id"])
+
+
+async def published(client: httpx.AsyncClient, tenant: Tenant) -> tuple[dict[str, Any], str]:
+    """A fresh credential, published: it and the path of its public page."""
+    credential = await issued(client, tenant)
+    return credential, await publish(client, claim_path(credential["claim_url"]))
 
 
 async def paste(client: httpx.AsyncClient, text: str, lang: str = "en") -> httpx.Response:
@@ -337,8 +344,7 @@ async def test_a_file_within_the_limit_whose_token_is_too_large_is_refused(
 async def test_the_address_of_a_published_page_is_verified(
     client: httpx.AsyncClient, tenant: Tenant
 ) -> None:
-    credential = await issued(client, tenant)
-    public = await publish(client, claim_path(credential["claim_url"]))
+    _, public = await published(client, tenant)
     page = await client.get("/verify", params={"url": f"https://stapel.test{public}?lang=nl"})
     assert_verified(page)
     assert f'value="https://stapel.test{public}?lang=nl"' in page.text
@@ -384,42 +390,38 @@ async def test_something_that_is_not_a_web_address_is_refused(
     assert_refused(page, 422, EN["verify.error.url_invalid"])
 
 
-@pytest.fixture
-async def other_host_is_this_app(app: FastAPI) -> AsyncIterator[None]:
-    """https://other.test served by this same application, as a second Stapel would serve it.
+@contextlib.asynccontextmanager
+async def fetching_through(app: FastAPI, handler: Handler) -> AsyncIterator[None]:
+    """The app's fetcher, for a while, reaches other hosts through ``handler``.
 
-    The fetcher's address rules stay on: other.test resolves to a public address.
+    Its address rules stay on; every host name resolves to a public address.
     """
-
-    async def public_address(host: str, port: int) -> list[str]:
-        del port
-        return ["93.184.216.34"] if host == "other.test" else []
-
     original = app.state.fetcher
-    app.state.fetcher = SafeFetcher(
-        allow_private=False,
-        timeout=5,
-        max_bytes=1_048_576,
-        max_redirects=3,
-        max_cache_seconds=0,
-        transport=httpx.ASGITransport(app=app),
-        resolve_host=public_address,
-    )
-    yield
-    await app.state.fetcher.aclose()
-    app.state.fetcher = original
+    app.state.fetcher = make_fetcher(handler, max_cache_seconds=0)
+    try:
+        yield
+    finally:
+        await app.state.fetcher.aclose()
+        app.state.fetcher = original
 
 
 async def test_a_public_page_on_another_host_is_fetched_as_a_credential_and_verified(
-    client: httpx.AsyncClient, tenant: Tenant, other_host_is_this_app: None
+    client: httpx.AsyncClient, tenant: Tenant, app: FastAPI
 ) -> None:
-    credential = await issued(client, tenant)
-    public = await publish(client, claim_path(credential["claim_url"]))
-    page = await client.get("/verify", params={"url": f"https://other.test{public}"})
+    _, public = await published(client, tenant)
+    # https://other.test is served by this same application, as a second Stapel would serve it.
+    second_stapel = httpx.ASGITransport(app=app)
+
+    async def serve(request: httpx.Request) -> httpx.Response:
+        assert request.url.host == "other.test"
+        return await second_stapel.handle_async_request(request)
+
+    async with fetching_through(app, serve):
+        page = await client.get("/verify", params={"url": f"https://other.test{public}"})
+        gone = await client.get("/verify", params={"url": "https://other.test/c/nothing"})
+        html = await client.get("/verify", params={"url": "https://other.test/verify"})
     assert_verified(page)
-    gone = await client.get("/verify", params={"url": "https://other.test/c/nothing"})
     assert_refused(gone, 404, EN["verify.error.url_not_found"])
-    html = await client.get("/verify", params={"url": "https://other.test/verify"})
     assert_refused(html, 422, EN["verify.error.url_no_credential"])
 
 
@@ -429,25 +431,8 @@ async def test_another_host_that_cannot_be_reached_is_a_bad_gateway(
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
 
-    async def public_address(host: str, port: int) -> list[str]:
-        del host, port
-        return ["93.184.216.34"]
-
-    original = app.state.fetcher
-    app.state.fetcher = SafeFetcher(
-        allow_private=False,
-        timeout=5,
-        max_bytes=1_048_576,
-        max_redirects=3,
-        max_cache_seconds=0,
-        transport=httpx.MockTransport(refuse),
-        resolve_host=public_address,
-    )
-    try:
+    async with fetching_through(app, refuse):
         page = await client.get("/verify", params={"url": "https://down.test/c/abc"})
-    finally:
-        await app.state.fetcher.aclose()
-        app.state.fetcher = original
     assert_refused(page, 502, EN["verify.error.url_unreachable"])
 
 
@@ -457,8 +442,7 @@ async def test_another_host_that_cannot_be_reached_is_a_bad_gateway(
 async def test_a_public_page_gives_a_verifier_the_credential_itself(
     client: httpx.AsyncClient, tenant: Tenant
 ) -> None:
-    credential = await issued(client, tenant)
-    public = await publish(client, claim_path(credential["claim_url"]))
+    credential, public = await published(client, tenant)
     asked = await client.get(public, headers={"Accept": "application/vc+jwt"})
     assert asked.status_code == 200
     assert asked.headers["content-type"] == "application/vc+jwt"
