@@ -8,10 +8,10 @@ in English, so it is shown as the detail under the translated words).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from app.pages.i18n import Translator, long_date
-from app.pages.view import _day
 from app.verification.schemas import VerificationOut
 
 
@@ -72,6 +72,14 @@ def _trust(t: Translator, report: VerificationOut) -> tuple[str | None, str | No
     return trust, t("verify.recognised.yes" if recognised else "verify.recognised.no")
 
 
+def _calendar_day(text: str | None) -> date | None:
+    """The day of an ISO date or date-time as the credential states it; None if it is not one."""
+    try:
+        return date.fromisoformat(text[:10]) if text else None
+    except ValueError:
+        return None
+
+
 def _number(value: float | None) -> str | None:
     return f"{value:g}" if value is not None else None
 
@@ -105,5 +113,5 @@ def verdict(t: Translator, report: VerificationOut) -> Verdict:
         title=summary.name if summary else None,
         ects=t("field.workload.value", ects=ects) if ects else None,
         eqf=t("field.eqf.value", level=eqf) if eqf else None,
-        awarded=long_date(_day(summary.awarded), t.language) if summary else None,
+        awarded=long_date(_calendar_day(summary.awarded), t.language) if summary else None,
     )

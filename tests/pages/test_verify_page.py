@@ -129,6 +129,7 @@ async def test_a_pasted_credential_of_ours_is_verified_with_its_issuer_and_achie
     _, payload, _ = split(credential["jwt"])
     assert payload["credentialSubject"]["achievement"]["name"] in section
     assert "ECTS" in section
+    assert "1 July 2026" in section  # awarded on
     for check in ("parsing", "signature", "status", "trust"):
         assert outcome_of(page, check) == "passed"
         assert EN[f"verify.check.{check}.meaning"] in section
