@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -25,6 +26,7 @@ from tests.credentials.helpers import issue, published_achievement
 from tests.factories import Tenant
 from tests.pages.helpers import claim_path, publish
 from tests.verification.forge import b64url, b64url_json, split, with_payload
+from tests.verification.other_instance import OtherInstance, issue_at_other
 from tests.verification.support import Handler, make_fetcher
 
 EN = MESSAGES["en"]
@@ -435,6 +437,24 @@ async def test_another_host_that_cannot_be_reached_is_a_bad_gateway(
     async with fetching_through(app, refuse):
         page = await client.get("/verify", params={"url": "https://down.test/c/abc"})
     assert_refused(page, 502, EN["verify.error.url_unreachable"])
+
+
+async def test_another_stapels_public_page_is_verified_and_its_issuer_reported_unknown(
+    client: httpx.AsyncClient, other_instance: OtherInstance, reaches_other: None
+) -> None:
+    issued_there = await issue_at_other(other_instance)
+    claim = urlsplit(issued_there["claim_url"]).path
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{other_instance.port}") as there:
+        assert (await there.post(f"{claim}/publish")).status_code == 303
+        claim_page = (await there.get(claim)).text
+    public_url = re.search(r"https://other\.test/c/[A-Za-z0-9_-]+", claim_page)
+    assert public_url, claim_page
+    page = await client.get("/verify", params={"url": public_url.group(0)})
+    assert_verified(page)
+    section = result_section(page)
+    assert EN["verify.trust.unknown"] in section
+    assert other_instance.did in section
+    assert outcome_of(page, "status") == "passed"  # its list, fetched from the other instance
 
 
 # -- the public page, asked for the credential -----------------------------------------------------
