@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.credentials.models import Credential
 from app.db.session import DbSession
 from app.pages.i18n import Translator
+from app.pages.negotiation import VARY, published_credential, wants_credential
 from app.pages.qr import qr_data_uri
 from app.pages.rendering import render, translator
 from app.pages.routing import PageRoute
@@ -84,39 +85,13 @@ async def unpublish(token: str, request: Request, session: DbSession) -> Respons
     return _back_to_claim(request, token)
 
 
-def _wants_credential(accept: str) -> bool:
-    """Whether ``Accept`` asks for the credential itself (a verifier) rather than a page.
-
-    Only an explicit ``application/vc+jwt`` counts, at least as wanted as HTML: a browser's
-    ``*/*`` gets the page.
-    """
-    wanted = {"application/vc+jwt": 0.0, "text/html": 0.0}
-    for part in accept.lower().split(",")[:32]:
-        media_type, _, params = part.partition(";")
-        quality = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        kind = "text/html" if media_type.strip() in ("text/html", "text/*", "*/*") else None
-        kind = "application/vc+jwt" if media_type.strip() == "application/vc+jwt" else kind
-        if kind is not None:
-            wanted[kind] = max(wanted[kind], quality)
-    return 0 < wanted["application/vc+jwt"] >= wanted["text/html"]
-
-
 @router.get("/c/{public_id}", response_class=HTMLResponse)
 async def public_page(public_id: str, request: Request, session: DbSession) -> Response:
+    if wants_credential(request.headers.get("accept", "")):
+        return await published_credential(request, public_id)
     credential = await sharing.public_credential(session, public_id)
-    # The same address gives a verifier the credential, so one Stapel verifies another's pages.
-    vary = {"Vary": "Accept, Accept-Language"}
-    if _wants_credential(request.headers.get("accept", "")):
-        return Response(credential.jwt, media_type="application/vc+jwt", headers={**PUBLIC, **vary})
     page = await _credential_page(
         request, session, translator(request), credential, claim_path=None
     )
-    page.headers.update(vary)
+    page.headers.update(VARY)
     return page

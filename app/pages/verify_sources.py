@@ -21,11 +21,11 @@ from starlette.types import Message, Receive
 from app.baking.extract import credential_from_file
 from app.config import get_settings
 from app.errors import CredentialNotReadable, MalformedRequest, PayloadTooLarge
+from app.pages.negotiation import CREDENTIAL_MEDIA_TYPE
 from app.sharing import service as sharing
 from app.verification.fetching import SafeFetcher
 from app.verification.input import JWT_MEDIA_TYPES, token_from_body, token_from_text
 
-CREDENTIAL_MEDIA_TYPE = "application/vc+jwt"
 # Room for the multipart boundaries, part headers and the small fields beside the file.
 FORM_FRAMING_BYTES = 16 * 1024
 MAX_URL_LENGTH = 2048
