@@ -93,6 +93,13 @@ class Settings(BaseSettings):
     )
     verification_clock_skew_seconds: int = Field(default=60, ge=0, le=3600)
     verification_max_token_bytes: int = Field(default=262_144, ge=1024, le=10_485_760)
+    verify_upload_max_bytes: int = Field(
+        default=2_097_152,
+        ge=1024,
+        le=52_428_800,
+        description="Largest file the verify page accepts (a baked badge image, a .jwt or a "
+        ".json); a larger upload is refused before it is read whole.",
+    )
     fetch_allow_private_addresses: bool = Field(
         default=False,
         description="Let verification fetch from private, loopback and link-local addresses "

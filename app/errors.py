@@ -163,6 +163,22 @@ class AddressRefused(ValidationFailed):
     title = "The URL is not allowed as a webhook target"
 
 
+class CredentialNotReadable(DomainError):
+    """What the verify page was given (a file, or a URL's answer) holds no credential it can read.
+
+    ``reason`` says what was wrong in a word the page translates (``png_malformed``,
+    ``svg_forbidden``, ``not_utf8``, ...); ``detail`` says it in English for logs and tests.
+    """
+
+    status_code = 422
+    code = "credential_not_readable"
+    title = "No credential could be read from what was given"
+
+    def __init__(self, detail: str, *, reason: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
 class Gone(DomainError):
     status_code = 410
     code = "gone"

@@ -31,6 +31,7 @@ from app.observability.metrics import observed_engine
 from app.observability.middleware import ObservabilityMiddleware
 from app.pages.downloads import router as downloads_router
 from app.pages.router import router as pages_router
+from app.pages.verify import router as verify_page_router
 from app.problems import Problem, install_problem_handlers
 from app.responses import problems
 from app.runtime import settle_heap
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhook_deliveries_router,
         pages_router,
         downloads_router,
+        verify_page_router,
     ):
         app.include_router(router)
     # The pages' stylesheet, from the package itself (ETag and Last-Modified by StaticFiles).

@@ -40,6 +40,9 @@ from tests.factories import Tenant
 
 BASE_URL = "https://stapel.test"
 
+# A second Stapel instance, for the tests that verify another instance's credentials.
+pytest_plugins = ["tests.verification.other_instance"]
+
 
 def _server_url() -> str:
     configured = os.environ.get("STAPEL_TEST_DATABASE_URL")

@@ -203,6 +203,98 @@ _EN: dict[str, str] = {
     "quality.internal_quality_assurance": "Internal quality assurance",
     "quality.external_quality_assurance": "External quality assurance",
     "quality.sector_standard": "Sector standard",
+    "verify.title": "Verify a credential",
+    "verify.intro": "Check a micro-credential or badge from any issuer: whether it is genuine, "
+    "unchanged, still valid, and who issued it. Paste it, upload the file or badge image, or "
+    "give the address of its public page. Nothing you give here is stored.",
+    "verify.problem.title": "This could not be verified",
+    "verify.submit": "Verify",
+    "verify.paste.title": "Paste a credential",
+    "verify.paste.label": "The credential (a JWT, or its JSON)",
+    "verify.paste.hint": "A signed credential starts with eyJ; the JSON of an enveloped "
+    "credential works too.",
+    "verify.upload.title": "Upload a file",
+    "verify.upload.label": "A credential file or a baked badge image",
+    "verify.upload.hint": "A .jwt or .json file, or a PNG or SVG badge with the credential baked "
+    "in (Open Badges 3.0); at most {limit}.",
+    "verify.url.title": "Give the address of a public credential page",
+    "verify.url.label": "Address of the public page",
+    "verify.url.hint": "For example the link a learner shared with you; it may be on another "
+    "Stapel service.",
+    "verify.verdict.verified": "Verified",
+    "verify.verdict.verified.trusted": "The credential is genuine, unchanged and valid, and its "
+    "issuer is known to this service.",
+    "verify.verdict.verified.unknown_issuer": "The credential is genuine, unchanged and valid: "
+    "the signature is its issuer's. This service does not know the issuer, so check who it is "
+    "before you rely on it.",
+    "verify.verdict.failed": "Not verified",
+    "verify.verdict.failed.because": "Do not rely on this credential. The check that failed: "
+    "{check}.",
+    "verify.verdict.failed.unread": "Do not rely on this credential: it could not be checked.",
+    "verify.summary.title": "Achievement",
+    "verify.issuer.unnamed": "An issuer without a name",
+    "verify.issuer.claimed": "Says it was issued by",
+    "verify.summary.unconfirmed": "What follows is what the credential says; as it does not "
+    "verify, none of it is confirmed.",
+    "verify.issuer.trust": "Issuer known",
+    "verify.issuer.recognition": "Recognition",
+    "verify.trust.this_instance": "Yes: an institution of this service.",
+    "verify.trust.trust_list": "Yes: on this service's list of trusted issuers.",
+    "verify.trust.unknown": "No: the issuer is unknown to this service.",
+    "verify.recognised.yes": "A recognised institution: it may issue formal micro-credentials.",
+    "verify.recognised.no": "Not a recognised institution: it issues informal badges only.",
+    "verify.check.reason": "Why",
+    "verify.check.parsing": "Format",
+    "verify.check.parsing.meaning": "Whether the credential can be read: a signed token in a "
+    "supported format.",
+    "verify.check.algorithm": "Signature method",
+    "verify.check.algorithm.meaning": "Whether it is signed with a method that cannot be forged "
+    "from public information.",
+    "verify.check.header": "Signing details",
+    "verify.check.header.meaning": "Whether the token's header is as its format requires.",
+    "verify.check.key": "Issuer's key",
+    "verify.check.key.meaning": "Whether the issuer's public key can be found, and belongs to the "
+    "issuer named in the credential.",
+    "verify.check.signature": "Signature",
+    "verify.check.signature.meaning": "Whether the issuer's key signed exactly this content, so "
+    "that nothing was changed after signing.",
+    "verify.check.claims": "Contents",
+    "verify.check.claims.meaning": "Whether the credential has the parts a credential must have, "
+    "and they agree with each other.",
+    "verify.check.validity": "Validity period",
+    "verify.check.validity.meaning": "Whether today falls within the period in which the "
+    "credential is valid.",
+    "verify.check.schema": "Open Badges 3.0",
+    "verify.check.schema.meaning": "Whether the credential follows the Open Badges 3.0 standard.",
+    "verify.check.status": "Revocation",
+    "verify.check.status.meaning": "Whether the issuer has revoked or suspended it.",
+    "verify.check.trust": "Issuer known",
+    "verify.check.trust.meaning": "Whether the issuer is an institution of this service or on its "
+    "list of trusted issuers.",
+    "verify.error.too_large": "The upload is too large: at most {limit} is accepted.",
+    "verify.error.malformed": "The credential could not be read. Check that you copied all of it.",
+    "verify.error.unsupported": "This is not a credential this page can verify: only signed "
+    "credentials (JWT) are supported.",
+    "verify.error.empty_form": "Paste a credential or choose a file first.",
+    "verify.error.both": "Give either a text or a file, not both.",
+    "verify.error.empty": "The file is empty.",
+    "verify.error.not_utf8": "The file is neither a PNG or SVG badge image nor a text file "
+    "(UTF-8).",
+    "verify.error.png_malformed": "The PNG image is damaged or incomplete.",
+    "verify.error.png_too_large": "The PNG image has too many pixels to be read.",
+    "verify.error.png_no_credential": "The PNG image holds no credential: it is not a baked badge.",
+    "verify.error.svg_malformed": "The SVG image is damaged or not an SVG image.",
+    "verify.error.svg_forbidden": "The SVG image contains declarations (a DTD, entities or "
+    "external references) that are not read, for safety.",
+    "verify.error.svg_no_credential": "The SVG image holds no credential: it is not a baked badge.",
+    "verify.error.url_invalid": "That is not a web address (http or https).",
+    "verify.error.url_not_credential_page": "That address on this service is not a public "
+    "credential page.",
+    "verify.error.url_not_found": "No credential is shared at that address (any more).",
+    "verify.error.url_refused": "That address may not be fetched: only public https addresses are.",
+    "verify.error.url_unreachable": "The server at that address did not answer in time or not "
+    "properly. Try again later, or upload the credential instead.",
+    "verify.error.url_no_credential": "The page at that address does not offer a credential.",
 }
 
 _NL: dict[str, str] = {
@@ -341,6 +433,104 @@ _NL: dict[str, str] = {
     "quality.internal_quality_assurance": "Interne kwaliteitszorg",
     "quality.external_quality_assurance": "Externe kwaliteitszorg",
     "quality.sector_standard": "Sectorstandaard",
+    "verify.title": "Een credential controleren",
+    "verify.intro": "Controleer een microcredential of badge van elke uitgever: of het echt is, "
+    "ongewijzigd en nog geldig, en wie het heeft uitgegeven. Plak het, upload het bestand of de "
+    "badge-afbeelding, of geef het adres van de openbare pagina. Niets wat u hier geeft, wordt "
+    "bewaard.",
+    "verify.problem.title": "Dit kon niet worden gecontroleerd",
+    "verify.submit": "Controleren",
+    "verify.paste.title": "Een credential plakken",
+    "verify.paste.label": "Het credential (een JWT, of de JSON ervan)",
+    "verify.paste.hint": "Een ondertekend credential begint met eyJ; de JSON van een "
+    "enveloped credential werkt ook.",
+    "verify.upload.title": "Een bestand uploaden",
+    "verify.upload.label": "Een credential-bestand of een badge-afbeelding met credential",
+    "verify.upload.hint": "Een .jwt- of .json-bestand, of een PNG- of SVG-badge waarin het "
+    "credential is ingebakken (Open Badges 3.0); hoogstens {limit}.",
+    "verify.url.title": "Het adres van een openbare credential-pagina opgeven",
+    "verify.url.label": "Adres van de openbare pagina",
+    "verify.url.hint": "Bijvoorbeeld de link die een lerende met u deelde; die mag ook op een "
+    "andere Stapel-dienst staan.",
+    "verify.verdict.verified": "Geverifieerd",
+    "verify.verdict.verified.trusted": "Het credential is echt, ongewijzigd en geldig, en de "
+    "uitgever is bekend bij deze dienst.",
+    "verify.verdict.verified.unknown_issuer": "Het credential is echt, ongewijzigd en geldig: "
+    "de handtekening is van de uitgever. Deze dienst kent de uitgever niet; ga dus na wie het "
+    "is voordat u erop vertrouwt.",
+    "verify.verdict.failed": "Niet geverifieerd",
+    "verify.verdict.failed.because": "Vertrouw niet op dit credential. De controle die mislukte: "
+    "{check}.",
+    "verify.verdict.failed.unread": "Vertrouw niet op dit credential: het kon niet worden "
+    "gecontroleerd.",
+    "verify.summary.title": "Prestatie",
+    "verify.issuer.unnamed": "Een uitgever zonder naam",
+    "verify.issuer.claimed": "Zegt uitgegeven te zijn door",
+    "verify.summary.unconfirmed": "Wat volgt, is wat het credential zegt; omdat het niet "
+    "geverifieerd is, is daarvan niets bevestigd.",
+    "verify.issuer.trust": "Uitgever bekend",
+    "verify.issuer.recognition": "Erkenning",
+    "verify.trust.this_instance": "Ja: een instelling van deze dienst.",
+    "verify.trust.trust_list": "Ja: op de lijst van vertrouwde uitgevers van deze dienst.",
+    "verify.trust.unknown": "Nee: de uitgever is onbekend bij deze dienst.",
+    "verify.recognised.yes": "Een erkende instelling: zij mag formele microcredentials uitgeven.",
+    "verify.recognised.no": "Geen erkende instelling: zij geeft alleen informele badges uit.",
+    "verify.check.reason": "Waarom",
+    "verify.check.parsing": "Formaat",
+    "verify.check.parsing.meaning": "Of het credential leesbaar is: een ondertekend token in een "
+    "ondersteund formaat.",
+    "verify.check.algorithm": "Ondertekeningsmethode",
+    "verify.check.algorithm.meaning": "Of het is ondertekend met een methode die niet met openbare "
+    "gegevens te vervalsen is.",
+    "verify.check.header": "Ondertekeningsgegevens",
+    "verify.check.header.meaning": "Of de kop van het token is zoals het formaat voorschrijft.",
+    "verify.check.key": "Sleutel van de uitgever",
+    "verify.check.key.meaning": "Of de openbare sleutel van de uitgever te vinden is en hoort bij "
+    "de uitgever die in het credential staat.",
+    "verify.check.signature": "Handtekening",
+    "verify.check.signature.meaning": "Of de sleutel van de uitgever precies deze inhoud heeft "
+    "ondertekend, zodat er na het ondertekenen niets is veranderd.",
+    "verify.check.claims": "Inhoud",
+    "verify.check.claims.meaning": "Of het credential de onderdelen heeft die een credential moet "
+    "hebben, en of die met elkaar kloppen.",
+    "verify.check.validity": "Geldigheidsduur",
+    "verify.check.validity.meaning": "Of vandaag binnen de periode valt waarin het credential "
+    "geldig is.",
+    "verify.check.schema": "Open Badges 3.0",
+    "verify.check.schema.meaning": "Of het credential de standaard Open Badges 3.0 volgt.",
+    "verify.check.status": "Intrekking",
+    "verify.check.status.meaning": "Of de uitgever het heeft ingetrokken of opgeschort.",
+    "verify.check.trust": "Uitgever bekend",
+    "verify.check.trust.meaning": "Of de uitgever een instelling van deze dienst is of op de lijst "
+    "van vertrouwde uitgevers staat.",
+    "verify.error.too_large": "Het bestand is te groot: hoogstens {limit} wordt aangenomen.",
+    "verify.error.malformed": "Het credential kon niet worden gelezen. Controleer of u het "
+    "helemaal hebt gekopieerd.",
+    "verify.error.unsupported": "Dit is geen credential dat deze pagina kan controleren: alleen "
+    "ondertekende credentials (JWT) worden ondersteund.",
+    "verify.error.empty_form": "Plak eerst een credential of kies een bestand.",
+    "verify.error.both": "Geef een tekst of een bestand, niet allebei.",
+    "verify.error.empty": "Het bestand is leeg.",
+    "verify.error.not_utf8": "Het bestand is geen PNG- of SVG-badge en ook geen tekstbestand "
+    "(UTF-8).",
+    "verify.error.png_malformed": "De PNG-afbeelding is beschadigd of onvolledig.",
+    "verify.error.png_too_large": "De PNG-afbeelding heeft te veel pixels om te lezen.",
+    "verify.error.png_no_credential": "De PNG-afbeelding bevat geen credential: het is geen "
+    "ingebakken badge.",
+    "verify.error.svg_malformed": "De SVG-afbeelding is beschadigd of geen SVG-afbeelding.",
+    "verify.error.svg_forbidden": "De SVG-afbeelding bevat declaraties (een DTD, entities of "
+    "externe verwijzingen) die uit veiligheid niet worden gelezen.",
+    "verify.error.svg_no_credential": "De SVG-afbeelding bevat geen credential: het is geen "
+    "ingebakken badge.",
+    "verify.error.url_invalid": "Dat is geen webadres (http of https).",
+    "verify.error.url_not_credential_page": "Dat adres op deze dienst is geen openbare "
+    "credential-pagina.",
+    "verify.error.url_not_found": "Op dat adres wordt geen credential (meer) gedeeld.",
+    "verify.error.url_refused": "Dat adres mag niet worden opgehaald: alleen openbare "
+    "https-adressen.",
+    "verify.error.url_unreachable": "De server op dat adres antwoordde niet op tijd of niet "
+    "goed. Probeer het later opnieuw, of upload het credential.",
+    "verify.error.url_no_credential": "De pagina op dat adres biedt geen credential aan.",
 }
 
 MESSAGES: Final[dict[Language, dict[str, str]]] = {"en": _EN, "nl": _NL}

@@ -13,6 +13,7 @@ from app.credentials.models import Credential
 from app.db.session import DbSession
 from app.pages.downloads import DownloadName, page_actions, page_images
 from app.pages.i18n import Translator
+from app.pages.negotiation import VARY, published_credential, wants_credential
 from app.pages.qr import qr_data_uri
 from app.pages.rendering import render, translator
 from app.pages.routing import PageRoute
@@ -89,8 +90,12 @@ async def unpublish(token: str, request: Request, session: DbSession) -> Respons
 
 
 @router.get("/c/{public_id}", response_class=HTMLResponse)
-async def public_page(public_id: str, request: Request, session: DbSession) -> HTMLResponse:
+async def public_page(public_id: str, request: Request, session: DbSession) -> Response:
+    if wants_credential(request.headers.get("accept", "")):
+        return await published_credential(request, public_id)
     credential = await sharing.public_credential(session, public_id)
-    return await _credential_page(
+    page = await _credential_page(
         request, session, translator(request), credential, claim_path=None
     )
+    page.headers.update(VARY)
+    return page

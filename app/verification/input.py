@@ -48,6 +48,14 @@ def _from_value(value: object, pointer: str) -> str:
     raise _unsupported("Expected a JWT string or an EnvelopedVerifiableCredential.", pointer)
 
 
+def token_from_text(text: str, max_bytes: int) -> str:
+    """A credential as a person pastes it or a file holds it: JSON when it looks like JSON,
+    else a compact JWT."""
+    looks_like_json = text.lstrip()[:1] in ("{", "[", '"')
+    media_type = "application/json" if looks_like_json else "application/vc+jwt"
+    return token_from_body(media_type, text.encode("utf-8"), max_bytes)
+
+
 def token_from_body(content_type: str, body: bytes, max_bytes: int) -> str:
     if len(body) > max_bytes:
         raise TokenTooLarge(f"The body has {len(body)} bytes; at most {max_bytes} are accepted.")
