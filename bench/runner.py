@@ -208,6 +208,7 @@ def attempt(run: Run, key: str, title: str, measure: Callable[[], ScenarioResult
     rate = result.credentials_per_s if key.startswith("batch") else result.requests_per_s
     say(
         f"  {result.status}: {rate} /s, p50 {result.p50_ms} ms, p99 {result.p99_ms} ms, "
+        f"p99.9 {result.p999_ms} ms, "
         f"errors {result.errors} {result.note if result.status == 'failed' else ''}"
     )
 
@@ -230,6 +231,11 @@ def wrk_scenarios(run: Run, context: scenarios.Context) -> None:
     if config.runs("catalogue"):
         page = partial(scenarios.catalogue, context, low)
         attempt(run, f"catalogue_c{low}", "f. GraphQL catalogue page", page)
+    if config.runs("pages"):
+        public = partial(scenarios.public_page, context, low)
+        attempt(run, f"public_page_c{low}", "h. public credential page", public)
+        claim = partial(scenarios.claim_page, context, low)
+        attempt(run, f"claim_page_c{low}", "h. claim view (learner)", claim)
 
 
 def with_cpu(
@@ -316,6 +322,7 @@ def profile_pass(run: Run, context: scenarios.Context, seeded: SeedResult, py_sp
             lambda: scenarios.status_list(context, high, False),
         ),
         f"catalogue_c{low}": ("catalogue", lambda: scenarios.catalogue(context, low)),
+        f"public_page_c{low}": ("pages", lambda: scenarios.public_page(context, low)),
     }
     for key, (group, job) in jobs.items():
         if not run.config.runs(group):
