@@ -6,11 +6,16 @@ publish and unpublish buttons); the public view exists only while the learner pu
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.background import BackgroundTask
 
 from app.credentials.models import Credential
 from app.db.session import DbSession
+from app.pages import public_cache
 from app.pages.i18n import Translator
 from app.pages.qr import qr_data_uri
 from app.pages.rendering import render, translator
@@ -80,13 +85,19 @@ async def publish(token: str, request: Request, session: DbSession) -> Response:
 
 @router.post("/claim/{token}/unpublish")
 async def unpublish(token: str, request: Request, session: DbSession) -> Response:
-    await sharing.unpublish(session, token)
-    return _back_to_claim(request, token)
+    claimed = await sharing.unpublish(session, token)
+    response = _back_to_claim(request, token)
+    # After the commit, so that no view in between puts the page back.
+    response.background = BackgroundTask(public_cache.forget, claimed.credential.id)
+    return response
 
 
 @router.get("/c/{public_id}", response_class=HTMLResponse)
-async def public_page(public_id: str, request: Request, session: DbSession) -> HTMLResponse:
-    credential = await sharing.public_credential(session, public_id)
-    return await _credential_page(
-        request, session, translator(request), credential, claim_path=None
-    )
+async def public_page(public_id: str, request: Request) -> HTMLResponse:
+    t = translator(request)
+
+    def render(session: AsyncSession, credential: Credential) -> Awaitable[HTMLResponse]:
+        return _credential_page(request, session, t, credential, claim_path=None)
+
+    sessionmaker = request.app.state.sessionmaker
+    return await public_cache.public_page(sessionmaker, public_id, t.language, render)
