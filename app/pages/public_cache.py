@@ -35,6 +35,7 @@ from app.pages.i18n import LANGUAGES
 from app.process_cache import ProcessCache
 from app.sharing import service as sharing
 from app.status_lists import recent
+from app.status_lists import service as status_lists
 from app.status_lists.service import PURPOSES
 from app.verification.profiles import parse_datetime
 
@@ -80,11 +81,21 @@ def _list_versions(list_id: uuid.UUID) -> _ListVersions | None:
     return tuple(versions)
 
 
-def _still_true(page: _Page) -> bool:
-    return all(
-        (publication := recent.lookup(list_id, purpose)) is not None and publication.etag == etag
-        for list_id, purpose, etag in page.lists
-    )
+async def _still_true(sessionmaker: async_sessionmaker[AsyncSession], page: _Page) -> bool:
+    """Whether this process still serves the status lists the page was rendered with.
+
+    A list that ran out is read again as the status-list endpoint reads it — once, the
+    requests meanwhile comparing with the one that ran out —, not by rendering every page on
+    it again at the same moment.
+    """
+    for list_id, purpose, etag in page.lists:
+        publication = recent.lookup(list_id, purpose)
+        if publication is None:
+            async with session_if_used(sessionmaker) as session:
+                publication = await status_lists.recent_publication(session, list_id, purpose)
+        if publication.etag != etag:
+            return False
+    return True
 
 
 def _seconds_left(credential: Credential, now: datetime) -> float:
@@ -113,7 +124,7 @@ async def public_page(
 ) -> HTMLResponse:
     """The public page at ``public_id`` in ``language``: kept, or read, verified and rendered."""
     kept = _pages.get((public_id, language))
-    if kept is not None and _still_true(kept):
+    if kept is not None and await _still_true(sessionmaker, kept):
         return HTMLResponse(kept.body, headers=dict(kept.headers))
     async with session_if_used(sessionmaker) as session:
         credential = await sharing.public_credential(session, public_id)

@@ -14,7 +14,7 @@ from app.config import get_settings
 from app.credentials.models import Credential
 from app.pages.public_cache import _seconds_left
 from app.status_lists import recent
-from app.status_lists.service import PURPOSES, Publication
+from app.status_lists.service import Publication
 from tests.factories import Tenant
 from tests.pages.helpers import issued_claim, publish
 
@@ -127,16 +127,28 @@ async def test_a_change_made_elsewhere_shows_when_this_process_reads_the_lists_a
     assert "banner-revoked" in (await client.get(public)).text
 
 
-async def test_a_page_is_not_kept_while_its_lists_are_not_in_memory(
+async def test_a_kept_page_whose_lists_ran_out_is_checked_against_the_lists_read_again(
     client: httpx.AsyncClient, tenant: Tenant, pool_checkouts: list[float]
 ) -> None:
     credential_id, _, public = await kept_page(client, tenant)
-    for purpose, (list_id, _) in (await _status_lists(client, tenant, credential_id)).items():
-        assert purpose in PURPOSES
+    held = await _status_lists(client, tenant, credential_id)
+    for list_id, _ in held.values():
         recent.forget(list_id)
     checkouts = len(pool_checkouts)
     assert "banner-valid" in (await client.get(public)).text
-    assert len(pool_checkouts) > checkouts
+    assert len(pool_checkouts) > checkouts  # the lists were read again
+    revoked = await client.post(
+        f"/v1/credentials/{credential_id}/revoke",
+        json={"reason_code": "fraud"},
+        headers=tenant.headers,
+    )
+    assert revoked.status_code == 200
+    for purpose, (list_id, publication) in held.items():  # as if the change were made elsewhere
+        recent.remember(list_id, purpose, publication)
+    assert "banner-valid" in (await client.get(public)).text
+    for list_id, _ in held.values():  # and then this process's lists ran out
+        recent.forget(list_id)
+    assert "banner-revoked" in (await client.get(public)).text
 
 
 def _credential(**document: Any) -> Credential:
