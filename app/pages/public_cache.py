@@ -19,6 +19,7 @@ the request around it. So a rendered page is served again only
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -132,7 +133,11 @@ async def public_page(
         # the page may show the older one and is not kept.
         before = _list_versions(credential.status_list_id)
         response = await render(session, credential)
-    seconds = _seconds_left(credential, datetime.now(UTC))
+    # Pages rendered together (after a start, or when a list changed) would all run out and be
+    # rendered again together, a burst of database reads; a share of the time at random
+    # spreads them out, and a shorter stay is never less true.
+    spread = random.uniform(0.75, 1.0)  # noqa: S311 (spreading load, not a secret)
+    seconds = _seconds_left(credential, datetime.now(UTC)) * spread
     if before is not None and before == _list_versions(credential.status_list_id):
         headers = tuple(
             (name, value)
