@@ -233,9 +233,9 @@ def wrk_scenarios(run: Run, context: scenarios.Context) -> None:
         attempt(run, f"catalogue_c{low}", "f. GraphQL catalogue page", page)
     if config.runs("pages"):
         public = partial(scenarios.public_page, context, low)
-        attempt(run, f"public_page_c{low}", "h. public credential page", public)
+        attempt(run, f"public_page_c{low}", "i. public credential page", public)
         claim = partial(scenarios.claim_page, context, low)
-        attempt(run, f"claim_page_c{low}", "h. claim view (learner)", claim)
+        attempt(run, f"claim_page_c{low}", "i. claim view (learner)", claim)
 
 
 def with_cpu(

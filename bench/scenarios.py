@@ -265,7 +265,7 @@ def catalogue(context: Context, connections: int) -> ScenarioResult:
     return result
 
 
-# --- h. the learner's pages -------------------------------------------------------------------
+# --- i. the learner's pages -------------------------------------------------------------------
 
 PUBLIC_ADDRESS = re.compile(r'href="[^"]*(/c/[A-Za-z0-9_-]+)"')
 
@@ -329,7 +329,7 @@ def public_page(context: Context, connections: int) -> ScenarioResult:
     return _page_visits(
         context,
         "public_page",
-        "h. public credential page",
+        "i. public credential page",
         "GET /c/{public_id}",
         pages.public_paths,
         connections,
@@ -341,7 +341,7 @@ def claim_page(context: Context, connections: int) -> ScenarioResult:
     return _page_visits(
         context,
         "claim_page",
-        "h. claim view (learner)",
+        "i. claim view (learner)",
         "GET /claim/{token}",
         pages.claim_paths,
         connections,
