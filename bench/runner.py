@@ -232,10 +232,9 @@ def wrk_scenarios(run: Run, context: scenarios.Context) -> None:
         page = partial(scenarios.catalogue, context, low)
         attempt(run, f"catalogue_c{low}", "f. GraphQL catalogue page", page)
     if config.runs("pages"):
-        public = partial(scenarios.public_page, context, low)
-        attempt(run, f"public_page_c{low}", "i. public credential page", public)
-        claim = partial(scenarios.claim_page, context, low)
-        attempt(run, f"claim_page_c{low}", "i. claim view (learner)", claim)
+        for key, (title, _) in scenarios.LEARNER_PAGES.items():
+            visit = scenarios.public_page if key == "public_page" else scenarios.claim_page
+            attempt(run, f"{key}_c{low}", title, partial(visit, context, low))
 
 
 def with_cpu(

@@ -308,9 +308,14 @@ def shared_pages(context: Context) -> SharedPages:
     return context.shared_pages
 
 
-def _page_visits(
-    context: Context, key: str, title: str, endpoint: str, paths: list[str], connections: int
-) -> ScenarioResult:
+# key → (title, endpoint) of the learner's-page scenarios.
+LEARNER_PAGES = {
+    "public_page": ("i. public credential page", "GET /c/{public_id}"),
+    "claim_page": ("i. claim view (learner)", "GET /claim/{token}"),
+}
+
+
+def _page_visits(context: Context, key: str, paths: list[str], connections: int) -> ScenarioResult:
     paths_file = context.write(f"{key}-paths.txt", ("\n".join(paths) + "\n").encode())
 
     def build(phase: str, seconds: float) -> WrkRequest:
@@ -319,30 +324,15 @@ def _page_visits(
         return WrkRequest(context.url("/"), "paths.lua", connections, seconds, options)
 
     measured, used = measure(context, build)
+    title, endpoint = LEARNER_PAGES[key]
     result = from_wrk(f"{key}_c{connections}", title, endpoint, connections, measured, used)
     result.note = f"{len(paths)} different published credentials, status verified on each view"
     return result
 
 
 def public_page(context: Context, connections: int) -> ScenarioResult:
-    pages = shared_pages(context)
-    return _page_visits(
-        context,
-        "public_page",
-        "i. public credential page",
-        "GET /c/{public_id}",
-        pages.public_paths,
-        connections,
-    )
+    return _page_visits(context, "public_page", shared_pages(context).public_paths, connections)
 
 
 def claim_page(context: Context, connections: int) -> ScenarioResult:
-    pages = shared_pages(context)
-    return _page_visits(
-        context,
-        "claim_page",
-        "i. claim view (learner)",
-        "GET /claim/{token}",
-        pages.claim_paths,
-        connections,
-    )
+    return _page_visits(context, "claim_page", shared_pages(context).claim_paths, connections)
