@@ -15,14 +15,10 @@ the request around it. So a rendered page is served again only
 - never across a moment at which the credential becomes valid or expires;
 - and not after its learner stopped sharing it through this process (elsewhere: within the same
   seconds).
-
-A view of a page past half its time renews it in the background (the database read, the
-verification and the render again), so that visitors of a page in demand do not wait for it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
 import uuid
 from collections.abc import Awaitable, Callable
@@ -36,8 +32,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import get_settings
 from app.credentials.models import Credential
 from app.db.session import session_if_used
-from app.errors import NotFound
-from app.observability.logging import get_logger
 from app.pages.i18n import LANGUAGES
 from app.process_cache import ProcessCache
 from app.sharing import service as sharing
@@ -49,8 +43,6 @@ from app.verification.profiles import parse_datetime
 MAX_PAGES: Final = 4096
 # A page is ~15 KB (most of it the QR code): at most ~1,000 of them in memory.
 MAX_BYTES: Final = 16 * 1024 * 1024
-# Renewals under way at once, each holding a database connection: well below the pool.
-MAX_RENEWALS: Final = 4
 # The document's fields the verifier's validity check reads.
 _VALIDITY_FIELDS: Final = ("validFrom", "validUntil", "issuanceDate", "expirationDate")
 # Set by the response itself; everything else is the page's own headers.
@@ -78,10 +70,6 @@ _pages: ProcessCache[tuple[str, str], _Page] = ProcessCache(
 )
 # Credential id → public id, to drop a page whose learner stops sharing it.
 _addresses: ProcessCache[uuid.UUID, str] = ProcessCache(MAX_PAGES, _seconds)
-# Pages not yet half way through their time; a view of an older one renews it.
-_young: ProcessCache[tuple[str, str], bool] = ProcessCache(MAX_PAGES, _seconds)
-_renewing: dict[tuple[str, str], asyncio.Task[None]] = {}
-_log = get_logger(__name__)
 
 
 def _list_versions(list_id: uuid.UUID) -> _ListVersions | None:
@@ -135,27 +123,12 @@ async def public_page(
     language: str,
     render: RenderPage,
 ) -> HTMLResponse:
-    """The public page at ``public_id`` in ``language``: kept, or read, verified and rendered.
-
-    A kept page past half its time is renewed in the background, so that a visitor seldom waits
-    for a page to be read and verified again (most of that wait is on the database).
-    """
-    key = (public_id, language)
-    kept = _pages.get(key)
+    """The public page at ``public_id`` in ``language``: kept, or read, verified and rendered."""
+    kept = _pages.get((public_id, language))
     if kept is not None and await _still_true(sessionmaker, kept):
-        if _young.get(key) is None and key not in _renewing and len(_renewing) < MAX_RENEWALS:
-            task = asyncio.get_running_loop().create_task(_renew(sessionmaker, key, render))
-            _renewing[key] = task
-            task.add_done_callback(lambda _: _renewing.pop(key, None))
         return HTMLResponse(kept.body, headers=dict(kept.headers))
-    return await _render_and_keep(sessionmaker, key, render)
-
-
-async def _render_and_keep(
-    sessionmaker: async_sessionmaker[AsyncSession], key: tuple[str, str], render: RenderPage
-) -> HTMLResponse:
     async with session_if_used(sessionmaker) as session:
-        credential = await sharing.public_credential(session, key[0])
+        credential = await sharing.public_credential(session, public_id)
         # The lists' versions before the verification reads them: if they change meanwhile,
         # the page may show the older one and is not kept.
         before = _list_versions(credential.status_list_id)
@@ -171,22 +144,9 @@ async def _render_and_keep(
             for name, value in response.headers.items()
             if name not in _DERIVED_HEADERS
         )
-        _pages.put(key, _Page(bytes(response.body), headers, before), seconds)
-        _young.put(key, True, seconds / 2)
-        _addresses.put(credential.id, key[0], seconds)
+        _pages.put((public_id, language), _Page(bytes(response.body), headers, before), seconds)
+        _addresses.put(credential.id, public_id, seconds)
     return response
-
-
-async def _renew(
-    sessionmaker: async_sessionmaker[AsyncSession], key: tuple[str, str], render: RenderPage
-) -> None:
-    try:
-        await _render_and_keep(sessionmaker, key, render)
-    except NotFound:  # no longer shared: its learner unpublished it through another process
-        for language in LANGUAGES:
-            _pages.forget((key[0], language))
-    except Exception as exc:  # the page runs out in time; a view then reports the failure
-        _log.warning("public_page_not_renewed", error=type(exc).__name__)
 
 
 async def forget(credential_id: uuid.UUID) -> None:

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import process_cache
 from app.config import get_settings
 from app.credentials.models import Credential
-from app.pages import public_cache
 from app.pages.public_cache import _seconds_left
 from app.status_lists import recent
 from app.status_lists.service import Publication
@@ -153,29 +149,6 @@ async def test_a_kept_page_whose_lists_ran_out_is_checked_against_the_lists_read
     for list_id, _ in held.values():  # and then this process's lists ran out
         recent.forget(list_id)
     assert "banner-revoked" in (await client.get(public)).text
-
-
-async def test_a_page_past_half_its_time_is_renewed_after_the_view_that_found_it(
-    client: httpx.AsyncClient,
-    tenant: Tenant,
-    clock: list[float],
-    sessionmaker: async_sessionmaker[AsyncSession],
-) -> None:
-    credential_id, _, public = await kept_page(client, tenant)
-    # Unpublished through another process: this one does not hear of it.
-    async with sessionmaker() as session, session.begin():
-        await session.execute(
-            update(Credential)
-            .where(Credential.id == uuid.UUID(credential_id))
-            .values(public_id=None, published_at=None)
-        )
-    bound = min(
-        get_settings().process_cache_seconds, get_settings().status_list_process_cache_seconds
-    )
-    clock[0] += bound * 0.6  # past half its time (at most 50 %), not out (at least 75 %)
-    assert (await client.get(public)).status_code == 200  # still within its bound
-    await asyncio.gather(*public_cache._renewing.values())
-    assert (await client.get(public)).status_code == 404
 
 
 def _credential(**document: Any) -> Credential:
