@@ -88,8 +88,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     # Routes are matched in order, one by one (~10 µs each), so the ones hit most come first:
-    # status lists and verification (every verifier), issuing, then the public catalogue.
-    for router in (status_lists_router, verification_router, credentials_router):
+    # status lists and verification (every verifier), the learner's pages (everyone a learner
+    # shares a credential with), issuing, then the public catalogue.
+    for router in (status_lists_router, verification_router, pages_router, credentials_router):
         app.include_router(router)
     # Documented by its own SDL (schema.graphql), not in the OpenAPI document.
     app.include_router(
@@ -111,7 +112,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         integrations_router,
         webhook_endpoints_router,
         webhook_deliveries_router,
-        pages_router,
         downloads_router,
         verify_page_router,
     ):

@@ -23,6 +23,7 @@ class ScenarioResult:
     credentials_per_s: float | None = None
     p50_ms: float | None = None
     p99_ms: float | None = None
+    p999_ms: float | None = None  # p99.9: wrk's scenarios only
     errors: int = 0
     server_cores: float | None = None  # CPU the server processes used, in cores
     machine_busy_cores: float | None = None  # CPU everything on the machine used
@@ -61,6 +62,7 @@ def from_wrk(
         else None,
         p50_ms=measured.latency_ms["p50"],
         p99_ms=measured.latency_ms["p99"],
+        p999_ms=measured.latency_ms["p999"],
         errors=measured.errors,
         server_cores=cpu.get("server_cores"),
         machine_busy_cores=cpu.get("machine_busy_cores"),

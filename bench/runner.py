@@ -208,6 +208,7 @@ def attempt(run: Run, key: str, title: str, measure: Callable[[], ScenarioResult
     rate = result.credentials_per_s if key.startswith("batch") else result.requests_per_s
     say(
         f"  {result.status}: {rate} /s, p50 {result.p50_ms} ms, p99 {result.p99_ms} ms, "
+        f"p99.9 {result.p999_ms} ms, "
         f"errors {result.errors} {result.note if result.status == 'failed' else ''}"
     )
 
@@ -230,6 +231,10 @@ def wrk_scenarios(run: Run, context: scenarios.Context) -> None:
     if config.runs("catalogue"):
         page = partial(scenarios.catalogue, context, low)
         attempt(run, f"catalogue_c{low}", "f. GraphQL catalogue page", page)
+    if config.runs("pages"):
+        for key, (title, _) in scenarios.LEARNER_PAGES.items():
+            visit = scenarios.public_page if key == "public_page" else scenarios.claim_page
+            attempt(run, f"{key}_c{low}", title, partial(visit, context, low))
 
 
 def with_cpu(
@@ -316,6 +321,7 @@ def profile_pass(run: Run, context: scenarios.Context, seeded: SeedResult, py_sp
             lambda: scenarios.status_list(context, high, False),
         ),
         f"catalogue_c{low}": ("catalogue", lambda: scenarios.catalogue(context, low)),
+        f"public_page_c{low}": ("pages", lambda: scenarios.public_page(context, low)),
     }
     for key, (group, job) in jobs.items():
         if not run.config.runs(group):

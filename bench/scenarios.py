@@ -1,12 +1,15 @@
 """The wrk-driven scenarios: trivial endpoint, single issuance, verification, status list,
-GraphQL catalogue page."""
+GraphQL catalogue page, the learner's pages."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,8 +18,9 @@ import orjson
 
 from bench import cpu
 from bench.config import RunConfig
+from bench.environment import HarnessError
 from bench.results import ScenarioResult, from_wrk
-from bench.seed import SeedResult, today
+from bench.seed import CATALOGUE_CONCURRENCY, SeedResult, bounded, today
 from bench.wrk import Wrk, WrkRequest, WrkResult
 
 ISSUE_ACHIEVEMENTS_PER_INSTITUTION = 20
@@ -31,6 +35,7 @@ class Context:
     work_dir: Path
     run_tag: str
     server_pids: Callable[[], list[int]]
+    shared_pages: SharedPages | None = field(default=None)
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -258,3 +263,76 @@ def catalogue(context: Context, connections: int) -> ScenarioResult:
         "first page, no filter, every Achievement field with nested types, totalCount, facets"
     )
     return result
+
+
+# --- i. the learner's pages -------------------------------------------------------------------
+
+PUBLIC_ADDRESS = re.compile(r'href="[^"]*(/c/[A-Za-z0-9_-]+)"')
+
+
+@dataclass(frozen=True)
+class SharedPages:
+    """Credentials their learners published: the claim page and the public page of each."""
+
+    claim_paths: list[str]
+    public_paths: list[str]
+
+
+async def _share(client: httpx.AsyncClient, claim_path: str) -> str:
+    """Publish as the learner does (the claim page's form) and read the public address."""
+    published = await client.post(claim_path + "/publish")
+    if published.status_code != 303:
+        raise HarnessError(f"publishing answered {published.status_code}: {published.text[:300]}")
+    page = await client.get(claim_path)
+    found = PUBLIC_ADDRESS.search(page.text) if page.status_code == 200 else None
+    if found is None:
+        raise HarnessError(f"the claim page after publishing shows no public address ({page})")
+    return found[1]
+
+
+async def _share_all(base_url: str, claim_paths: list[str]) -> list[str]:
+    limits = httpx.Limits(max_connections=CATALOGUE_CONCURRENCY)
+    async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
+        jobs = [partial(_share, client, path) for path in claim_paths]
+        return await bounded(jobs, CATALOGUE_CONCURRENCY)
+
+
+def shared_pages(context: Context) -> SharedPages:
+    """Publish the seeded claim links once per run (not measured)."""
+    if context.shared_pages is None:
+        claim_paths = [urlsplit(url).path for url in context.seeded.claim_urls]
+        if not claim_paths:
+            raise HarnessError("the seeding returned no claim links")
+        public_paths = asyncio.run(_share_all(context.base_url, claim_paths))
+        context.shared_pages = SharedPages(claim_paths, public_paths)
+    return context.shared_pages
+
+
+# key → (title, endpoint) of the learner's-page scenarios.
+LEARNER_PAGES = {
+    "public_page": ("i. public credential page", "GET /c/{public_id}"),
+    "claim_page": ("i. claim view (learner)", "GET /claim/{token}"),
+}
+
+
+def _page_visits(context: Context, key: str, paths: list[str], connections: int) -> ScenarioResult:
+    paths_file = context.write(f"{key}-paths.txt", ("\n".join(paths) + "\n").encode())
+
+    def build(phase: str, seconds: float) -> WrkRequest:
+        # Every page must show the verifier's verdict: these credentials are all valid.
+        options = {"paths_file": paths_file, "contains": "banner-valid"}
+        return WrkRequest(context.url("/"), "paths.lua", connections, seconds, options)
+
+    measured, used = measure(context, build)
+    title, endpoint = LEARNER_PAGES[key]
+    result = from_wrk(f"{key}_c{connections}", title, endpoint, connections, measured, used)
+    result.note = f"{len(paths)} different published credentials, status verified on each view"
+    return result
+
+
+def public_page(context: Context, connections: int) -> ScenarioResult:
+    return _page_visits(context, "public_page", shared_pages(context).public_paths, connections)
+
+
+def claim_page(context: Context, connections: int) -> ScenarioResult:
+    return _page_visits(context, "claim_page", shared_pages(context).claim_paths, connections)

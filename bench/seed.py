@@ -29,6 +29,8 @@ T = TypeVar("T")
 CATALOGUE_CONCURRENCY = 8
 BATCH_CONCURRENCY = 2
 ATTEMPTS = 3
+# Distinct credentials the learner's-page scenarios visit, as many visitors would.
+CLAIM_LINKS_KEPT = 300
 FALLBACK_SCOPES = (
     "catalogue:write",
     "credentials:issue",
@@ -69,6 +71,8 @@ class SeedResult:
     seconds: dict[str, float]
     counts: dict[str, int]
     retries: list[str]
+    # Claim links of credentials spread over every institution, for the learner's pages.
+    claim_urls: list[str] = field(default_factory=list)
 
     @property
     def credentials_per_second(self) -> float:
@@ -207,7 +211,7 @@ def split(total: int, parts: int) -> list[int]:
 
 async def seed_credentials(
     api: Api, tenants: list[Tenant], total: int, batch_size: int
-) -> SampleCredential:
+) -> tuple[SampleCredential, list[str]]:
     day = today()
 
     def job(tenant_index: int, start: int, size: int) -> Callable[[], Awaitable[dict[str, Any]]]:
@@ -225,7 +229,7 @@ async def seed_credentials(
         for start in range(0, count, batch_size)
     ]
     results = await bounded(jobs, BATCH_CONCURRENCY)
-    return sample_from(results[0])
+    return sample_from(results[0]), claim_urls_from(results, CLAIM_LINKS_KEPT)
 
 
 def sample_from(batch_result: dict[str, Any]) -> SampleCredential:
@@ -238,6 +242,18 @@ def sample_from(batch_result: dict[str, Any]) -> SampleCredential:
         header=orjson.loads(b64url_decode(header_b64)),
         payload=b64url_decode(payload_b64),
     )
+
+
+def claim_urls_from(batch_results: Sequence[dict[str, Any]], count: int) -> list[str]:
+    """``count`` claim links taken evenly from every batch (so from every institution)."""
+    urls = [
+        item["credential"]["claim_url"]
+        for result in batch_results
+        for item in result["results"]
+        if item.get("credential") and item["credential"].get("claim_url")
+    ]
+    step = max(1, len(urls) // count)
+    return urls[::step][:count]
 
 
 def b64url_decode(segment: str) -> bytes:
@@ -267,7 +283,7 @@ async def seed(
         await seed_catalogue(api, tenants, achievements)
         seconds["achievements"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        sample = await seed_credentials(api, tenants, credentials, batch_size)
+        sample, claim_urls = await seed_credentials(api, tenants, credentials, batch_size)
         seconds["credentials"] = time.perf_counter() - mark
         seconds["total"] = time.perf_counter() - began
     counts = {
@@ -276,4 +292,4 @@ async def seed(
         "credentials": credentials,
     }
     rounded = {k: round(v, 2) for k, v in seconds.items()}
-    return SeedResult(tenants, sample, scopes, rounded, counts, api.retries)
+    return SeedResult(tenants, sample, scopes, rounded, counts, api.retries, claim_urls)

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.background import BackgroundTask
 
 from app.credentials.models import Credential
 from app.db.session import DbSession
+from app.pages import public_cache
 from app.pages.downloads import DownloadName, page_actions, page_images
 from app.pages.i18n import Translator
 from app.pages.negotiation import VARY, published_credential, wants_credential
@@ -85,17 +88,23 @@ async def publish(token: str, request: Request, session: DbSession) -> Response:
 
 @router.post("/claim/{token}/unpublish")
 async def unpublish(token: str, request: Request, session: DbSession) -> Response:
-    await sharing.unpublish(session, token)
-    return _back_to_claim(request, token)
+    claimed = await sharing.unpublish(session, token)
+    response = _back_to_claim(request, token)
+    # After the commit, so that no view in between puts the page back.
+    response.background = BackgroundTask(public_cache.forget, claimed.credential.id)
+    return response
 
 
 @router.get("/c/{public_id}", response_class=HTMLResponse)
-async def public_page(public_id: str, request: Request, session: DbSession) -> Response:
+async def public_page(public_id: str, request: Request) -> Response:
     if wants_credential(request.headers.get("accept", "")):
         return await published_credential(request, public_id)
-    credential = await sharing.public_credential(session, public_id)
-    page = await _credential_page(
-        request, session, translator(request), credential, claim_path=None
-    )
-    page.headers.update(VARY)
-    return page
+    t = translator(request)
+
+    async def render(session: AsyncSession, credential: Credential) -> HTMLResponse:
+        page = await _credential_page(request, session, t, credential, claim_path=None)
+        page.headers.update(VARY)
+        return page
+
+    sessionmaker = request.app.state.sessionmaker
+    return await public_cache.public_page(sessionmaker, public_id, t.language, render)

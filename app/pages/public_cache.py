@@ -1,0 +1,162 @@
+"""Public credential pages this process rendered a moment ago, served again while still true.
+
+A public page is the signed document, which never changes, under a status banner from the
+verifier's report on the stored token, which can: with the credential's status lists, with the
+issuer's keys and standing, and with the clock at the credential's start and end of validity.
+Rendering it (a database read, a verification, the template) cost ~3 ms of CPU, several times
+the request around it. So a rendered page is served again only
+
+- while this process serves the same versions of the credential's status lists as when the
+  page was rendered — the page is exactly as fresh as the lists (``app/status_lists/recent.py``):
+  a revocation, suspension or reinstatement through this process shows at once, one made
+  elsewhere within ``STAPEL_STATUS_LIST_PROCESS_CACHE_SECONDS``;
+- for no longer than that, nor than ``STAPEL_PROCESS_CACHE_SECONDS``, the bound on how old the
+  keys and issuers the verifier reads may be;
+- never across a moment at which the credential becomes valid or expires;
+- and not after its learner stopped sharing it through this process (elsewhere: within the same
+  seconds).
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from fastapi.responses import HTMLResponse
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.config import get_settings
+from app.credentials.models import Credential
+from app.db.session import session_if_used
+from app.pages.i18n import LANGUAGES
+from app.process_cache import ProcessCache
+from app.sharing import service as sharing
+from app.status_lists import recent
+from app.status_lists import service as status_lists
+from app.status_lists.service import PURPOSES
+from app.verification.profiles import parse_datetime
+
+MAX_PAGES: Final = 4096
+# A page is ~15 KB (most of it the QR code): at most ~1,000 of them in memory.
+MAX_BYTES: Final = 16 * 1024 * 1024
+# The document's fields the verifier's validity check reads.
+_VALIDITY_FIELDS: Final = ("validFrom", "validUntil", "issuanceDate", "expirationDate")
+# Set by the response itself; everything else is the page's own headers.
+_DERIVED_HEADERS: Final = frozenset({"content-length", "content-type"})
+
+# (list id, purpose, ETag) of each status list of the credential, as this process serves it.
+_ListVersions = tuple[tuple[uuid.UUID, str, str], ...]
+RenderPage = Callable[[AsyncSession, Credential], Awaitable[HTMLResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
+    lists: _ListVersions
+
+
+def _seconds() -> float:
+    settings = get_settings()
+    return min(settings.process_cache_seconds, settings.status_list_process_cache_seconds)
+
+
+_pages: ProcessCache[tuple[str, str], _Page] = ProcessCache(
+    MAX_PAGES, _seconds, max_weight=MAX_BYTES, weigh=lambda page: len(page.body)
+)
+# Credential id → public id, to drop a page whose learner stops sharing it.
+_addresses: ProcessCache[uuid.UUID, str] = ProcessCache(MAX_PAGES, _seconds)
+
+
+def _list_versions(list_id: uuid.UUID) -> _ListVersions | None:
+    versions = []
+    for purpose in PURPOSES:
+        publication = recent.lookup(list_id, purpose)
+        if publication is None:
+            return None
+        versions.append((list_id, purpose, publication.etag))
+    return tuple(versions)
+
+
+async def _still_true(sessionmaker: async_sessionmaker[AsyncSession], page: _Page) -> bool:
+    """Whether this process still serves the status lists the page was rendered with.
+
+    A list that ran out is read again as the status-list endpoint reads it — once, the
+    requests meanwhile comparing with the one that ran out —, not by rendering every page on
+    it again at the same moment.
+    """
+    for list_id, purpose, etag in page.lists:
+        publication = recent.lookup(list_id, purpose)
+        if publication is None:
+            async with session_if_used(sessionmaker) as session:
+                publication = await status_lists.recent_publication(session, list_id, purpose)
+        if publication.etag != etag:
+            return False
+    return True
+
+
+def _seconds_left(credential: Credential, now: datetime) -> float:
+    """Until the next moment at which the verifier's validity check could answer otherwise."""
+    skew = timedelta(seconds=get_settings().verification_clock_skew_seconds)
+    moments = [
+        parse_datetime(credential.document.get(name))
+        for name in _VALIDITY_FIELDS
+        if name in credential.document
+    ]
+    ahead = [
+        (turn - now).total_seconds()
+        for moment in moments
+        if moment is not None
+        for turn in (moment - skew, moment + skew)
+        if turn > now
+    ]
+    return min([_seconds(), *ahead])
+
+
+async def public_page(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    public_id: str,
+    language: str,
+    render: RenderPage,
+) -> HTMLResponse:
+    """The public page at ``public_id`` in ``language``: kept, or read, verified and rendered."""
+    kept = _pages.get((public_id, language))
+    if kept is not None and await _still_true(sessionmaker, kept):
+        return HTMLResponse(kept.body, headers=dict(kept.headers))
+    async with session_if_used(sessionmaker) as session:
+        credential = await sharing.public_credential(session, public_id)
+        # The lists' versions before the verification reads them: if they change meanwhile,
+        # the page may show the older one and is not kept.
+        before = _list_versions(credential.status_list_id)
+        response = await render(session, credential)
+    # Pages rendered together (after a start, or when a list changed) would all run out and be
+    # rendered again together, a burst of database reads; a share of the time at random
+    # spreads them out, and a shorter stay is never less true.
+    spread = random.uniform(0.75, 1.0)  # noqa: S311 (spreading load, not a secret)
+    seconds = _seconds_left(credential, datetime.now(UTC)) * spread
+    if before is not None and before == _list_versions(credential.status_list_id):
+        headers = tuple(
+            (name, value)
+            for name, value in response.headers.items()
+            if name not in _DERIVED_HEADERS
+        )
+        _pages.put((public_id, language), _Page(bytes(response.body), headers, before), seconds)
+        _addresses.put(credential.id, public_id, seconds)
+    return response
+
+
+async def forget(credential_id: uuid.UUID) -> None:
+    """Drop the credential's page: its learner stopped sharing it.
+
+    A coroutine, so that a background task runs it on the event loop, where every other use of
+    the cache runs, not in a thread.
+    """
+    public_id = _addresses.stale(credential_id)
+    if public_id is not None:
+        for language in LANGUAGES:
+            _pages.forget((public_id, language))
+        _addresses.forget(credential_id)

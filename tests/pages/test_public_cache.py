@@ -1,0 +1,175 @@
+"""Public pages served again from memory: never longer than their banner stays true."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from app import process_cache
+from app.config import get_settings
+from app.credentials.models import Credential
+from app.pages.public_cache import _seconds_left
+from app.status_lists import recent
+from app.status_lists.service import Publication
+from tests.factories import Tenant
+from tests.pages.helpers import issued_claim, publish
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    now = [1000.0]
+    monkeypatch.setattr(process_cache, "_clock", lambda: now[0])
+    return now
+
+
+async def kept_page(client: httpx.AsyncClient, tenant: Tenant) -> tuple[str, str, str]:
+    """A published credential whose public page this process keeps: id, claim and public path."""
+    credential_id, claim = await issued_claim(client, tenant)
+    public = await publish(client, claim)
+    for _ in range(2):  # the first view loads the status lists, the second keeps the page
+        assert "banner-valid" in (await client.get(public)).text
+    return credential_id, claim, public
+
+
+async def test_a_kept_page_is_served_without_the_database_and_with_the_same_headers(
+    client: httpx.AsyncClient, tenant: Tenant, pool_checkouts: list[float]
+) -> None:
+    _, _, public = await kept_page(client, tenant)
+    fresh = await client.get(public, params={"lang": "en"})
+    checkouts = len(pool_checkouts)
+    kept = await client.get(public, params={"lang": "en"})
+    assert len(pool_checkouts) == checkouts
+    assert kept.status_code == 200
+    assert kept.text == fresh.text
+    assert {k: v for k, v in kept.headers.items() if k != "x-request-id"} == {
+        k: v for k, v in fresh.headers.items() if k != "x-request-id"
+    }
+
+
+async def test_each_language_is_kept_apart(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    _, _, public = await kept_page(client, tenant)
+    for _ in range(2):
+        dutch = await client.get(public, headers={"Accept-Language": "nl"})
+        english = await client.get(public, headers={"Accept-Language": "en"})
+        assert dutch.headers["content-language"] == "nl"
+        assert '<html lang="nl">' in dutch.text
+        assert english.headers["content-language"] == "en"
+        assert '<html lang="en">' in english.text
+
+
+_BANNER_AFTER = {
+    "suspend": "banner-suspended",
+    "reinstate": "banner-valid",
+    "revoke": "banner-revoked",
+}
+
+
+async def test_a_status_change_through_this_process_shows_at_once(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    credential_id, _, public = await kept_page(client, tenant)
+    for action, banner in _BANNER_AFTER.items():
+        changed = await client.post(
+            f"/v1/credentials/{credential_id}/{action}",
+            json=None if action == "reinstate" else {"reason_code": "other"},
+            headers=tenant.headers,
+        )
+        assert changed.status_code == 200, changed.text
+        for _ in range(2):  # the page right after the change, then the one kept from it
+            assert banner in (await client.get(public)).text
+
+
+async def test_unpublishing_through_this_process_ends_the_page_at_once(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    _, claim, public = await kept_page(client, tenant)
+    assert (await client.post(f"{claim}/unpublish")).status_code == 303
+    assert (await client.get(public)).status_code == 404
+
+
+async def _status_lists(
+    client: httpx.AsyncClient, tenant: Tenant, credential_id: str
+) -> dict[str, tuple[uuid.UUID, Publication]]:
+    summary = (await client.get(f"/v1/credentials/{credential_id}", headers=tenant.headers)).json()
+    held = {}
+    for entry in summary["status"]:
+        list_id = uuid.UUID(entry["status_list_credential"].split("/")[-2])
+        publication = recent.lookup(list_id, entry["purpose"])
+        assert publication is not None
+        held[entry["purpose"]] = (list_id, publication)
+    return held
+
+
+async def test_a_change_made_elsewhere_shows_when_this_process_reads_the_lists_again(
+    client: httpx.AsyncClient, tenant: Tenant, clock: list[float]
+) -> None:
+    """As fresh as the status lists this process serves, and no fresher."""
+    credential_id, _, public = await kept_page(client, tenant)
+    held = await _status_lists(client, tenant, credential_id)
+    revoked = await client.post(
+        f"/v1/credentials/{credential_id}/revoke",
+        json={"reason_code": "fraud"},
+        headers=tenant.headers,
+    )
+    assert revoked.status_code == 200
+    # Another process made the change: this one still holds the lists it read before.
+    for purpose, (list_id, publication) in held.items():
+        recent.remember(list_id, purpose, publication)
+    assert "banner-valid" in (await client.get(public)).text
+    assert (await client.get(f"/status-lists/{held['revocation'][0]}/revocation")).headers[
+        "etag"
+    ] == held["revocation"][1].etag
+    clock[0] += get_settings().status_list_process_cache_seconds
+    assert "banner-revoked" in (await client.get(public)).text
+
+
+async def test_a_kept_page_whose_lists_ran_out_is_checked_against_the_lists_read_again(
+    client: httpx.AsyncClient, tenant: Tenant, pool_checkouts: list[float]
+) -> None:
+    credential_id, _, public = await kept_page(client, tenant)
+    held = await _status_lists(client, tenant, credential_id)
+    for list_id, _ in held.values():
+        recent.forget(list_id)
+    checkouts = len(pool_checkouts)
+    assert "banner-valid" in (await client.get(public)).text
+    assert len(pool_checkouts) > checkouts  # the lists were read again
+    revoked = await client.post(
+        f"/v1/credentials/{credential_id}/revoke",
+        json={"reason_code": "fraud"},
+        headers=tenant.headers,
+    )
+    assert revoked.status_code == 200
+    for purpose, (list_id, publication) in held.items():  # as if the change were made elsewhere
+        recent.remember(list_id, purpose, publication)
+    assert "banner-valid" in (await client.get(public)).text
+    for list_id, _ in held.values():  # and then this process's lists ran out
+        recent.forget(list_id)
+    assert "banner-revoked" in (await client.get(public)).text
+
+
+def _credential(**document: Any) -> Credential:
+    return Credential(document=document)
+
+
+def test_a_page_is_kept_no_longer_than_the_caches_the_verifier_reads() -> None:
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    settings = get_settings()
+    bound = min(settings.process_cache_seconds, settings.status_list_process_cache_seconds)
+    assert _seconds_left(_credential(validFrom="2026-01-01T00:00:00Z"), now) == bound
+
+
+@pytest.mark.parametrize("field", ["validUntil", "validFrom", "expirationDate", "issuanceDate"])
+def test_a_page_is_never_kept_across_a_moment_its_validity_turns(
+    field: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "verification_clock_skew_seconds", 60)
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    # The verifier allows 60 s of skew: the answer turns 60 s after (or before) the moment.
+    after = (now - timedelta(seconds=58)).isoformat()
+    assert _seconds_left(_credential(**{field: after}), now) == pytest.approx(2)
+    before = (now + timedelta(seconds=61)).isoformat()
+    assert _seconds_left(_credential(**{field: before}), now) == pytest.approx(1)
