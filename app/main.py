@@ -31,6 +31,7 @@ from app.observability.metrics import observed_engine
 from app.observability.middleware import ObservabilityMiddleware
 from app.pages.downloads import router as downloads_router
 from app.pages.router import router as pages_router
+from app.pages.routing import install_page_error_handlers
 from app.pages.verify import router as verify_page_router
 from app.problems import Problem, install_problem_handlers
 from app.responses import problems
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ObservabilityMiddleware)
     app.add_middleware(RequestIdMiddleware)
     install_problem_handlers(app)
+    install_page_error_handlers(app)
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:
