@@ -29,6 +29,8 @@ from app.observability.health import migration_heads
 from app.observability.health import router as operations_router
 from app.observability.metrics import observed_engine
 from app.observability.middleware import ObservabilityMiddleware
+from app.oid4vci.router import openid_router as wallet_pickup_router
+from app.oid4vci.router import staff_router as wallet_offers_router
 from app.pages.downloads import router as downloads_router
 from app.pages.router import router as pages_router
 from app.problems import Problem, install_problem_handlers
@@ -112,6 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhook_deliveries_router,
         pages_router,
         downloads_router,
+        wallet_offers_router,
+        wallet_pickup_router,
     ):
         app.include_router(router)
     # The pages' stylesheet, from the package itself (ETag and Last-Modified by StaticFiles).
