@@ -31,6 +31,7 @@ from app.observability.metrics import observed_engine
 from app.observability.middleware import ObservabilityMiddleware
 from app.oid4vci.router import openid_router as wallet_pickup_router
 from app.oid4vci.router import staff_router as wallet_offers_router
+from app.oid4vci.routing import install_oauth_error_handler
 from app.pages.downloads import router as downloads_router
 from app.pages.router import router as pages_router
 from app.problems import Problem, install_problem_handlers
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ObservabilityMiddleware)
     app.add_middleware(RequestIdMiddleware)
     install_problem_handlers(app)
+    install_oauth_error_handler(app)
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:

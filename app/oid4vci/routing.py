@@ -1,9 +1,11 @@
 """The one place where the OpenID endpoints' errors become responses.
 
 Wallets read RFC 6749 / OpenID4VCI error bodies, ``{"error", "error_description"}``, so these
-routes answer with those instead of problem+json. A request FastAPI cannot even parse is the
-wallet's mistake as well: an unknown issuer in the path is 404, anything else is
-``invalid_request``. The request's transaction has been rolled back when an error arrives here.
+endpoints answer with those instead of problem+json. An ``OAuthError`` travels out of the route
+like any exception, so the request's transaction is rolled back on its way, and the application
+handler installed here writes the answer. A request FastAPI cannot even parse (nothing has been
+written yet) is the wallet's mistake as well: an unknown issuer in the path is 404, anything
+else is ``invalid_request``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -37,15 +39,24 @@ def error_response(error: OAuthError) -> JSONResponse:
     )
 
 
+async def _on_oauth_error(_: Request, error: Exception) -> Response:
+    assert isinstance(error, OAuthError)  # registered for this class only
+    return error_response(error)
+
+
+def install_oauth_error_handler(app: FastAPI) -> None:
+    app.add_exception_handler(OAuthError, _on_oauth_error)
+
+
 class OAuthRoute(APIRoute):
+    """Answers requests that fail FastAPI's own validation in OAuth's words, not as problems."""
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
 
         async def oauth_handler(request: Request) -> Response:
             try:
                 return await handle(request)
-            except OAuthError as error:
-                return error_response(error)
             except RequestValidationError as error:
                 path_only = all(e.get("loc", ("",))[0] == "path" for e in error.errors())
                 refusal: OAuthError = (

@@ -195,6 +195,7 @@ async def serve_offer(session: AsyncSession, slug: str, reference: str) -> dict[
         or offer.institution_id != institution.id
         or offer.code_key_id != code.key_id
         or not parsed.matches(offer.offer_secret_hash)
+        or not code.matches(offer.code_secret_hash)
     ):
         # Unknown, served already and expired read alike: the wallet can only ask for a new one.
         raise InvalidRequest("No such credential offer, or it was fetched already or expired.")
