@@ -11,7 +11,7 @@ else is ``invalid_request``.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -40,8 +40,8 @@ def error_response(error: OAuthError) -> JSONResponse:
 
 
 async def _on_oauth_error(_: Request, error: Exception) -> Response:
-    assert isinstance(error, OAuthError)  # registered for this class only
-    return error_response(error)
+    # Registered for OAuthError only; Starlette's handler type is the general one.
+    return error_response(cast(OAuthError, error))
 
 
 def install_oauth_error_handler(app: FastAPI) -> None:

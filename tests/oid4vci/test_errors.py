@@ -447,8 +447,8 @@ async def test_notification_errors(
     assert_error(await notify(accepted, None), 401, "invalid_token")
     assert_error(await notify(accepted, other), 400, "invalid_notification_id")
     for wrong_id in ("nope", None, "00000000-0000-0000-0000-000000000000"):
-        body = {"notification_id": wrong_id, "event": "credential_accepted"}
-        assert_error(await notify(body), 400, "invalid_notification_id")
+        wrong = {"notification_id": wrong_id, "event": "credential_accepted"}
+        assert_error(await notify(wrong), 400, "invalid_notification_id")
     for body in (
         [],
         {"notification_id": notification_id},
