@@ -449,7 +449,7 @@ async def test_notification_errors(
     for wrong_id in ("nope", None, "00000000-0000-0000-0000-000000000000"):
         wrong = {"notification_id": wrong_id, "event": "credential_accepted"}
         assert_error(await notify(wrong), 400, "invalid_notification_id")
-    for body in (
+    malformed: list[Any] = [
         [],
         {"notification_id": notification_id},
         {"notification_id": notification_id, "event": "credential_lost"},
@@ -459,6 +459,7 @@ async def test_notification_errors(
             "event_description": "é",
         },
         {"notification_id": notification_id, "event": "credential_failure", "event_description": 3},
-    ):
+    ]
+    for body in malformed:
         assert_error(await notify(body), 400, "invalid_notification_request")
     assert (await notify({**accepted, "event": "credential_deleted"})).status_code == 204
