@@ -27,7 +27,7 @@ from app.credentials import repository as credentials
 from app.credentials.models import Credential
 from app.credentials.securing import secure
 from app.errors import InvalidState, NotFound
-from app.institutions.cache import institution_by_slug
+from app.institutions.cache import institution_by_id, institution_by_slug
 from app.institutions.models import Institution
 from app.institutions.service import institution_of
 from app.keys.service import signer_for
@@ -110,6 +110,22 @@ def ensure_pickable(credential: Credential, now: datetime) -> None:
         raise InvalidState(f"A {credential.state} credential cannot be taken into a wallet.")
     if credential.valid_until is not None and credential.valid_until <= now:
         raise InvalidState("An expired credential cannot be taken into a wallet.")
+
+
+def is_pickable(credential: Credential, now: datetime) -> bool:
+    try:
+        ensure_pickable(credential, now)
+    except InvalidState:
+        return False
+    return True
+
+
+async def offer_by_learner(session: AsyncSession, credential: Credential, actor: str) -> MadeOffer:
+    """An offer made from the learner's claim view, the claim link being the learner's proof."""
+    institution = await institution_by_id(session, credential.institution_id)
+    if institution is None:
+        raise NotFound("No such institution.")
+    return await make_offer(session, institution, credential, actor)
 
 
 async def offer_by_staff(
