@@ -54,7 +54,7 @@ def credential_issuer(slug: str) -> str:
 
 
 def issuer_metadata(
-    institution: Institution, signing_algorithm: str, batch_size: int
+    institution: Institution, signing_algorithm: str | None, batch_size: int
 ) -> dict[str, Any]:
     """Credential Issuer Metadata (OpenID4VCI 1.0 §12.2)."""
     issuer = credential_issuer(institution.slug)
@@ -79,7 +79,7 @@ def issuer_metadata(
 
 
 def _configuration(
-    configuration: Configuration, institution: Institution, signing_algorithm: str
+    configuration: Configuration, institution: Institution, signing_algorithm: str | None
 ) -> dict[str, Any]:
     cards: list[dict[str, Any]] = []
     for locale, name in _CARD_NAMES.items():
@@ -97,7 +97,8 @@ def _configuration(
         "format": configuration.format,
         "credential_definition": configuration.definition,
         "cryptographic_binding_methods_supported": list(BINDING_METHODS),
-        "credential_signing_alg_values_supported": [signing_algorithm],
+        # Empty while the institution has no active key: then nothing can be signed.
+        "credential_signing_alg_values_supported": [signing_algorithm] if signing_algorithm else [],
         "proof_types_supported": {
             "jwt": {"proof_signing_alg_values_supported": list(PROOF_ALGORITHMS)}
         },

@@ -30,7 +30,7 @@ from app.errors import InvalidState, NotFound
 from app.institutions.cache import institution_by_id, institution_by_slug
 from app.institutions.models import Institution
 from app.institutions.service import institution_of
-from app.keys.service import signer_for
+from app.keys.service import active_algorithm, signer_for
 from app.oid4vci import repository
 from app.oid4vci.errors import (
     CredentialRequestDenied,
@@ -96,8 +96,9 @@ async def issuer_of(session: AsyncSession, slug: str) -> Institution:
 
 async def credential_issuer_metadata(session: AsyncSession, slug: str) -> dict[str, Any]:
     institution = await issuer_of(session, slug)
-    signer = await signer_for(session, institution)
-    return issuer_metadata(institution, signer.algorithm, get_settings().wallet_batch_size)
+    # The algorithm only: the private key has no business being unwrapped for metadata.
+    algorithm = await active_algorithm(session, institution.id)
+    return issuer_metadata(institution, algorithm, get_settings().wallet_batch_size)
 
 
 async def token_server_metadata(session: AsyncSession, slug: str) -> dict[str, Any]:
@@ -425,7 +426,10 @@ async def issue_to_wallet(
         raise CredentialRequestDenied(
             "This credential was picked up in this configuration with this token already."
         )
-    signer = await signer_for(session, institution)
+    try:
+        signer = await signer_for(session, institution)
+    except NotFound:
+        raise CredentialRequestDenied("The issuer has no signing key at the moment.") from None
     profile = CONFIGURATIONS[configuration_id].profile
     signed = [secure(bound_to(credential.document, key), signer, profile, now) for key in keys]
     await record(
