@@ -23,7 +23,16 @@ SMOKE_BATCH_SIZE = 100
 SMOKE_CONCURRENCIES = (2, 8)  # a slow request (the catalogue page) still completes in 1 s
 
 # The scenario groups ``--only`` chooses from, in the order they run.
-SCENARIO_GROUPS = ("healthz", "issue", "verify", "status", "catalogue", "batch", "sis")
+SCENARIO_GROUPS = (
+    "healthz",
+    "issue",
+    "verify",
+    "status",
+    "catalogue",
+    "batch",
+    "sis",
+    "pickup",
+)
 
 
 @dataclass(frozen=True)
