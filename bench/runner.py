@@ -234,7 +234,7 @@ def wrk_scenarios(run: Run, context: scenarios.Context) -> None:
         issued = next((r for r in run.results if r.key == f"single_issue_c{low}"), None)
         issue_rate = issued.requests_per_s if issued else None
         picked_up = partial(pickup.credential_endpoint, context, low, run.base_url, issue_rate)
-        attempt(run, f"pickup_c{low}", "g. wallet pickup", picked_up)
+        attempt(run, f"pickup_c{low}", "i. wallet pickup", picked_up)
 
 
 def with_cpu(
