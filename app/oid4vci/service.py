@@ -121,6 +121,20 @@ def is_pickable(credential: Credential, now: datetime) -> bool:
     return True
 
 
+async def _pickable(
+    session: AsyncSession, credential_id: uuid.UUID, now: datetime, refusal: type[OAuthError]
+) -> Credential:
+    """The credential, share-locked and valid now; else ``refusal``, in the step's own words."""
+    credential = await repository.credential_for_share(session, credential_id)
+    if credential is None:
+        raise refusal("The credential no longer exists.")
+    try:
+        ensure_pickable(credential, now)
+    except InvalidState as state:
+        raise refusal(state.detail) from None
+    return credential
+
+
 async def offer_by_learner(session: AsyncSession, credential: Credential, actor: str) -> MadeOffer:
     """An offer made from the learner's claim view, the claim link being the learner's proof."""
     institution = await institution_by_id(session, credential.institution_id)
@@ -268,13 +282,7 @@ async def grant_token(session: AsyncSession, slug: str, request: TokenRequest) -
             if left > 0
             else "The tx_code is wrong; the offer is dead now, ask for a new one."
         )
-    credential = await repository.credential_for_share(session, offer.credential_id)
-    if credential is None:
-        raise InvalidGrant("The offered credential no longer exists.")
-    try:
-        ensure_pickable(credential, now)
-    except InvalidState as refusal:
-        raise InvalidGrant(refusal.detail) from None
+    credential = await _pickable(session, offer.credential_id, now, InvalidGrant)
     if not await repository.redeem(session, offer.id, now):
         raise InvalidGrant("The pre-authorized code was used already.")
     await record(
@@ -402,13 +410,7 @@ async def issue_to_wallet(
     ]
     for nonce in {key.nonce for key in keys}:
         await _use_nonce(session, institution, nonce, now)
-    credential = await repository.credential_for_share(session, token.credential_id)
-    if credential is None:
-        raise CredentialRequestDenied("The credential no longer exists.")
-    try:
-        ensure_pickable(credential, now)
-    except InvalidState as refusal:
-        raise CredentialRequestDenied(refusal.detail) from None
+    credential = await _pickable(session, token.credential_id, now, CredentialRequestDenied)
     issuance_id = uuid.uuid4()
     holders = list(dict.fromkeys(key.holder_did for key in keys))
     recorded = await repository.record_issuance(
