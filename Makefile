@@ -44,9 +44,11 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/stapel dev $(RUN_ARGS)
 
-# The browser tests need Chromium and axe-core; the script installs them when it can.
+# The browser tests need Chromium and axe-core, the wallet test an OpenID4VCI wallet library
+# from npm; the scripts install them when they can.
 test: $(STAMP)
 	tests/browser/prepare
+	tests/wallet/prepare
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

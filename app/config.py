@@ -62,6 +62,37 @@ class Settings(BaseSettings):
         le=3650,
         description="How long a learner's claim link works after it is made or renewed.",
     )
+    offer_minutes: int = Field(
+        default=10,
+        ge=1,
+        le=1440,
+        description="How long a wallet credential offer (its pre-authorised code) can be redeemed.",
+    )
+    offer_tx_code_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        description="Wrong transaction codes after which a wallet credential offer is dead.",
+    )
+    wallet_token_seconds: int = Field(
+        default=300,
+        ge=30,
+        le=3600,
+        description="Lifetime of the access tokens a wallet receives for picking credentials up.",
+    )
+    wallet_nonce_seconds: int = Field(
+        default=300,
+        ge=30,
+        le=3600,
+        description="Lifetime of a c_nonce from the nonce endpoint; each is good for one request.",
+    )
+    wallet_batch_size: int = Field(
+        default=4,
+        ge=1,
+        le=20,
+        description="Most key proofs (copies bound to different holder keys) in one credential "
+        "request.",
+    )
     image_max_bytes: int = Field(
         default=1_048_576,
         ge=1024,

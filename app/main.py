@@ -29,6 +29,9 @@ from app.observability.health import migration_heads
 from app.observability.health import router as operations_router
 from app.observability.metrics import observed_engine
 from app.observability.middleware import ObservabilityMiddleware
+from app.oid4vci.router import openid_router as wallet_pickup_router
+from app.oid4vci.router import staff_router as wallet_offers_router
+from app.oid4vci.routing import install_oauth_error_handler
 from app.pages.downloads import router as downloads_router
 from app.pages.router import router as pages_router
 from app.pages.routing import install_page_error_handlers
@@ -84,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     install_problem_handlers(app)
     install_page_error_handlers(app)
+    install_oauth_error_handler(app)
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:
@@ -116,6 +120,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhook_deliveries_router,
         downloads_router,
         verify_page_router,
+        wallet_offers_router,
+        wallet_pickup_router,
     ):
         app.include_router(router)
     # The pages' stylesheet, from the package itself (ETag and Last-Modified by StaticFiles).

@@ -32,6 +32,7 @@ SCENARIO_GROUPS = (
     "pages",
     "batch",
     "sis",
+    "pickup",
 )
 
 

@@ -49,6 +49,10 @@ def add_ratios(results: list[ScenarioResult], floors: Floors | None) -> None:
         if prefix in AGAINST_TRIVIAL and trivial and trivial.requests_per_s:
             result.ratio = round((result.requests_per_s or 0) / trivial.requests_per_s, 3)
             result.ratio_basis = f"x GET /healthz at c{result.concurrency}"
+        elif prefix == "pickup" and (single := found.get(f"single_issue_c{result.concurrency}")):
+            if single.requests_per_s:
+                result.ratio = round((result.requests_per_s or 0) / single.requests_per_s, 3)
+                result.ratio_basis = f"x POST /v1/credentials at c{result.concurrency}"
         elif result.credentials_per_s and floors and result.key.startswith(("batch", "sis")):
             result.ratio = round(result.credentials_per_s / floors.batch_per_s, 3)
             result.ratio_basis = "x sign+insert floor"

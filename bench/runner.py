@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from bench import batch, cpu, database, floors, profile, report, scenarios, sis
+from bench import batch, cpu, database, floors, pickup, profile, report, scenarios, sis
 from bench.config import DEFAULT_DATABASE_NAME, RunConfig
 from bench.environment import (
     HarnessError,
@@ -235,6 +235,11 @@ def wrk_scenarios(run: Run, context: scenarios.Context) -> None:
         for key, (title, _) in scenarios.LEARNER_PAGES.items():
             visit = scenarios.public_page if key == "public_page" else scenarios.claim_page
             attempt(run, f"{key}_c{low}", title, partial(visit, context, low))
+    if config.runs("pickup"):
+        issued = next((r for r in run.results if r.key == f"single_issue_c{low}"), None)
+        issue_rate = issued.requests_per_s if issued else None
+        picked_up = partial(pickup.credential_endpoint, context, low, run.base_url, issue_rate)
+        attempt(run, f"pickup_c{low}", "j. wallet pickup", picked_up)
 
 
 def with_cpu(

@@ -9,6 +9,7 @@ from app.images.models import StoredImage
 from app.institutions.models import Institution, OrgUnit
 from app.keys.models import SigningKey
 from app.mail.models import MailOutboxEntry, SmtpSettings
+from app.oid4vci.models import WalletAccessToken, WalletIssuance, WalletNonce, WalletOffer
 from app.sharing.models import ClaimLink
 from app.sis.models import CourseMapping, Integration, IntegrationSecret, SisEvent, SisResult
 from app.status_lists.models import StatusList, StatusListPublication
@@ -35,6 +36,10 @@ __all__ = [
     "StatusList",
     "StatusListPublication",
     "StoredImage",
+    "WalletAccessToken",
+    "WalletIssuance",
+    "WalletNonce",
+    "WalletOffer",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

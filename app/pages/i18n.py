@@ -158,6 +158,18 @@ _EN: dict[str, str] = {
     "linkedin.add": "Add to LinkedIn profile",
     "linkedin.explain": "Opens LinkedIn's form for a certification, filled in with this "
     "credential and its public address. Unpublishing later breaks that link.",
+    "section.wallet": "Wallet app",
+    "wallet.explain": "Take this credential into a wallet app on your phone (OpenID4VCI). "
+    "A QR code and a code to type in appear here; they work once and for {minutes} minutes.",
+    "wallet.offer": "Show a QR code for my wallet",
+    "wallet.scan": "Scan this QR code with your wallet app, or open the link on this phone.",
+    "wallet.qr": "QR code of the offer for a wallet app",
+    "wallet.tx_code": "Code to type into the wallet",
+    "wallet.open": "Open in a wallet app on this device",
+    "wallet.once": "The QR code and the code work once, for {minutes} minutes; they are not "
+    "shown again. Make a new one when you need it.",
+    "wallet.unavailable": "A revoked, suspended or expired credential cannot be taken into a "
+    "wallet.",
     "formal.mark": "Formal",
     "informal.mark": "Informal",
     "error.404.title": "Not found",
@@ -388,6 +400,19 @@ _NL: dict[str, str] = {
     "linkedin.add": "Toevoegen aan LinkedIn-profiel",
     "linkedin.explain": "Opent het formulier van LinkedIn voor een certificering, ingevuld met "
     "dit credential en zijn openbare adres. Scherm je het later af, dan werkt die link niet meer.",
+    "section.wallet": "Wallet-app",
+    "wallet.explain": "Zet dit credential in een wallet-app op je telefoon (OpenID4VCI). "
+    "Hier verschijnen een QR-code en een code om in te typen; ze werken één keer en "
+    "{minutes} minuten lang.",
+    "wallet.offer": "Toon een QR-code voor mijn wallet",
+    "wallet.scan": "Scan deze QR-code met je wallet-app, of open de link op deze telefoon.",
+    "wallet.qr": "QR-code van het aanbod voor een wallet-app",
+    "wallet.tx_code": "Code om in de wallet te typen",
+    "wallet.open": "Openen in een wallet-app op dit apparaat",
+    "wallet.once": "De QR-code en de code werken één keer, {minutes} minuten lang; ze worden niet "
+    "nog eens getoond. Maak een nieuwe als je die nodig hebt.",
+    "wallet.unavailable": "Een ingetrokken, geschorst of verlopen credential kan niet in een "
+    "wallet worden gezet.",
     "formal.mark": "Formeel",
     "informal.mark": "Informeel",
     "error.404.title": "Niet gevonden",

@@ -6,18 +6,23 @@ publish and unpublish buttons); the public view exists only while the learner pu
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.background import BackgroundTask
 
+from app.config import get_settings
 from app.credentials.models import Credential
 from app.db.session import DbSession
+from app.oid4vci import service as wallets
 from app.pages import public_cache
 from app.pages.downloads import DownloadName, page_actions, page_images
 from app.pages.i18n import Translator
 from app.pages.negotiation import VARY, published_credential, wants_credential
-from app.pages.qr import qr_data_uri
+from app.pages.qr import one_time_qr_data_uri, qr_data_uri
 from app.pages.rendering import render, translator
 from app.pages.routing import PageRoute
 from app.pages.security import PAGE_HEADERS, PRIVATE, PUBLIC
@@ -28,6 +33,15 @@ from app.verification import service as verification
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
+@dataclass(frozen=True, slots=True)
+class WalletOfferView:
+    """A wallet offer as the learner's view shows it, once: its QR code and transaction code."""
+
+    uri: str
+    qr: str
+    tx_code: str
+
+
 async def _credential_page(
     request: Request,
     session: DbSession,
@@ -35,6 +49,7 @@ async def _credential_page(
     credential: Credential,
     *,
     claim_path: str | None,
+    wallet_offer: WalletOfferView | None = None,
 ) -> HTMLResponse:
     report = await verification.verify(session, request.app.state.fetcher, credential.jwt)
     view = credential_view(
@@ -58,6 +73,9 @@ async def _credential_page(
         qr=qr_data_uri(public_url) if public_url else None,
         # The baked badge: what a link preview shows is the credential itself.
         og_image=f"{public_url}/{DownloadName.PNG}" if public_url else None,
+        wallet_offer=wallet_offer,
+        wallet_pickable=wallets.is_pickable(credential, datetime.now(UTC)),
+        wallet_minutes=get_settings().offer_minutes,
         **page_actions(credential, claim_path, public_url),
     )
 
@@ -93,6 +111,23 @@ async def unpublish(token: str, request: Request, session: DbSession) -> Respons
     # After the commit, so that no view in between puts the page back.
     response.background = BackgroundTask(public_cache.forget, claimed.credential.id)
     return response
+
+
+@router.post("/claim/{token}/wallet", response_class=HTMLResponse)
+async def offer_to_wallet(token: str, request: Request, session: DbSession) -> HTMLResponse:
+    """The claim view with a new wallet offer. Answered directly, not redirected: the
+    transaction code is shown this once and is kept nowhere to show again."""
+    claimed = await sharing.open_claim(session, token, for_update=True)
+    offer = await wallets.offer_by_learner(session, claimed.credential, claimed.actor)
+    view = WalletOfferView(offer.offer_uri, one_time_qr_data_uri(offer.offer_uri), offer.tx_code)
+    return await _credential_page(
+        request,
+        session,
+        translator(request),
+        claimed.credential,
+        claim_path=f"/claim/{token}",
+        wallet_offer=view,
+    )
 
 
 @router.get("/c/{public_id}", response_class=HTMLResponse)

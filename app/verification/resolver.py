@@ -101,7 +101,7 @@ class KeyResolver:
         if kid.startswith("did:web:"):
             return await self._resolve_did_web(kid)
         if kid.startswith("did:jwk:"):
-            return _resolve_did_jwk(kid)
+            return resolve_did_jwk(kid)
         if kid[:8].lower().startswith(("https://", "http://")):
             return await self._resolve_jwk_url(kid)
         raise KeyResolutionError(
@@ -230,7 +230,7 @@ def public_jwk(value: Any) -> dict[str, Any]:
     return copied
 
 
-def _resolve_did_jwk(kid: str) -> ResolvedKey:
+def resolve_did_jwk(kid: str) -> ResolvedKey:
     """did:jwk: the DID is the base64url of the JWK, its only method ``#0``."""
     did, has_fragment, fragment = kid.partition("#")
     if has_fragment and fragment != "0":
