@@ -30,8 +30,11 @@ router = APIRouter(prefix="/credentials", tags=["VC-API"])
 @router.post(
     "/issue",
     status_code=status.HTTP_201_CREATED,
-    responses=problems(*AUTHENTICATED, 400),
+    responses=problems(*AUTHENTICATED, 400, 409),
     summary="Issue: sign a VC Data Model 2.0 credential as the institution (vc-jose)",
+    description="The credential claims nothing only the issuing policy grants (no credits, no "
+    "formal achievement type, no catalogue achievement: a 422 policy_violation); its id, if "
+    "given, is used by no other credential (a 409 credential_id_taken).",
 )
 async def issue(
     body: IssueCredentialRequest, session: DbSession, principal: CredentialIssuer

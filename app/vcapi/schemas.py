@@ -59,5 +59,8 @@ class StatusUpdate(BaseModel):
 class UpdateCredentialStatusRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    credentialId: str = Field(min_length=1, max_length=2048)  # noqa: N815 - the VC-API's name
+    # No NUL: Postgres cannot compare with it, so it never reaches a query.
+    credentialId: str = Field(  # noqa: N815 - the VC-API's name
+        min_length=1, max_length=2048, pattern=r"^[^\x00]+$"
+    )
     credentialStatus: list[StatusUpdate] = Field(min_length=1, max_length=2)  # noqa: N815

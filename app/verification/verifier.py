@@ -36,7 +36,7 @@ class IssuerStanding:
 
 
 class TrustSource(Protocol):
-    async def standing(self, issuer: str) -> IssuerStanding: ...
+    async def standing(self, issuer: str, credential_id: str | None) -> IssuerStanding: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +162,14 @@ class Verifier:
 
     async def _trust(self, report: Report, credential: dict[str, Any]) -> None:
         issuer = profiles.issuer_id(credential)
-        standing = await self.trust.standing(issuer) if issuer else IssuerStanding(None)
+        credential_id = credential.get("id")
+        standing = (
+            await self.trust.standing(
+                issuer, credential_id if isinstance(credential_id, str) else None
+            )
+            if issuer
+            else IssuerStanding(None)
+        )
         report.issuer = {
             "id": issuer,
             "name": standing.name,
