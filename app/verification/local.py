@@ -109,6 +109,12 @@ class StatusLists:
 _under_policy: ProcessCache[tuple[uuid.UUID, str], bool] = ProcessCache()
 
 
+_OUTSIDE_POLICY = (
+    "the credential was signed from the caller's own document (VC-API), outside the issuing "
+    "policy, and claims no recognition"
+)
+
+
 class Trust:
     """Institutions of this instance are known; others only when on the trust list.
 
@@ -130,10 +136,12 @@ class Trust:
                 under_policy = credential_id is not None and await self._under_policy(
                     institution.id, credential_id
                 )
+                if under_policy:
+                    return IssuerStanding(
+                        "this_instance", institution.display_name, institution.recognised
+                    )
                 return IssuerStanding(
-                    "this_instance",
-                    institution.display_name,
-                    institution.recognised if under_policy else None,
+                    "this_instance", institution.display_name, None, _OUTSIDE_POLICY
                 )
         if issuer in get_settings().trusted_issuers:
             return IssuerStanding("trust_list")

@@ -33,6 +33,8 @@ class IssuerStanding:
     known_as: str | None  # "this_instance", "trust_list" or None
     name: str | None = None
     recognised: bool | None = None
+    # Said beside the trust check, e.g. why recognition is not stated for this credential.
+    note: str | None = None
 
 
 class TrustSource(Protocol):
@@ -184,7 +186,8 @@ class Verifier:
                 if standing.known_as == "this_instance"
                 else "on the trust list"
             )
-            report.add("trust", "passed", f"the issuer is {where}")
+            note = f"; {standing.note}" if standing.note else ""
+            report.add("trust", "passed", f"the issuer is {where}{note}")
 
 
 def _unknown_profile(parsed: CompactJws) -> str:

@@ -99,6 +99,8 @@ async def test_recognised_is_stated_only_for_credentials_issued_under_the_policy
     assert report["verified"] is True
     assert report["issuer"]["known_as"] == "this_instance"
     assert report["issuer"]["recognised"] is None
+    trust = next(c for c in report["checks"] if c["check"] == "trust")
+    assert "outside the issuing policy" in trust["detail"]
 
     achievement = await published_achievement(client, tenant)
     rest = await issue(client, tenant, achievement["id"])
