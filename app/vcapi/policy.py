@@ -123,7 +123,8 @@ async def enforce(
             found.append(
                 FieldError(
                     pointer,
-                    "an achievement of this instance's catalogue; issue it with POST /credentials",
+                    "names an achievement URL of this instance; catalogue achievements are "
+                    "issued with POST /v1/credentials",
                     "catalogue_achievement",
                 )
             )

@@ -116,6 +116,12 @@ async def verify_presentation(
     now: datetime,
 ) -> PresentationResult:
     token, unsecured = read_presentation(value)
+    limit = get_settings().verification_max_token_bytes
+    if token is not None and len(token) > limit * (MAX_PRESENTED_CREDENTIALS + 1):
+        raise TokenTooLarge(
+            f"The presentation has {len(token)} bytes; at most "
+            f"{limit * (MAX_PRESENTED_CREDENTIALS + 1)} are accepted."
+        )
     skew = timedelta(seconds=get_settings().verification_clock_skew_seconds)
     if token is not None:
         result = _secured(token, expected, now, skew)
@@ -125,7 +131,6 @@ async def verify_presentation(
     if result.presentation is None:  # its signature did not verify: its content is not read
         return result
     entries = _credential_entries(result.checks, result.presentation)
-    limit = get_settings().verification_max_token_bytes
     for index, entry in enumerate(entries):
         pointer = f"#/verifiablePresentation/verifiableCredential/{index}"
         credential = token_from_value(entry, pointer)

@@ -14,7 +14,6 @@ from app.db.session import DbSession
 from app.errors import FieldError, TokenTooLarge, VerificationFailed
 from app.responses import AUTHENTICATED, problems
 from app.vcapi import presentations, service
-from app.vcapi.presentations import MAX_PRESENTED_CREDENTIALS
 from app.vcapi.schemas import (
     EnvelopedCredential,
     IssueCredentialRequest,
@@ -106,14 +105,10 @@ async def verify_presentation(
     body: VerifyPresentationRequest, session: DbSession, fetcher: Fetcher
 ) -> VerifyPresentationResponse:
     options = body.options or VerifyPresentationOptions()
-    limit = get_settings().verification_max_token_bytes * (MAX_PRESENTED_CREDENTIALS + 1)
-    value = body.verifiablePresentation
-    if isinstance(value, str) and len(value) > limit:
-        raise TokenTooLarge(f"The presentation has {len(value)} bytes; at most {limit}.")
     result = await presentations.verify_presentation(
         session,
         fetcher,
-        value,
+        body.verifiablePresentation,
         presentations.Expectations(options.challenge, options.domain),
         datetime.now(UTC),
     )

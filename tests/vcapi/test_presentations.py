@@ -10,9 +10,11 @@ from typing import Any
 
 import httpx
 import orjson
+import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.config import get_settings
 from app.keys.algorithms import sign_compact
 from app.vcapi.presentations import Expectations, verify_presentation
 from tests.credentials.helpers import issue, published_achievement
@@ -227,3 +229,13 @@ async def test_the_shared_vectors_replayed_in_their_time(
         ("key", "failed"),
     ]
     assert outcomes["presentation-jose-bad-media-type"][-1] == ("header", "failed")
+
+
+async def test_a_presentation_beyond_the_size_limit_is_a_413(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "verification_max_token_bytes", 1024)
+    oversized = f"eyJhbGciOiJFUzI1NiJ9.{'A' * 1024 * 17}.c2ln"
+    response = await post(client, f"data:application/vp+jwt,{oversized}")
+    assert response.status_code == 413, response.text
+    assert response.json()["code"] == "credential_too_large"
