@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from sqlalchemy import text
@@ -91,3 +93,12 @@ async def test_a_nul_character_in_an_id_is_a_422_not_a_server_error(
         headers=tenant.headers,
     )
     assert status.status_code == 422, status.text
+
+
+async def test_two_requests_racing_for_one_id_give_one_credential_and_one_409(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    racing = await asyncio.gather(*(_issue(client, tenant, TAKEN_ID) for _ in range(2)))
+    assert sorted(r.status_code for r in racing) == [201, 409], [r.text for r in racing]
+    refused = next(r for r in racing if r.status_code == 409)
+    assert refused.json()["code"] == "credential_id_taken"
