@@ -64,6 +64,11 @@ class SlugTaken(Conflict):
     title = "Slug already in use"
 
 
+class CredentialIdTaken(Conflict):
+    code = "credential_id_taken"
+    title = "Another credential already has this id"
+
+
 class InvalidState(Conflict):
     code = "invalid_state"
     title = "Not allowed in the current state"

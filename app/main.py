@@ -41,6 +41,7 @@ from app.responses import problems
 from app.runtime import settle_heap
 from app.sis.router import intake_router, integrations_router
 from app.status_lists.router import router as status_lists_router
+from app.vcapi.router import presentations_router
 from app.vcapi.router import router as vcapi_router
 from app.verification.fetching import SafeFetcher
 from app.verification.router import router as verification_router
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in (
         vcapi_router,
+        presentations_router,
         issuer_identity_router,
         public_achievements_router,
         images_router,

@@ -85,6 +85,14 @@ async def versions_of(
     return (await session.execute(query)).scalars().all()
 
 
+async def institution_of_achievement(
+    session: AsyncSession, achievement_id: uuid.UUID
+) -> uuid.UUID | None:
+    """Whose achievement this is, whatever its state; None when there is no such achievement."""
+    query = select(Achievement.institution_id).where(Achievement.id == achievement_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
 async def existing_ids(
     session: AsyncSession, institution_id: uuid.UUID, ids: Sequence[uuid.UUID]
 ) -> set[uuid.UUID]:

@@ -13,11 +13,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, uuid_pk
+
+DOCUMENT_ID_INDEX = "uq_credentials_document_id"
 
 
 class Credential(Base):
@@ -28,6 +31,9 @@ class Credential(Base):
         UniqueConstraint("institution_id", "idempotency_key"),
         Index("ix_credentials_listing", "institution_id", "issued_at", "id"),
         Index("ix_credentials_learner_lookup", "learner_lookup", postgresql_using="gin"),
+        # A credential's own id names one credential, across every institution and both APIs:
+        # status changes and verifiers address credentials by it.
+        Index(DOCUMENT_ID_INDEX, text("(document ->> 'id')"), unique=True),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, select, tuple_
+from sqlalchemy import Table, Text, literal_column, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.credentials.models import Credential
 
@@ -120,12 +121,45 @@ async def get_for_update(
     return (await session.execute(query)).scalar_one_or_none()
 
 
+# Spelled as the unique index's expression, with the key a constant rather than a bound
+# parameter, so that the planner matches the index.
+_DOCUMENT_ID = literal_column("(credentials.document ->> 'id')", Text)
+
+
+def _has_document_id(document_id: str) -> ColumnElement[bool]:
+    return _DOCUMENT_ID.op("=", is_comparison=True)(document_id)
+
+
 async def id_by_document_id(
     session: AsyncSession, institution_id: uuid.UUID, document_id: str
 ) -> uuid.UUID | None:
-    """The row of the credential whose own ``id`` is ``document_id``."""
+    """The row of this institution's credential whose own ``id`` is ``document_id``.
+
+    At most one credential has any id (a unique index holds the database to it).
+    """
     query = select(Credential.id).where(
+        _has_document_id(document_id),
         Credential.institution_id == institution_id,
-        Credential.document["id"].astext == document_id,
     )
-    return (await session.execute(query.limit(1))).scalar_one_or_none()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def document_id_taken(session: AsyncSession, document_id: str) -> bool:
+    """Does any credential, of any institution and either API, carry this id already?"""
+    query = select(Credential.id).where(_has_document_id(document_id))
+    return (await session.execute(query)).first() is not None
+
+
+async def passed_issuing_policy(
+    session: AsyncSession, institution_id: uuid.UUID, document_id: str
+) -> bool:
+    """Was the institution's credential with this id issued for one of its catalogue achievements?
+
+    Only those went through the issuing policy (recognition, ECTS bounds, formal or informal);
+    a credential signed from a caller's own VC-API document did not.
+    """
+    query = select(Credential.achievement_id).where(
+        _has_document_id(document_id),
+        Credential.institution_id == institution_id,
+    )
+    return (await session.execute(query)).scalar_one_or_none() is not None

@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from app.oid4vci.errors import InvalidProof
+from app.verification.did_key import resolve_did_key
 from app.verification.errors import KeyResolutionError
 from app.verification.jws import (
     MalformedToken,
@@ -29,11 +29,6 @@ PROOF_TYPE = "openid4vci-proof+jwt"
 PROOF_ALGORITHMS = ("ES256", "EdDSA")
 BINDING_METHODS = ("jwk", "did:jwk", "did:key")
 MAX_PROOF_BYTES = 16_384
-
-# Multicodec prefixes (unsigned varints) of the public keys did:key names here.
-_ED25519_PUB = b"\xed\x01"
-_P256_PUB = b"\x80\x24"
-_BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +99,8 @@ def _holder_key(header: dict[str, Any]) -> tuple[str, dict[str, Any]]:
             resolved = resolve_did_jwk(kid)
             return resolved.controller, resolved.jwk
         if kid.startswith("did:key:"):
-            return _resolve_did_key(kid)
+            resolved = resolve_did_key(kid)
+            return resolved.controller, resolved.jwk
     except KeyResolutionError as error:
         raise InvalidProof(f"The proof's key cannot be read: {error}.") from None
     raise InvalidProof("The proof's kid must be a did:jwk or did:key DID URL.")
@@ -115,47 +111,3 @@ def did_jwk(jwk: dict[str, Any]) -> str:
     members = {k: jwk[k] for k in ("crv", "kty", "x", "y") if k in jwk}
     encoded = base64.urlsafe_b64encode(orjson.dumps(members, option=orjson.OPT_SORT_KEYS))
     return "did:jwk:" + encoded.rstrip(b"=").decode("ascii")
-
-
-def _resolve_did_key(kid: str) -> tuple[str, dict[str, Any]]:
-    """``did:key:z…#z…``: a multibase (base58btc) multicodec public key, P-256 or Ed25519."""
-    did, _, fragment = kid.partition("#")
-    value = did.removeprefix("did:key:")
-    if fragment and fragment != value:
-        raise InvalidProof("A did:key's only verification method is #<its own key>.")
-    raw = _base58btc(value)
-    if raw is None:
-        raise InvalidProof("The did:key is not a base58btc multibase value.")
-    if raw.startswith(_ED25519_PUB) and len(raw) == 34:
-        return did, {"kty": "OKP", "crv": "Ed25519", "x": _b64url(raw[2:])}
-    if raw.startswith(_P256_PUB) and len(raw) == 35:
-        try:
-            point = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw[2:])
-        except ValueError:
-            raise InvalidProof("The did:key's P-256 point is not on the curve.") from None
-        numbers = point.public_numbers()
-        return did, {
-            "kty": "EC",
-            "crv": "P-256",
-            "x": _b64url(numbers.x.to_bytes(32, "big")),
-            "y": _b64url(numbers.y.to_bytes(32, "big")),
-        }
-    raise InvalidProof("Only P-256 and Ed25519 did:key keys are accepted.")
-
-
-def _base58btc(value: str) -> bytes | None:
-    if not value.startswith("z") or not 1 < len(value) <= 128:
-        return None
-    number = 0
-    for char in value[1:]:
-        digit = _BASE58.find(char)
-        if digit < 0:
-            return None
-        number = number * 58 + digit
-    body = number.to_bytes((number.bit_length() + 7) // 8, "big")
-    leading_zeros = len(value[1:]) - len(value[1:].lstrip("1"))
-    return b"\x00" * leading_zeros + body
-
-
-def _b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")

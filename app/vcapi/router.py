@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, status
 
 from app.auth.dependencies import CredentialIssuer, CredentialRevoker
@@ -11,18 +13,23 @@ from app.credentials.schemas import CredentialOut
 from app.db.session import DbSession
 from app.errors import FieldError, TokenTooLarge, VerificationFailed
 from app.responses import AUTHENTICATED, problems
-from app.vcapi import service
+from app.vcapi import presentations, service
 from app.vcapi.schemas import (
     EnvelopedCredential,
     IssueCredentialRequest,
     IssueCredentialResponse,
+    PresentationChecks,
     UpdateCredentialStatusRequest,
     VerifyCredentialRequest,
     VerifyCredentialResponse,
+    VerifyPresentationOptions,
+    VerifyPresentationRequest,
+    VerifyPresentationResponse,
 )
 from app.verification import service as verification
 from app.verification.input import token_from_value
 from app.verification.router import Fetcher
+from app.verification.schemas import CheckOut
 
 router = APIRouter(prefix="/credentials", tags=["VC-API"])
 
@@ -30,8 +37,11 @@ router = APIRouter(prefix="/credentials", tags=["VC-API"])
 @router.post(
     "/issue",
     status_code=status.HTTP_201_CREATED,
-    responses=problems(*AUTHENTICATED, 400),
+    responses=problems(*AUTHENTICATED, 400, 409),
     summary="Issue: sign a VC Data Model 2.0 credential as the institution (vc-jose)",
+    description="The credential claims nothing only the issuing policy grants (no credits, no "
+    "formal achievement type, no catalogue achievement: a 422 policy_violation); its id, if "
+    "given, is used by no other credential (a 409 credential_id_taken).",
 )
 async def issue(
     body: IssueCredentialRequest, session: DbSession, principal: CredentialIssuer
@@ -81,3 +91,49 @@ async def update_status(
         session, principal, body.credentialId, body.credentialStatus
     )
     return credential_out(credential)
+
+
+presentations_router = APIRouter(prefix="/presentations", tags=["VC-API"])
+
+
+@presentations_router.post(
+    "/verify",
+    responses=problems(400, 413, 422),
+    summary="Verify a presentation and each credential in it; a failure is a 422 problem",
+)
+async def verify_presentation(
+    body: VerifyPresentationRequest, session: DbSession, fetcher: Fetcher
+) -> VerifyPresentationResponse:
+    options = body.options or VerifyPresentationOptions()
+    result = await presentations.verify_presentation(
+        session,
+        fetcher,
+        body.verifiablePresentation,
+        presentations.Expectations(options.challenge, options.domain),
+        datetime.now(UTC),
+    )
+    checks = [
+        CheckOut(check=c.name, outcome=c.outcome, detail=c.detail) for c in result.checks.checks
+    ]
+    if not result.verified:
+        raise VerificationFailed(
+            "The presentation did not verify.", errors=_presentation_errors(result)
+        )
+    return VerifyPresentationResponse(
+        holder=result.holder,
+        presentationResult=PresentationChecks(checks=checks),
+        credentialResults=result.credentials,
+        errors=[],
+    )
+
+
+def _presentation_errors(result: presentations.PresentationResult) -> list[FieldError]:
+    pointer = "#/verifiablePresentation"
+    found = [FieldError(pointer, c.detail, c.name) for c in result.checks.failures()]
+    for index, credential in enumerate(result.credentials):
+        found.extend(
+            FieldError(f"{pointer}/verifiableCredential/{index}", c.detail, c.check)
+            for c in credential.checks
+            if c.outcome == "failed"
+        )
+    return found

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.verification.schemas import CheckOut, VerificationOut
+
 
 class IssueOptions(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -59,5 +61,43 @@ class StatusUpdate(BaseModel):
 class UpdateCredentialStatusRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    credentialId: str = Field(min_length=1, max_length=2048)  # noqa: N815 - the VC-API's name
+    # No NUL: Postgres cannot compare with it, so it never reaches a query.
+    credentialId: str = Field(  # noqa: N815 - the VC-API's name
+        min_length=1, max_length=2048, pattern=r"^[^\x00]+$"
+    )
     credentialStatus: list[StatusUpdate] = Field(min_length=1, max_length=2)  # noqa: N815
+
+
+class VerifyPresentationOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    challenge: str | None = Field(
+        default=None, max_length=1024, description="Must equal the holder-signed nonce."
+    )
+    domain: str | None = Field(
+        default=None, max_length=1024, description="Must be (one of) the holder-signed aud."
+    )
+
+
+class VerifyPresentationRequest(BaseModel):
+    verifiablePresentation: Any = Field(  # noqa: N815 - the VC-API's name
+        description="A vp+jwt (compact, or its data:application/vp+jwt, URL, or an "
+        "EnvelopedVerifiablePresentation), or an unsecured VerifiablePresentation holding "
+        "enveloped credentials."
+    )
+    options: VerifyPresentationOptions | None = None
+
+
+class PresentationChecks(BaseModel):
+    checks: list[CheckOut] = Field(
+        description="parsing, algorithm, header, key, signature, claims, validity, challenge, "
+        "domain and credentials"
+    )
+
+
+class VerifyPresentationResponse(BaseModel):
+    verified: Literal[True] = True
+    holder: str | None = Field(description="The DID whose key signed the presentation.")
+    presentationResult: PresentationChecks  # noqa: N815 - the VC-API's name
+    credentialResults: list[VerificationOut]  # noqa: N815 - the VC-API's name
+    errors: list[str]

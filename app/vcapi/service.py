@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import AuditEntry, record
@@ -14,10 +15,10 @@ from app.credentials import lifecycle, repository
 from app.credentials.document import iso
 from app.credentials.learners import lookup_digest
 from app.credentials.lifecycle import StatusAction
-from app.credentials.models import Credential
+from app.credentials.models import DOCUMENT_ID_INDEX, Credential
 from app.credentials.securing import secure
 from app.credentials.service import issued_event
-from app.errors import FieldError, NotFound, ValidationFailed
+from app.errors import CredentialIdTaken, FieldError, NotFound, ValidationFailed
 from app.institutions.service import institution_of
 from app.keys import service as keys
 from app.keys.did import institution_did
@@ -26,6 +27,7 @@ from app.sharing import service as sharing
 from app.sharing.service import IssuedClaim
 from app.status_lists import service as status_lists
 from app.status_lists.reserve import reserve
+from app.vcapi import policy
 from app.vcapi.schemas import StatusUpdate
 from app.vcapi.validation import check_credential
 from app.verification.profiles import parse_datetime, subject_id
@@ -38,6 +40,16 @@ _ACTIONS: dict[str, StatusAction] = {
 }
 
 
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
 async def issue_document(
     session: AsyncSession, principal: Principal, credential: dict[str, Any]
 ) -> tuple[Credential, IssuedClaim]:
@@ -47,7 +59,14 @@ async def issue_document(
     """
     institution = await institution_of(session, principal)
     did = institution_did(institution.slug)
+    if _holds_nul(credential):
+        # Postgres stores no NUL character in text or JSONB: refused here, never a 500 there.
+        raise ValidationFailed(
+            "The credential holds a NUL character.",
+            errors=[FieldError("#/credential", "holds a NUL character", "nul_character")],
+        )
     check_credential(credential, did)
+    await policy.enforce(session, credential, institution.id)
     now = datetime.now(UTC)
     valid_until = parse_datetime(credential.get("validUntil"))
     if valid_until is not None and valid_until <= now:
@@ -57,10 +76,12 @@ async def issue_document(
         )
     (slot,) = await reserve(session, institution.id, 1)
     row_id = uuid.uuid4()
+    document_id = credential.get("id", f"urn:uuid:{row_id}")
+    await _refuse_taken_id(session, document_id)
     issuer = credential.get("issuer")
     document = {
         **credential,
-        "id": credential.get("id", f"urn:uuid:{row_id}"),
+        "id": document_id,
         "issuer": {**issuer, "id": did} if isinstance(issuer, dict) else did,
         "validFrom": credential.get("validFrom", iso(now)),
         "credentialStatus": status_lists.credential_status(slot),
@@ -86,7 +107,15 @@ async def issue_document(
         "idempotency_key": None,
         "request_fingerprint": None,
     }
-    await repository.insert_new(session, [row])
+    try:
+        # In a savepoint: a concurrent request that took the same id first ends this one as the
+        # 409 below, with the request's transaction still usable for the problem answer.
+        async with session.begin_nested():
+            await repository.insert_new(session, [row])
+    except IntegrityError as error:
+        if DOCUMENT_ID_INDEX not in str(error.orig):
+            raise
+        raise _id_taken() from None
     claim = (await sharing.create_links(session, institution.id, [row_id]))[row_id]
     metrics.count_issued(1)
     await emit_many(session, institution.id, CREDENTIAL_ISSUED, [issued_event(row, claim)])
@@ -98,6 +127,18 @@ async def issue_document(
         ),
     )
     return Credential(**row), claim
+
+
+def _id_taken() -> CredentialIdTaken:
+    return CredentialIdTaken(
+        "Another credential already has this id; every credential's id names only it.",
+        errors=[FieldError("#/credential/id", "already used", "credential_id_taken")],
+    )
+
+
+async def _refuse_taken_id(session: AsyncSession, document_id: str) -> None:
+    if await repository.document_id_taken(session, document_id):
+        raise _id_taken()
 
 
 async def update_status(

@@ -13,10 +13,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import get_settings
+from app.credentials import repository as credentials
 from app.errors import NotFound
 from app.institutions.cache import institution_by_slug
 from app.keys import service as keys
 from app.keys.did import institution_did
+from app.process_cache import ProcessCache
 from app.status_lists import service as status_lists
 from app.verification.errors import HttpStatusError
 from app.verification.fetching import SafeFetcher
@@ -101,22 +103,56 @@ class StatusLists:
             ) from exc
 
 
+# Whether a credential was issued under the issuing policy never changes once it is issued, and
+# the trust check runs only after the signature verified with this instance's key; kept so that
+# verifying a credential again needs no database.
+_under_policy: ProcessCache[tuple[uuid.UUID, str], bool] = ProcessCache()
+
+
+_OUTSIDE_POLICY = (
+    "the credential was signed from the caller's own document (VC-API), outside the issuing "
+    "policy, and claims no recognition"
+)
+
+
 class Trust:
-    """Institutions of this instance are known; others only when on the trust list."""
+    """Institutions of this instance are known; others only when on the trust list.
+
+    Whether an institution of this instance is recognised is stated only for its credentials
+    that passed the issuing policy: a credential signed from a caller's own VC-API document did
+    not, and claims no recognition however the institution stands.
+    """
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._prefix = institution_did("")
 
-    async def standing(self, issuer: str) -> IssuerStanding:
+    async def standing(self, issuer: str, credential_id: str | None) -> IssuerStanding:
         if issuer.startswith(self._prefix):
             institution = await institution_by_slug(
                 self._session, issuer.removeprefix(self._prefix)
             )
             if institution is not None:
+                under_policy = credential_id is not None and await self._under_policy(
+                    institution.id, credential_id
+                )
+                if under_policy:
+                    return IssuerStanding(
+                        "this_instance", institution.display_name, institution.recognised
+                    )
                 return IssuerStanding(
-                    "this_instance", institution.display_name, institution.recognised
+                    "this_instance", institution.display_name, None, _OUTSIDE_POLICY
                 )
         if issuer in get_settings().trusted_issuers:
             return IssuerStanding("trust_list")
         return IssuerStanding(None)
+
+    async def _under_policy(self, institution_id: uuid.UUID, credential_id: str) -> bool:
+        key = (institution_id, credential_id)
+        cached = _under_policy.get(key)
+        if cached is None:
+            cached = await credentials.passed_issuing_policy(
+                self._session, institution_id, credential_id
+            )
+            _under_policy.put(key, cached)
+        return cached

@@ -47,7 +47,7 @@ _DID_WEB_HOST = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}(?::[0-9]{{1,5}})?")
 _DID_WEB_SEGMENT = re.compile(r"(?:[A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})+")
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 
-KeyMethod = Literal["did:web", "did:jwk", "jwk-url"]
+KeyMethod = Literal["did:web", "did:jwk", "did:key", "jwk-url"]
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,9 @@ class IssuerOut(BaseModel):
     )
     recognised: bool | None = Field(
         default=None,
-        description="For institutions of this instance: may it issue formal micro-credentials.",
+        description="For institutions of this instance: may it issue formal micro-credentials. "
+        "Stated only for credentials issued under the issuing policy (for an achievement of the "
+        "institution's catalogue); null for credentials signed from a caller's VC-API document.",
     )
 
 

@@ -17,7 +17,10 @@ from app.verification.summary import achievement_summary
 from app.verification.verifier import Verifier
 
 
-async def verify(session: AsyncSession, fetcher: SafeFetcher, token: str) -> VerificationOut:
+async def verify(
+    session: AsyncSession, fetcher: SafeFetcher, token: str, now: datetime | None = None
+) -> VerificationOut:
+    """Verify one credential as of ``now`` (the present unless a caller replays a moment)."""
     settings = get_settings()
     verifier = Verifier(
         resolver=KeyResolver(fetcher, DatabaseIdentity(session)),
@@ -25,7 +28,7 @@ async def verify(session: AsyncSession, fetcher: SafeFetcher, token: str) -> Ver
         trust=Trust(session),
         skew=timedelta(seconds=settings.verification_clock_skew_seconds),
     )
-    report = await verifier.verify(token, datetime.now(UTC))
+    report = await verifier.verify(token, now or datetime.now(UTC))
     metrics.count_verification(report.verified, (check.name for check in report.failures()))
     return verification_out(report)
 

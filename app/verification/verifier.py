@@ -33,10 +33,12 @@ class IssuerStanding:
     known_as: str | None  # "this_instance", "trust_list" or None
     name: str | None = None
     recognised: bool | None = None
+    # Said beside the trust check, e.g. why recognition is not stated for this credential.
+    note: str | None = None
 
 
 class TrustSource(Protocol):
-    async def standing(self, issuer: str) -> IssuerStanding: ...
+    async def standing(self, issuer: str, credential_id: str | None) -> IssuerStanding: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +164,14 @@ class Verifier:
 
     async def _trust(self, report: Report, credential: dict[str, Any]) -> None:
         issuer = profiles.issuer_id(credential)
-        standing = await self.trust.standing(issuer) if issuer else IssuerStanding(None)
+        credential_id = credential.get("id")
+        standing = (
+            await self.trust.standing(
+                issuer, credential_id if isinstance(credential_id, str) else None
+            )
+            if issuer
+            else IssuerStanding(None)
+        )
         report.issuer = {
             "id": issuer,
             "name": standing.name,
@@ -177,7 +186,8 @@ class Verifier:
                 if standing.known_as == "this_instance"
                 else "on the trust list"
             )
-            report.add("trust", "passed", f"the issuer is {where}")
+            note = f"; {standing.note}" if standing.note else ""
+            report.add("trust", "passed", f"the issuer is {where}{note}")
 
 
 def _unknown_profile(parsed: CompactJws) -> str:

@@ -61,7 +61,7 @@ class NoStatusLists:
 
 
 class UnknownIssuers:
-    async def standing(self, issuer: str) -> IssuerStanding:
+    async def standing(self, issuer: str, credential_id: str | None) -> IssuerStanding:
         return IssuerStanding(None)
 
 
