@@ -17,7 +17,7 @@ from app.credentials.lifecycle import StatusAction
 from app.credentials.models import Credential
 from app.credentials.securing import secure
 from app.credentials.service import issued_event
-from app.errors import FieldError, NotFound, ValidationFailed
+from app.errors import NotFound
 from app.institutions.service import institution_of
 from app.keys import service as keys
 from app.keys.did import institution_did
@@ -49,12 +49,8 @@ async def issue_document(
     did = institution_did(institution.slug)
     check_credential(credential, did)
     now = datetime.now(UTC)
+    # The data model allows a validUntil in the past (a record of a credential that has ended).
     valid_until = parse_datetime(credential.get("validUntil"))
-    if valid_until is not None and valid_until <= now:
-        raise ValidationFailed(
-            "The credential would be expired when issued.",
-            errors=[FieldError("#/credential/validUntil", "lies in the past", "already_expired")],
-        )
     (slot,) = await reserve(session, institution.id, 1)
     row_id = uuid.uuid4()
     issuer = credential.get("issuer")
@@ -63,7 +59,11 @@ async def issue_document(
         "id": credential.get("id", f"urn:uuid:{row_id}"),
         "issuer": {**issuer, "id": did} if isinstance(issuer, dict) else did,
         "validFrom": credential.get("validFrom", iso(now)),
-        "credentialStatus": status_lists.credential_status(slot),
+        # The caller's own status entries stay beside Stapel's, which come first.
+        "credentialStatus": [
+            *status_lists.credential_status(slot),
+            *_as_list(credential.get("credentialStatus", [])),
+        ],
     }
     signer = await keys.signer_for(session, institution)
     subject = subject_id(document)
@@ -98,6 +98,10 @@ async def issue_document(
         ),
     )
     return Credential(**row), claim
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 async def update_status(
