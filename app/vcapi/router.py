@@ -20,7 +20,7 @@ from app.vcapi.schemas import (
     VerifyCredentialRequest,
     VerifyCredentialResponse,
 )
-from app.vcapi.validation import credential_problems, raise_if_any
+from app.vcapi.validation import raise_if_any, secured_credential_problems
 from app.verification import service as verification
 from app.verification.input import token_from_value
 from app.verification.router import Fetcher
@@ -61,7 +61,7 @@ async def verify(
     failures = [FieldError("#/verifiableCredential", c.detail, c.check) for c in failed]
     if result.profile == "vc-jose" and result.credential is not None:
         # Pointers name members of the decoded credential, as /v1/verify returns it.
-        broken = credential_problems(result.credential, "#/credential", issuer_required=True)
+        broken = secured_credential_problems(result.credential, "#/credential")
         if broken:
             raise_if_any(broken + failures)
     if failed:

@@ -23,6 +23,8 @@ from app.verification.profiles import parse_datetime
 
 # The data model's properties whose every value is an object that must name its type.
 TYPED_OBJECTS = ("credentialStatus", "credentialSchema", "termsOfUse", "evidence", "refreshService")
+# RFC 7519's registered claims (and RFC 7800's cnf) a VC-JOSE-COSE payload may carry.
+JWT_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "cnf"})
 LANGUAGE_VALUE_MEMBERS = frozenset({"@value", "@language", "@direction"})
 # XML Schema dateTimeStamp: a date-time whose time zone is always given.
 DATE_TIME_STAMP = re.compile(
@@ -85,6 +87,13 @@ def credential_problems(
         # Expansion only means something once the contexts and shapes are sound.
         found += _expansion_problems(credential, pointer)
     return found
+
+
+def secured_credential_problems(payload: dict[str, Any], pointer: str) -> list[FieldError]:
+    """The rules a VC-JOSE-COSE payload breaks: it is the credential, plus whichever registered
+    JWT claims the issuer chose to add, which are no terms of any context and are not refused."""
+    credential = {key: value for key, value in payload.items() if key not in JWT_CLAIMS}
+    return credential_problems(credential, pointer, issuer_required=True)
 
 
 def is_url(value: object) -> bool:

@@ -313,3 +313,22 @@ async def test_issue_refuses_a_status_entry_without_a_type(
     entry = {"credentialStatus": {"id": "https://voorbeeld.nl/status/1#7"}}
     refused = await issue(client, tenant, document(entry, None))
     assert_refused(refused, "type_missing", "#/credential/credentialStatus")
+
+
+@pytest.mark.parametrize(
+    ("context", "code"),
+    [
+        ({"@import": "https://contexts.voorbeeld.nl/alumni/v1"}, "context_unknown"),
+        ({"alumniOf": {"@id": f"{TERMS}alumniOf", "@context": 5}}, "jsonld_invalid"),
+        ({"@version": 2}, "jsonld_invalid"),
+        ({"@vocab": 5}, "jsonld_invalid"),
+        ({"a": "b:c", "b": "a:d"}, "jsonld_invalid"),
+        ({"alumniOf": {"@id": f"{TERMS}alumniOf", "@container": "@bogus"}}, "jsonld_invalid"),
+        ({"": f"{TERMS}empty"}, "jsonld_invalid"),
+    ],
+)
+async def test_a_context_json_ld_cannot_process_is_a_422_naming_the_context(
+    client: httpx.AsyncClient, tenant: Tenant, context: Json, code: str
+) -> None:
+    refused = await issue(client, tenant, document({"@context": with_context(context)}, None))
+    assert_refused(refused, code, "#/credential/@context")

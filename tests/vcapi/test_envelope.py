@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -67,4 +68,19 @@ async def test_the_envelope_context_may_name_further_contexts_after_v2(
     envelope = signed_envelope()
     envelope["@context"] = [VC_V2, "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
     response = await verify(client, envelope)
+    assert response.status_code == 200, response.text
+
+
+async def test_registered_jwt_claims_beside_the_credential_are_not_undefined_terms(
+    client: httpx.AsyncClient,
+) -> None:
+    issuer = DidJwkIssuer()
+    identifier = "urn:uuid:0b7d2a8e-2f4e-4e07-8a43-6b0f4cf1d7c2"
+    payload = {
+        **vc(id=identifier, issuer=issuer.did),
+        "iss": issuer.did,
+        "jti": identifier,
+        "iat": int(time.time()),
+    }
+    response = await verify(client, issuer.envelope(payload))
     assert response.status_code == 200, response.text
