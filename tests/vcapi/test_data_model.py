@@ -20,6 +20,7 @@ from app import contexts
 from app.contexts import OB_V3P0, VC_V2
 from app.credentials.models import Credential
 from tests.factories import Tenant
+from tests.oid4vci.holder import _base58 as base58
 from tests.vcapi.foreign_issuer import DidJwkIssuer
 from tests.vcapi.test_vcapi import vc
 from tests.verification.forge import split
@@ -35,6 +36,15 @@ OB_CONTEXT_SRI = (
         ).digest()
     ).decode()
 )
+
+OB_CONTEXT_SHA256 = hashlib.sha256(
+    Path(contexts.__file__).with_name("ob-v3p0-context-3.0.3.json").read_bytes()
+).digest()
+
+
+def multibase58(multihash: bytes) -> str:
+    """``z`` and the base58btc form of ``multihash`` (written by the tests, not the code tested)."""
+    return "z" + base58(multihash)
 
 
 @dataclass(frozen=True)
@@ -190,6 +200,29 @@ RULES = {
         related({"id": OB_V3P0, "digestSRI": "sha384-" + base64.b64encode(b"x" * 48).decode()}),
         related(OB_CONTEXT),
         "/relatedResource/0/digestSRI",
+    ),
+    "related_resource_multibase_digest_matches_the_resource": Rule(
+        "digest_mismatch",
+        related({"id": OB_V3P0, "digestMultibase": multibase58(b"\x12\x20" + bytes(32))}),
+        related({"id": OB_V3P0, "digestMultibase": multibase58(b"\x12\x20" + OB_CONTEXT_SHA256)}),
+        "/relatedResource/0/digestMultibase",
+    ),
+    "related_resource_digest_is_readable": Rule(
+        "digest_invalid",
+        related(
+            {
+                "id": OB_V3P0,
+                "digestMultibase": "u" + base64.urlsafe_b64encode(b"\x12\x05abc").decode(),
+            }
+        ),
+        related(
+            {
+                "id": OB_V3P0,
+                "digestMultibase": "u"
+                + base64.urlsafe_b64encode(b"\x12\x20" + OB_CONTEXT_SHA256).decode().rstrip("="),
+            }
+        ),
+        "/relatedResource/0/digestMultibase",
     ),
 }
 
