@@ -19,9 +19,15 @@ _FILES = {
 }
 
 
+BUNDLED_CONTEXTS = frozenset(_FILES)
+
+
+def bundled_context_bytes(url: str) -> bytes:
+    """The context file exactly as bundled: what a digest of the resource is computed over."""
+    return resources.files(__package__).joinpath(_FILES[url]).read_bytes()
+
+
 @lru_cache(maxsize=len(_FILES))
 def bundled_context(url: str) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(
-        resources.files(__package__).joinpath(_FILES[url]).read_text(encoding="utf-8")
-    )
+    document: dict[str, Any] = json.loads(bundled_context_bytes(url))
     return document

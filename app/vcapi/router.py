@@ -26,6 +26,7 @@ from app.vcapi.schemas import (
     VerifyPresentationRequest,
     VerifyPresentationResponse,
 )
+from app.vcapi.validation import raise_if_any, secured_credential_problems
 from app.verification import service as verification
 from app.verification.input import token_from_value
 from app.verification.router import Fetcher
@@ -66,11 +67,17 @@ async def verify(
     if len(token) > limit:
         raise TokenTooLarge(f"The credential has {len(token)} bytes; at most {limit} are accepted.")
     result = await verification.verify(session, fetcher, token)
-    if not result.verified:
-        failed = [c for c in result.checks if c.outcome == "failed"]
+    failed = [c for c in result.checks if c.outcome == "failed"]
+    failures = [FieldError("#/verifiableCredential", c.detail, c.check) for c in failed]
+    if result.profile == "vc-jose" and result.credential is not None:
+        # Pointers name members of the decoded credential, as /v1/verify returns it.
+        broken = secured_credential_problems(result.credential, "#/credential")
+        if broken:
+            raise_if_any(broken + failures)
+    if failed:
         raise VerificationFailed(
             f"{len(failed)} check(s) failed: " + ", ".join(c.check for c in failed),
-            errors=[FieldError("#/verifiableCredential", c.detail, c.check) for c in failed],
+            errors=failures,
         )
     return VerifyCredentialResponse(
         checks=[c.check for c in result.checks if c.outcome == "passed"],

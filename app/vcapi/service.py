@@ -68,12 +68,8 @@ async def issue_document(
     check_credential(credential, did)
     await policy.enforce(session, credential, institution.id)
     now = datetime.now(UTC)
+    # The data model allows a validUntil in the past (a record of a credential that has ended).
     valid_until = parse_datetime(credential.get("validUntil"))
-    if valid_until is not None and valid_until <= now:
-        raise ValidationFailed(
-            "The credential would be expired when issued.",
-            errors=[FieldError("#/credential/validUntil", "lies in the past", "already_expired")],
-        )
     (slot,) = await reserve(session, institution.id, 1)
     row_id = uuid.uuid4()
     document_id = credential.get("id", f"urn:uuid:{row_id}")
@@ -84,7 +80,11 @@ async def issue_document(
         "id": document_id,
         "issuer": {**issuer, "id": did} if isinstance(issuer, dict) else did,
         "validFrom": credential.get("validFrom", iso(now)),
-        "credentialStatus": status_lists.credential_status(slot),
+        # The caller's own status entries stay beside Stapel's, which come first.
+        "credentialStatus": [
+            *status_lists.credential_status(slot),
+            *_as_list(credential.get("credentialStatus", [])),
+        ],
     }
     signer = await keys.signer_for(session, institution)
     subject = subject_id(document)
@@ -139,6 +139,10 @@ def _id_taken() -> CredentialIdTaken:
 async def _refuse_taken_id(session: AsyncSession, document_id: str) -> None:
     if await repository.document_id_taken(session, document_id):
         raise _id_taken()
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 async def update_status(

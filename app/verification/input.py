@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from app.contexts import VC_V2
 from app.errors import (
     FieldError,
     MalformedRequest,
@@ -16,7 +17,9 @@ from app.errors import (
 )
 from app.verification.jws import depth_exceeds
 
-DATA_URL_PREFIXES = ("data:application/vc+jwt,", "data:application/jwt,")
+# The one form VC-JOSE-COSE gives an enveloped credential's id.
+ENVELOPE_DATA_URL = "data:application/vc+jwt,"
+DATA_URL_PREFIXES = (ENVELOPE_DATA_URL, "data:application/jwt,")
 JWT_MEDIA_TYPES = ("application/vc+jwt", "application/jwt", "text/plain")
 
 
@@ -25,8 +28,38 @@ def _unsupported(detail: str, pointer: str = "#") -> ValidationFailed:
 
 
 def token_from_value(value: object, pointer: str) -> str:
-    """The compact JWT inside a string, data: URL or EnvelopedVerifiableCredential."""
+    """The compact JWT inside a string, data: URL or EnvelopedVerifiableCredential, holding an
+    envelope to VC Data Model 2.0 (its context, its type, a ``data:`` URL as its id)."""
+    if isinstance(value, dict):
+        _check_envelope(value, pointer)
     return _from_value(value, pointer)
+
+
+def _check_envelope(envelope: dict[str, Any], pointer: str) -> None:
+    types = envelope.get("type")
+    if "EnvelopedVerifiableCredential" not in (types if isinstance(types, list) else [types]):
+        return  # not an envelope: refused below as an unsupported securing mechanism
+    problems: list[FieldError] = []
+    contexts = envelope.get("@context")
+    if not isinstance(contexts, list) or not contexts or contexts[0] != VC_V2:
+        problems.append(
+            FieldError(
+                f"{pointer}/@context", f"must be a list starting with {VC_V2}", "context_invalid"
+            )
+        )
+    if types not in ("EnvelopedVerifiableCredential", ["EnvelopedVerifiableCredential"]):
+        problems.append(
+            FieldError(f"{pointer}/type", "must be EnvelopedVerifiableCredential", "type_invalid")
+        )
+    identifier = envelope.get("id")
+    if not isinstance(identifier, str) or not identifier.startswith(ENVELOPE_DATA_URL):
+        problems.append(
+            FieldError(
+                f"{pointer}/id", f"must be a {ENVELOPE_DATA_URL}<JWT> URL", "envelope_id_invalid"
+            )
+        )
+    if problems:
+        raise ValidationFailed("The EnvelopedVerifiableCredential is malformed.", errors=problems)
 
 
 def _from_value(value: object, pointer: str) -> str:

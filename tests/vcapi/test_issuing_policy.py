@@ -16,7 +16,15 @@ def _subject(**achievement: Any) -> dict[str, Any]:
     return {
         "id": "did:example:alumna",
         "type": ["AchievementSubject"],
-        "achievement": {"type": ["Achievement"], "name": "Data Literacy", **achievement},
+        "achievement": {
+            # What the Open Badges 3.0 schema requires of an achievement, at a host not ours.
+            "id": "https://hogeschool.voorbeeld.nl/achievements/data-literacy",
+            "type": ["Achievement"],
+            "name": "Data Literacy",
+            "description": "Reading and questioning data.",
+            "criteria": {"narrative": "Pass the final project."},
+            **achievement,
+        },
     }
 
 
@@ -96,7 +104,7 @@ async def test_recognised_is_stated_only_for_credentials_issued_under_the_policy
     )
     vc_api = issued.json()["verifiableCredential"]
     report = (await client.post("/v1/verify", json={"verifiableCredential": vc_api})).json()
-    assert report["verified"] is True
+    assert report["verified"] is True, [c for c in report["checks"] if c["outcome"] != "passed"]
     assert report["issuer"]["known_as"] == "this_instance"
     assert report["issuer"]["recognised"] is None
     trust = next(c for c in report["checks"] if c["check"] == "trust")

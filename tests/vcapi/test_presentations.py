@@ -29,7 +29,7 @@ VECTORS = Path(__file__).parent.parent / "verification" / "vectors"
 
 def enveloped(jwt: str) -> dict[str, Any]:
     return {
-        "@context": VC_V2,
+        "@context": [VC_V2],  # an ordered set, first the v2 context
         "type": "EnvelopedVerifiableCredential",
         "id": f"data:application/vc+jwt,{jwt}",
     }
