@@ -115,21 +115,41 @@ async def _scratch_table(connection: asyncpg.Connection) -> list[asyncpg.Record]
         f"CREATE TABLE {SCRATCH_TABLE} (LIKE credentials INCLUDING DEFAULTS "
         "INCLUDING CONSTRAINTS INCLUDING INDEXES)"
     )
-    return list(await connection.fetch("SELECT * FROM credentials LIMIT $1", ROWS_PER_TRANSACTION))
+    # Rows whose document id is urn:uuid:<row id>, as every credential seeded through the API
+    # has: _fresh_row makes each copy's document id unique by replacing that text.
+    return list(
+        await connection.fetch(
+            "SELECT * FROM credentials WHERE document->>'id' = 'urn:uuid:' || id::text LIMIT $1",
+            ROWS_PER_TRANSACTION,
+        )
+    )
+
+
+def _fresh_row(template: asyncpg.Record, status_index: int) -> dict[str, Any]:
+    """A copy of a real row with new values in its unique columns: the row id, the status
+    index and the document's own ``id`` (``urn:uuid:`` and the row id, unique over every
+    credential), which the JSONB text read back holds once."""
+    row = dict(template)
+    row_id = uuid.uuid4()
+    document: str = row["document"]
+    row.update(
+        id=row_id,
+        status_index=status_index,
+        idempotency_key=None,
+        document=document.replace(f"urn:uuid:{template['id']}", f"urn:uuid:{row_id}", 1),
+    )
+    return row
 
 
 def _fresh_rows(templates: list[asyncpg.Record], start: int) -> list[tuple[Any, ...]]:
-    """Copies of real rows with a new id and status index (the unique columns)."""
-    rows = []
-    for offset in range(ROWS_PER_TRANSACTION):
-        row = dict(templates[offset % len(templates)])
-        row.update(
-            id=uuid.uuid4(),
-            status_index=FIRST_SCRATCH_INDEX + start + offset,
-            idempotency_key=None,
+    return [
+        tuple(
+            _fresh_row(
+                templates[offset % len(templates)], FIRST_SCRATCH_INDEX + start + offset
+            ).values()
         )
-        rows.append(tuple(row.values()))
-    return rows
+        for offset in range(ROWS_PER_TRANSACTION)
+    ]
 
 
 async def _rate(
@@ -181,8 +201,7 @@ async def _single_rate(
         nonlocal next_index
         done = 0
         while time.perf_counter() < deadline:
-            row = dict(templates[next_index % len(templates)])
-            row.update(id=uuid.uuid4(), status_index=next_index, idempotency_key=None)
+            row = _fresh_row(templates[next_index % len(templates)], next_index)
             next_index += 1
             async with pool.acquire() as connection, connection.transaction():
                 for _ in range(lookups):
