@@ -27,7 +27,7 @@ class PageRoute(APIRoute):
 _Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
-def _page_error(request: Request, error: Exception) -> DomainError:
+def _page_error(error: Exception) -> DomainError:
     if isinstance(error, DomainError):
         return error
     # Parameters that fail validation read as "not found": a malformed link is a wrong link.
@@ -49,7 +49,7 @@ def install_page_error_handlers(app: FastAPI) -> None:
             request: Request, error: Exception, problem: _Handler = problem
         ) -> Response:
             if isinstance(request.scope.get("route"), PageRoute):
-                return error_page(translator(request), _page_error(request, error))
+                return error_page(translator(request), _page_error(error))
             return await problem(request, error)
 
         app.add_exception_handler(error_type, handle)
