@@ -16,7 +16,12 @@ from pathlib import Path
 from bench.environment import HarnessError, Pinning
 
 RATE = 200  # samples per second
-PASS_THROUGH = ("(app/cli.py)", "(app/context.py)")
+PASS_THROUGH = (
+    "(app/cli/__main__.py)",
+    "(app/cli/__init__.py)",
+    "(app/cli/running.py)",
+    "(app/context.py)",
+)
 LINE_NUMBER = re.compile(r":\d+\)$")
 PATH_PREFIX = re.compile(r"\((?:.*/site-packages/|.*/lib/python3\.\d+/|/work/main/|.*/main/)")
 
