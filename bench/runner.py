@@ -129,7 +129,7 @@ def export_ref(ref: str, target: Path) -> str:
     return f"{commit.stdout.strip()} ({ref}, exported)"
 
 
-SOURCE_PARTS = ("app", "migrations", "alembic.ini")
+SOURCE_PARTS = ("app", "alembic.ini")
 
 
 def snapshot_work_tree(target: Path) -> None:

@@ -14,7 +14,7 @@ from app.db.schema_heads import SCHEMA_HEADS
 def test_the_schema_heads_named_in_the_code_are_the_heads_of_the_migrations() -> None:
     heads = frozenset(ScriptDirectory.from_config(alembic_config("")).get_heads())
     assert heads == SCHEMA_HEADS, (
-        f"migrations/versions/ ends in {sorted(heads)}: name them in app/db/schema_heads.py"
+        f"app/db/migrations/versions/ ends in {sorted(heads)}: name them in app/db/schema_heads.py"
     )
 
 
