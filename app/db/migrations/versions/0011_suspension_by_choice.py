@@ -5,7 +5,7 @@ which the published Open Badges 3.0 schema forbids. New institutions now issue o
 they opt in. Institutions that exist already keep issuing suspendable credentials, so that
 nothing they rely on changes under them; they can switch it off.
 
-Revision ID: 0020
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-06 00:00:00
 """
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0020"
+revision: str = "0011"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
