@@ -59,6 +59,11 @@ class IdempotencyKeyReused(Conflict):
     title = "Idempotency key already used with another request"
 
 
+class WebhookIdReused(Conflict):
+    code = "webhook_id_reused"
+    title = "This webhook-id was accepted before with another body"
+
+
 class SlugTaken(Conflict):
     code = "slug_taken"
     title = "Slug already in use"
