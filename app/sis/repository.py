@@ -284,6 +284,21 @@ async def counts_by_event(
     return counts
 
 
+async def outcomes_of_event(
+    session: AsyncSession, event_id: uuid.UUID
+) -> list[tuple[int, str, str | None, str | None]]:
+    """Position, status, reason code and reason of each result of an event, in file order."""
+    query = (
+        select(SisResult.position, SisResult.status, SisResult.reason_code, SisResult.reason)
+        .where(SisResult.event_id == event_id)
+        .order_by(SisResult.position)
+    )
+    return [
+        (position, status, reason_code, reason)
+        for position, status, reason_code, reason in await session.execute(query)
+    ]
+
+
 async def get_event(
     session: AsyncSession, institution_id: uuid.UUID, event_id: uuid.UUID
 ) -> SisEvent | None:
