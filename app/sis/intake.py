@@ -221,10 +221,10 @@ async def _duplicate(session: AsyncSession, integration: Integration, delivery: 
     existing = await repository.event_by_message_id(session, integration.id, delivery.message_id)
     if existing is None:  # pragma: no cover - the unique constraint says it exists
         raise RuntimeError("duplicate message id without its event")
-    return retried(existing, delivery)
+    return _retried(existing, delivery)
 
 
-def retried(existing: SisEvent, delivery: Delivery) -> Stored:
+def _retried(existing: SisEvent, delivery: Delivery) -> Stored:
     """A message id seen before: a retry of the same body is answered as a duplicate; another
     body under it is refused, counted and logged (without the body), never dropped silently.
 
@@ -266,7 +266,7 @@ async def receive_webhook(
     delivery = Delivery.of(signing.verify(body, headers, plain, now), "webhook", body)
     seen = await repository.event_by_message_id(session, integration.id, delivery.message_id)
     if seen is not None:
-        return retried(seen, delivery)
+        return _retried(seen, delivery)
     parsed = parse_envelope(body)
     rows = result_rows(
         integration.id,
