@@ -13,7 +13,7 @@ the e-mail address, each in the form its setting chooses (``STAPEL_CREDENTIAL_ST
   cannot be matched, and the database's look-up digests are not the pseudonyms;
 - ``hashed``: the OB3 form, ``sisSourcedId`` / ``emailAddress`` with ``identityHash`` =
   ``sha256$`` + hex(SHA-256(value + salt)). Anyone told the value can check it, and anyone can
-  try every value: a seven-digit student number falls in well under a second.
+  try every value: all ten million seven-digit student numbers take seconds.
 
 Every hash has a fresh salt per credential, so two credentials cannot be linked by their hashes.
 The learner's name is given in clear, as it is on a paper certificate.

@@ -17,7 +17,7 @@ from tests.credentials.helpers import issue, published_achievement
 from tests.factories import Tenant
 
 # Student numbers of five digits and the addresses an institution derives from them: a space an
-# attacker walks in well under a second, as they would the ten million of seven digits.
+# attacker walks in a fraction of a second, as they would the ten million of seven digits.
 SPACE = range(100_000)
 STUDENT_NUMBER = "04711"
 EMAIL = f"s{STUDENT_NUMBER}@student.voorbeeld.nl"
