@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import get_settings
@@ -80,6 +81,19 @@ async def test_a_different_body_under_a_used_webhook_id_is_refused_counted_and_l
     retry = await sis.record(course_result(student=1), message_id="msg_reused")
     assert retry.status_code == 200
     assert retry.json() == {**first.json(), "duplicate": True}
+
+
+async def test_events_stored_before_bodies_were_digested_answer_a_repeated_id_as_before(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    sis = await connect_sis(client, tenant)
+    first = await sis.record(course_result(student=1), message_id="msg_old")
+    async with sessionmaker() as session, session.begin():
+        await session.execute(text("UPDATE sis_events SET body_sha256 = NULL"))
+    other = await sis.record(course_result(student=2), message_id="msg_old")
+    assert other.status_code == 200, other.text
+    assert other.json()["event_id"] == first.json()["event_id"]
+    assert await _stored(sessionmaker) == (1, 1)
 
 
 async def test_events_must_be_sent_as_json(
