@@ -14,8 +14,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.cli.common import cli_actor, fail, institution_by_slug, note, run_with_sessions
+from app.errors import RowsNotValid
 from app.sis import imports
-from app.sis.imports import Queued, RowsNotValid, Summary
+from app.sis.imports import Queued, Summary
 
 # Exit codes beside 0 (every result issued, revoked or skipped) and 1 (refused; nothing queued).
 SOME_FAILED = 3
@@ -64,8 +65,8 @@ async def _import(
     try:
         queued = await _queue(sessions, slug, integration, body)
     except RowsNotValid as refused:
-        for problem in refused.problems:
-            note(f"line {problem.line}: {problem.column}: {problem.detail}")
+        for row in refused.rows:
+            note(f"line {row.line}: {row.column}: {row.detail}")
         raise
     if queued.duplicate:
         note(f"This file was imported before (event {queued.event_id}); showing its outcomes.")

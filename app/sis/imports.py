@@ -20,34 +20,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import AuditEntry, record
-from app.errors import NotFound, ValidationFailed
+from app.errors import NotFound, RowError, RowsNotValid
 from app.sis import csv_import, repository
 from app.sis.intake import Delivery, result_rows, store
 from app.sis.schemas import Parsed
 
-FINAL = ("issued", "revoked", "skipped", "failed", "dead")
 _ROW_POINTER = "#/rows/{position}"
-
-
-@dataclass(frozen=True, slots=True)
-class LineProblem:
-    line: int
-    column: str
-    detail: str
-
-
-class RowsNotValid(ValidationFailed):
-    """Rows of the file that are not valid results; nothing was queued."""
-
-    code = "rows_not_valid"
-    title = "Rows of the file are not valid"
-
-    def __init__(self, problems: list[LineProblem]) -> None:
-        super().__init__(
-            f"{len({p.line for p in problems})} row(s) of the file are not valid; "
-            "nothing was queued."
-        )
-        self.problems = problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +42,9 @@ def _column(pointer: str, position: int) -> str:
     return field_path.replace("/", "_") or "row"
 
 
-def _problems(parsed: Parsed, invalid: list[tuple[int, list[dict[str, Any]]]]) -> list[LineProblem]:
+def _row_errors(parsed: Parsed, invalid: list[tuple[int, list[dict[str, Any]]]]) -> list[RowError]:
     return [
-        LineProblem(parsed.lines[position], _column(e["pointer"], position), e["detail"])
+        RowError(parsed.lines[position], _column(e["pointer"], position), e["detail"])
         for position, errors in invalid
         for e in errors
     ]
@@ -86,7 +64,10 @@ async def queue_file(
     parsed = csv_import.parse_csv(body)
     rows = result_rows(integration.id, parsed, _ROW_POINTER)
     if rows.invalid:
-        raise RowsNotValid(_problems(parsed, rows.invalid))
+        raise RowsNotValid(
+            f"{len(rows.invalid)} row(s) of the file are not valid; nothing was queued.",
+            rows=_row_errors(parsed, rows.invalid),
+        )
     delivery = Delivery.of(csv_import.message_id_for(body, None), "csv", body)
     stored = await store(session, integration, delivery, parsed, rows)
     if not stored.duplicate:
