@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SecuringProfileName = Literal["vc-jose", "ob3-jwt", "vc-jwt-11"]
+IdentifierForm = Literal["omit", "keyed", "hashed"]
 
 
 def decode_secret_key(value: str) -> bytes:
@@ -46,6 +47,18 @@ class Settings(BaseSettings):
     learner_lookup_key: SecretStr = Field(
         description="32 random bytes, base64: keys the HMAC under which learner identifiers are "
         "stored for look-up, so the database never holds them in clear.",
+    )
+    credential_student_number: IdentifierForm = Field(
+        default="omit",
+        description="How a new credential carries the learner's student number: omit (not at "
+        "all), keyed (salted hash of a keyed HMAC, checkable only by the issuing instance) or "
+        "hashed (OB3 salted SHA-256, which anyone can brute-force over the few digits).",
+    )
+    credential_email: IdentifierForm = Field(
+        default="keyed",
+        description="How a new credential carries the learner's e-mail address: keyed, hashed "
+        "(OB3 salted SHA-256: a verifier told the address can check it, and anyone can try "
+        "guessed addresses) or omit.",
     )
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)

@@ -19,6 +19,15 @@ class FieldError:
     code: str = "invalid"
 
 
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One invalid field of a row of an uploaded file, addressed by line and column."""
+
+    line: int
+    column: str
+    detail: str
+
+
 class DomainError(Exception):
     status_code: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
@@ -59,6 +68,11 @@ class IdempotencyKeyReused(Conflict):
     title = "Idempotency key already used with another request"
 
 
+class WebhookIdReused(Conflict):
+    code = "webhook_id_reused"
+    title = "This webhook-id was accepted before with another body"
+
+
 class SlugTaken(Conflict):
     code = "slug_taken"
     title = "Slug already in use"
@@ -83,6 +97,17 @@ class ValidationFailed(DomainError):
     status_code = 422
     code = "validation_failed"
     title = "The request is not valid"
+
+
+class RowsNotValid(ValidationFailed):
+    """Rows of a file that are not valid; nothing of the file was stored."""
+
+    code = "rows_not_valid"
+    title = "Rows of the file are not valid"
+
+    def __init__(self, detail: str, *, rows: list[RowError]) -> None:
+        super().__init__(detail)
+        self.rows = rows
 
 
 class MalformedRequest(DomainError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import interfaces, running
+from app.cli import imports, interfaces, running
 from app.cli.api_keys import api_key_cli
 from app.cli.common import TYPER_OPTIONS
 from app.cli.institutions import institution_cli
@@ -24,6 +24,7 @@ for command in (running.serve, running.worker, running.migrate, running.demo, ru
     cli.command()(command)
 cli.command()(interfaces.openapi)
 cli.command("graphql-schema")(interfaces.graphql_schema)
+cli.command("import")(imports.import_results)
 cli.add_typer(institution_cli, name="institution")
 cli.add_typer(api_key_cli, name="api-key")
 cli.add_typer(keys_cli, name="keys")

@@ -12,7 +12,7 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings, get_settings
 from app.db.session import create_engine, create_sessionmaker
@@ -58,21 +58,34 @@ def cli_actor() -> str:
         return "cli"
 
 
-async def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+async def _with_sessions(
+    settings: Settings, job: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]
+) -> T:
     engine = create_engine(settings)
     try:
-        async with create_sessionmaker(engine)() as session, session.begin():
-            return await work(session)
+        return await job(create_sessionmaker(engine))
     finally:
         await engine.dispose()
 
 
 def run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run ``work`` in one transaction: committed if it returns, rolled back if it raises."""
+
+    async def in_transaction(sessions: async_sessionmaker[AsyncSession]) -> T:
+        async with sessions() as session, session.begin():
+            return await work(session)
+
+    return run_with_sessions(in_transaction)
+
+
+def run_with_sessions(job: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
+    """Run ``job``, which opens transactions of its own; errors reported as :func:`run` does."""
     configured = settings()
     try:
-        return asyncio.run(_in_transaction(configured, work))
+        return asyncio.run(_with_sessions(configured, job))
     except DomainError as exc:
+        for error in exc.errors:
+            note(f"  {error.pointer}: {error.detail}")
         fail(exc.detail)
     except OSError as exc:
         fail(f"cannot reach the database: {exc}")

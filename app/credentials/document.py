@@ -32,6 +32,7 @@ def day_start(day: date) -> str:
 def credential_document(
     *,
     credential_id: uuid.UUID,
+    institution_id: uuid.UUID,
     request: CredentialIssue,
     issuer: dict[str, Any],
     achievement: dict[str, Any],
@@ -42,7 +43,7 @@ def credential_document(
     """One credential; ``issuer`` and ``achievement`` are built once per batch and shared."""
     subject: dict[str, Any] = {
         "type": ["AchievementSubject"],
-        "identifier": identity_objects(request.learner),
+        "identifier": identity_objects(request.learner, institution_id),
         "achievement": achievement,
         "identityChecked": request.identity_verified,
     }

@@ -139,6 +139,7 @@ def build_row(item: Accepted, slot: StatusSlot, shared: Shared) -> dict[str, Any
     snapshot = item.snapshot
     document = credential_document(
         credential_id=credential_id,
+        institution_id=shared.institution_id,
         request=item.request,
         issuer=shared.issuer,
         achievement=shared.achievements[(snapshot.achievement_id, snapshot.version)],

@@ -1,8 +1,22 @@
 """How a learner is named inside a credential and found again in the database.
 
-In the credential: by DID when given, otherwise by OB3 ``IdentityObject``s whose values are
-salted SHA-256 hashes (a fresh salt per credential, so two credentials cannot be linked by their
-hashes). The learner's name is given in clear, as it is on a paper certificate.
+In the credential: by DID when given, beside OB3 ``IdentityObject``s for the student number and
+the e-mail address, each in the form its setting chooses (``STAPEL_CREDENTIAL_STUDENT_NUMBER``,
+``STAPEL_CREDENTIAL_EMAIL``; see docs/learners.md for why the defaults are what they are):
+
+- ``omit``: not in the credential at all (the student number's default);
+- ``keyed`` (the e-mail's default): identity type ``ext:keyedSisSourcedId`` /
+  ``ext:keyedEmailAddress``, ``identityHash`` = ``sha256$`` + hex(SHA-256(P + salt)) where the
+  pseudonym P = hex(HMAC-SHA256(institution key, "<type>:<value>")). The institution key is
+  derived from ``STAPEL_LEARNER_LOOKUP_KEY`` and the institution's id, so without the key the
+  hash cannot be brute-forced however small the space of values, pseudonyms of two institutions
+  cannot be matched, and the database's look-up digests are not the pseudonyms;
+- ``hashed``: the OB3 form, ``sisSourcedId`` / ``emailAddress`` with ``identityHash`` =
+  ``sha256$`` + hex(SHA-256(value + salt)). Anyone told the value can check it, and anyone can
+  try every value: all ten million seven-digit student numbers take seconds.
+
+Every hash has a fresh salt per credential, so two credentials cannot be linked by their hashes.
+The learner's name is given in clear, as it is on a paper certificate.
 
 In the database: only HMAC-SHA256 digests under ``STAPEL_LEARNER_LOOKUP_KEY``, so a leaked table
 does not reveal student numbers or email addresses, yet the institution can still find every
@@ -14,10 +28,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import uuid
+from functools import lru_cache
 from typing import Any
 
-from app.config import get_settings
+from app.config import IdentifierForm, get_settings
 from app.credentials.schemas import Learner
+
+KEYED_TYPES = {"sisSourcedId": "ext:keyedSisSourcedId", "emailAddress": "ext:keyedEmailAddress"}
+# Domain separation: the pseudonyms in credentials are never the look-up digests in the database.
+_IDENTIFIER_KEY_LABEL = b"stapel credential identifiers v1:"
 
 
 def _normalised(learner: Learner) -> list[tuple[str, str]]:
@@ -29,8 +49,7 @@ def _normalised(learner: Learner) -> list[tuple[str, str]]:
     return pairs
 
 
-def _hashed_identity(identity_type: str, value: str) -> dict[str, Any]:
-    salt = secrets.token_hex(16)
+def _salted(identity_type: str, value: str, salt: str) -> dict[str, Any]:
     digest = hashlib.sha256((value + salt).encode()).hexdigest()
     return {
         "type": "IdentityObject",
@@ -41,8 +60,36 @@ def _hashed_identity(identity_type: str, value: str) -> dict[str, Any]:
     }
 
 
-def identity_objects(learner: Learner) -> list[dict[str, Any]]:
-    identities = [_hashed_identity(kind, value) for kind, value in _normalised(learner)]
+@lru_cache(maxsize=256)
+def _institution_key(lookup_key: bytes, institution_id: uuid.UUID) -> bytes:
+    return hmac.new(
+        lookup_key, _IDENTIFIER_KEY_LABEL + institution_id.bytes, hashlib.sha256
+    ).digest()
+
+
+def pseudonym(institution_id: uuid.UUID, identity_type: str, value: str) -> str:
+    """What a keyed identifier hashes instead of the value: meaningless without the key."""
+    key = _institution_key(get_settings().learner_lookup_key_bytes, institution_id)
+    return hmac.new(key, f"{identity_type}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def _form(identity_type: str) -> IdentifierForm:
+    settings = get_settings()
+    if identity_type == "sisSourcedId":
+        return settings.credential_student_number
+    return settings.credential_email
+
+
+def identity_objects(learner: Learner, institution_id: uuid.UUID) -> list[dict[str, Any]]:
+    identities = []
+    for identity_type, value in _normalised(learner):
+        form = _form(identity_type)
+        salt = secrets.token_hex(16)
+        if form == "hashed":
+            identities.append(_salted(identity_type, value, salt))
+        elif form == "keyed":
+            keyed = pseudonym(institution_id, identity_type, value)
+            identities.append(_salted(KEYED_TYPES[identity_type], keyed, salt))
     identities.append(
         {
             "type": "IdentityObject",
@@ -52,6 +99,25 @@ def identity_objects(learner: Learner) -> list[dict[str, Any]]:
         }
     )
     return identities
+
+
+def identifies(
+    identity: dict[str, Any], institution_id: uuid.UUID, identity_type: str, value: str
+) -> bool:
+    """Whether one of a credential's identifiers names ``value``.
+
+    The issuing instance's own check; it works for the keyed and the OB3 forms alike.
+    """
+    value = value.strip().lower() if identity_type == "emailAddress" else value.strip()
+    salt = identity.get("salt")
+    if not isinstance(salt, str) or identity.get("hashed") is not True:
+        return False
+    if identity.get("identityType") == KEYED_TYPES.get(identity_type):
+        value = pseudonym(institution_id, identity_type, value)
+    elif identity.get("identityType") != identity_type:
+        return False
+    expected = _salted(identity_type, value, salt)["identityHash"]
+    return hmac.compare_digest(expected, str(identity.get("identityHash")))
 
 
 def lookup_digest(identity_type: str, value: str) -> str:

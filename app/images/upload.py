@@ -8,6 +8,7 @@ from fastapi import Request
 
 from app.config import get_settings
 from app.errors import ImageTooLarge
+from app.request_bodies import read_within
 
 IMAGE_BODY: Final[dict[str, Any]] = {
     "requestBody": {
@@ -25,13 +26,6 @@ IMAGE_BODY: Final[dict[str, Any]] = {
 async def read_image_body(request: Request) -> bytes:
     """The raw body; 413 as soon as it is known to exceed the limit, before reading the rest."""
     limit = get_settings().image_max_bytes
-    too_large = ImageTooLarge(f"The image is larger than {limit} bytes.")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise too_large
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise too_large
-    return bytes(body)
+    return await read_within(
+        request, limit, ImageTooLarge(f"The image is larger than {limit} bytes.")
+    )

@@ -95,6 +95,12 @@ SIS_RESULTS = Counter(
     "Results received from student information systems, by outcome.",
     ["outcome"],
 )
+SIS_MESSAGE_IDS_REUSED = Counter(
+    "stapel_sis_message_ids_reused_total",
+    "SIS deliveries refused because their webhook-id (or CSV idempotency key) was accepted "
+    "before with another body, by source (webhook, csv).",
+    ["source"],
+)
 SIS_QUEUE_DEPTH = Gauge(
     "stapel_sis_queue_depth",
     "SIS results waiting to be processed.",
@@ -218,6 +224,10 @@ def count_verification(verified: bool, failed_checks: Iterable[str]) -> None:
 
 def count_sis_result(outcome: str, count: int = 1) -> None:
     SIS_RESULTS.labels(outcome).inc(count)
+
+
+def count_sis_message_id_reused(source: str) -> None:
+    SIS_MESSAGE_IDS_REUSED.labels(source).inc()
 
 
 def set_sis_queue(depth: int, oldest_age_seconds: float) -> None:

@@ -112,11 +112,13 @@ def parse_csv(body: bytes) -> Parsed:
     reader = csv.reader(io.StringIO(text), _dialect(lines[0]))
     names = _check_header(next(reader))
     results = []
+    row_lines = []
     for cells in reader:
         if not any(cell.strip() for cell in cells):
             continue  # blank lines, e.g. at the end
         padded = cells + [""] * (len(names) - len(cells))
         results.append(_result(dict(zip(names, (c.strip() for c in padded), strict=False))))
+        row_lines.append(reader.line_num)
     if not results:
         raise ValidationFailed(
             "The CSV file has no rows.", errors=[FieldError("#/rows", "no rows", "empty_file")]
@@ -126,4 +128,4 @@ def parse_csv(body: bytes) -> Parsed:
             f"An import holds at most {settings.sis_max_results_per_event} rows; "
             f"this one has {len(results)}."
         )
-    return Parsed("course_results.batch", "recorded", results, single=False)
+    return Parsed("course_results.batch", "recorded", results, single=False, lines=row_lines)

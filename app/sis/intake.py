@@ -8,6 +8,9 @@ result the SIS sent has an outcome and one typo does not hold back a faculty's r
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,23 +26,31 @@ from app.config import get_settings
 from app.credentials.learners import lookup_digest
 from app.errors import (
     BatchTooLarge,
+    Conflict,
     FieldError,
+    IdempotencyKeyReused,
     MalformedRequest,
     NotFound,
-    PayloadTooLarge,
     ValidationFailed,
+    WebhookIdReused,
 )
 from app.observability import metrics
 from app.sis import csv_import, repository
-from app.sis.models import Integration
+from app.sis.models import Integration, SisEvent
 from app.sis.repository import NewEvent
 from app.sis.schemas import EVENT_TYPES, CourseResult, Parsed, ResultKind, ResultWithdrawal
 from app.sis.service import integration_of
 from app.webhooks import signing
 from app.webhooks.events import SIS_RESULT_FAILED, emit_many
 
+logger = logging.getLogger(__name__)
+
 _RESULT = TypeAdapter(CourseResult)
 _WITHDRAWAL = TypeAdapter(ResultWithdrawal)
+# The Standard Webhooks payload structure; anything else at the top is refused rather than
+# carried along unread, so that a sender's mistake (or padding) is seen at once.
+ENVELOPE_MEMBERS = frozenset({"type", "timestamp", "data"})
+BATCH_DATA_MEMBERS = frozenset({"results"})
 
 
 def subject_key(integration_id: uuid.UUID, student_id: str, course_code: str, term: str) -> str:
@@ -62,6 +73,9 @@ def parse_envelope(body: bytes) -> Parsed:
         raise MalformedRequest("The body is not JSON.") from exc
     if not isinstance(envelope, dict):
         raise _invalid("#", "the event must be a JSON object", "invalid_event")
+    _refuse_unknown_members(envelope, ENVELOPE_MEMBERS, "#")
+    if not isinstance(envelope.get("timestamp", ""), str):
+        raise _invalid("#/timestamp", "the timestamp must be a string", "invalid_event")
     event_type = envelope.get("type")
     if event_type not in EVENT_TYPES:
         raise _invalid("#/type", f"one of {', '.join(sorted(EVENT_TYPES))}", "unknown_event_type")
@@ -70,6 +84,7 @@ def parse_envelope(body: bytes) -> Parsed:
         raise _invalid("#/data", "data must be an object", "invalid_event")
     if event_type != "course_results.batch":
         return Parsed(event_type, EVENT_TYPES[event_type], [data], single=True)
+    _refuse_unknown_members(data, BATCH_DATA_MEMBERS, "#/data")
     results = data.get("results")
     if not isinstance(results, list) or not results:
         raise _invalid("#/data/results", "a non-empty list of results", "invalid_event")
@@ -77,6 +92,23 @@ def parse_envelope(body: bytes) -> Parsed:
     if len(results) > limit:
         raise BatchTooLarge(f"An event holds at most {limit} results; this one has {len(results)}.")
     return Parsed(event_type, "recorded", results, single=False)
+
+
+def _refuse_unknown_members(found: dict[str, Any], known: frozenset[str], pointer: str) -> None:
+    unknown = sorted(name for name in found if name not in known)
+    if unknown:
+        raise ValidationFailed(
+            "The event is not valid.",
+            errors=[
+                FieldError(f"{pointer}/{_escaped(name)}", "unknown member", "unknown_member")
+                for name in unknown[:20]
+            ],
+        )
+
+
+def _escaped(name: str) -> str:
+    """A member name as a JSON Pointer reference token (RFC 6901)."""
+    return name.replace("~", "~0").replace("/", "~1")
 
 
 def _invalid(pointer: str, detail: str, code: str) -> ValidationFailed:
@@ -125,20 +157,37 @@ class Stored:
     invalid: list[tuple[int, list[dict[str, Any]]]]
 
 
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One message as received: under which id, from where, and the digest of its body."""
+
+    message_id: str
+    source: str
+    body_sha256: bytes
+
+    @classmethod
+    def of(cls, message_id: str, source: str, body: bytes) -> Delivery:
+        return cls(message_id, source, hashlib.sha256(body).digest())
+
+
 async def store(
     session: AsyncSession,
     integration: Integration,
-    message_id: str,
-    source: str,
+    delivery: Delivery,
     parsed: Parsed,
     rows: Rows,
 ) -> Stored:
     event = NewEvent(
-        integration.institution_id, integration.id, message_id, parsed.event_type, source
+        integration.institution_id,
+        integration.id,
+        delivery.message_id,
+        parsed.event_type,
+        delivery.source,
+        delivery.body_sha256,
     )
     event_id = await repository.insert_event(session, event, rows.rows)
     if event_id is None:  # a concurrent delivery of the same message got there first
-        return await _duplicate(session, integration, message_id)
+        return await _duplicate(session, integration, delivery)
     failed = [
         failed_event_payload(integration.id, event_id, position, reason="invalid_data")
         for position, _ in rows.invalid
@@ -168,29 +217,56 @@ def failed_event_payload(
     }
 
 
-async def _duplicate(session: AsyncSession, integration: Integration, message_id: str) -> Stored:
-    existing = await repository.event_by_message_id(session, integration.id, message_id)
+async def _duplicate(session: AsyncSession, integration: Integration, delivery: Delivery) -> Stored:
+    existing = await repository.event_by_message_id(session, integration.id, delivery.message_id)
     if existing is None:  # pragma: no cover - the unique constraint says it exists
         raise RuntimeError("duplicate message id without its event")
-    return Stored(existing.id, True, existing.result_count, [])
+    return _retried(existing, delivery)
+
+
+def _retried(existing: SisEvent, delivery: Delivery) -> Stored:
+    """A message id seen before: a retry of the same body is answered as a duplicate; another
+    body under it is refused, counted and logged (without the body), never dropped silently.
+
+    Events stored before bodies were digested cannot be told apart and count as retries.
+    """
+    known = existing.body_sha256
+    if known is None or hmac.compare_digest(known, delivery.body_sha256):
+        return Stored(existing.id, True, existing.result_count, [])
+    metrics.count_sis_message_id_reused(delivery.source)
+    logger.warning(
+        "refused a %s delivery to integration %s: message id %r was accepted before (event %s) "
+        "with another body",
+        delivery.source,
+        existing.integration_id,
+        delivery.message_id,
+        existing.id,
+    )
+    webhook = delivery.source == "webhook"
+    error: type[Conflict] = WebhookIdReused if webhook else IdempotencyKeyReused
+    raise error(
+        "This message id was accepted before with another body; a retry must resend the same "
+        "body, and a new message needs a new id."
+    )
 
 
 async def receive_webhook(
     session: AsyncSession, integration_id: uuid.UUID, body: bytes, headers: Mapping[str, str]
 ) -> Stored:
-    """Verify a Standard Webhooks delivery and store its event (once per ``webhook-id``)."""
+    """Verify a Standard Webhooks delivery and store its event (once per ``webhook-id``).
+
+    ``body`` was read within ``STAPEL_SIS_MAX_EVENT_BYTES`` by the router.
+    """
     integration = await repository.get_integration(session, None, integration_id)
     if integration is None:
         raise NotFound("No such integration.")
-    if len(body) > get_settings().sis_max_event_bytes:
-        raise PayloadTooLarge("The event is larger than this service accepts.")
     now = datetime.now(UTC)
     secrets = await repository.live_secrets(session, [integration.id], now)
     plain = [signing.unwrap_secret(s.wrapped, s.id) for s in secrets]
-    message_id = signing.verify(body, headers, plain, now)
-    seen = await repository.event_by_message_id(session, integration.id, message_id)
+    delivery = Delivery.of(signing.verify(body, headers, plain, now), "webhook", body)
+    seen = await repository.event_by_message_id(session, integration.id, delivery.message_id)
     if seen is not None:
-        return Stored(seen.id, True, seen.result_count, [])
+        return _retried(seen, delivery)
     parsed = parse_envelope(body)
     rows = result_rows(
         integration.id,
@@ -203,7 +279,7 @@ async def receive_webhook(
             "The course result is not valid.",
             errors=[FieldError(e["pointer"], e["detail"]) for e in rows.invalid[0][1]],
         )
-    return await store(session, integration, message_id, "webhook", parsed, rows)
+    return await store(session, integration, delivery, parsed, rows)
 
 
 async def receive_csv(
@@ -217,5 +293,5 @@ async def receive_csv(
     integration = await integration_of(session, principal, integration_id)
     parsed = csv_import.parse_csv(body)
     rows = result_rows(integration.id, parsed, "#/rows/{position}")
-    message_id = csv_import.message_id_for(body, idempotency_key)
-    return await store(session, integration, message_id, "csv", parsed, rows)
+    delivery = Delivery.of(csv_import.message_id_for(body, idempotency_key), "csv", body)
+    return await store(session, integration, delivery, parsed, rows)

@@ -106,6 +106,9 @@ class SisEvent(Base):
     event_type: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(16))
     result_count: Mapped[int] = mapped_column(Integer)
+    # SHA-256 of the body as received: a retry under the same message id must carry the same
+    # body. NULL for events stored before it was recorded.
+    body_sha256: Mapped[bytes | None] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

@@ -104,8 +104,10 @@ async def event_by_message_id(
 _INSERT_EVENT = text(
     """
     INSERT INTO sis_events
-        (id, institution_id, integration_id, message_id, event_type, source, result_count)
-    VALUES (:id, :institution_id, :integration_id, :message_id, :event_type, :source, :count)
+        (id, institution_id, integration_id, message_id, event_type, source, result_count,
+         body_sha256)
+    VALUES (:id, :institution_id, :integration_id, :message_id, :event_type, :source, :count,
+            :body_sha256)
     ON CONFLICT (integration_id, message_id) DO NOTHING
     RETURNING id
     """
@@ -139,6 +141,7 @@ class NewEvent:
     message_id: str
     event_type: str
     source: str
+    body_sha256: bytes
 
 
 async def insert_event(
@@ -156,6 +159,7 @@ async def insert_event(
             "event_type": event.event_type,
             "source": event.source,
             "count": len(rows),
+            "body_sha256": event.body_sha256,
         },
     )
     if inserted.scalar_one_or_none() is None:
@@ -278,6 +282,21 @@ async def counts_by_event(
     for event_id, status, count in await session.execute(query):
         counts.setdefault(event_id, {})[status] = count
     return counts
+
+
+async def outcomes_of_event(
+    session: AsyncSession, event_id: uuid.UUID
+) -> list[tuple[int, str, str | None, str | None]]:
+    """Position, status, reason code and reason of each result of an event, in file order."""
+    query = (
+        select(SisResult.position, SisResult.status, SisResult.reason_code, SisResult.reason)
+        .where(SisResult.event_id == event_id)
+        .order_by(SisResult.position)
+    )
+    return [
+        (position, status, reason_code, reason)
+        for position, status, reason_code, reason in await session.execute(query)
+    ]
 
 
 async def get_event(

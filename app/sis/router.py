@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from app.auth.dependencies import IntegrationManager
+from app.config import get_settings
 from app.db.session import DbSession
-from app.errors import UnsupportedMediaType
+from app.errors import PayloadTooLarge, UnsupportedMediaType
 from app.pagination import (
     Cursor,
     Limit,
@@ -19,6 +20,7 @@ from app.pagination import (
     encode_cursor,
     next_keyset_cursor,
 )
+from app.request_bodies import read_within
 from app.responses import AUTHENTICATED, problems
 from app.schemas_common import ShortText
 from app.sis import intake, service
@@ -202,6 +204,18 @@ def _accepted(stored: intake.Stored, response: Response) -> EventAccepted:
     )
 
 
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def _body_within_limit(request: Request) -> bytes:
+    """The raw body, refused (413) as soon as it is known to exceed the intake's own limit."""
+    limit = get_settings().sis_max_event_bytes
+    return await read_within(
+        request, limit, PayloadTooLarge(f"The body is larger than {limit} bytes.")
+    )
+
+
 CSV_BODY = {
     "requestBody": {
         "required": True,
@@ -213,7 +227,7 @@ CSV_BODY = {
 @integrations_router.post(
     "/{integration_id}/imports",
     status_code=status.HTTP_202_ACCEPTED,
-    responses={**_ACCEPTED_RESPONSES, **problems(*AUTHENTICATED, 404, 413, 415)},
+    responses={**_ACCEPTED_RESPONSES, **problems(*AUTHENTICATED, 404, 409, 413, 415)},
     openapi_extra=CSV_BODY,
     summary="Import course results from CSV; processed exactly like a webhook batch",
 )
@@ -225,10 +239,9 @@ async def import_csv(
     principal: IntegrationManager,
     idempotency_key: Annotated[ShortText | None, Header()] = None,
 ) -> EventAccepted:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in ("text/csv", "application/csv"):
+    if _media_type(request) not in ("text/csv", "application/csv"):
         raise UnsupportedMediaType("Send the course results as text/csv.")
-    body = await request.body()
+    body = await _body_within_limit(request)
     stored = await intake.receive_csv(session, principal, integration_id, body, idempotency_key)
     return _accepted(stored, response)
 
@@ -241,6 +254,7 @@ EVENT_BODY = {
                 "schema": {
                     "type": "object",
                     "required": ["type", "data"],
+                    "additionalProperties": False,
                     "properties": {
                         "type": {
                             "enum": [
@@ -266,7 +280,9 @@ EVENT_BODY = {
     responses={
         **_ACCEPTED_RESPONSES,
         401: problems(401)[401] | {"description": "Missing or invalid signature, stale timestamp"},
-        **problems(400, 404, 413, 422),
+        409: problems(409)[409]
+        | {"description": "This webhook-id was accepted before with another body"},
+        **problems(400, 404, 413, 415, 422),
     },
     openapi_extra=EVENT_BODY,
     summary="Receive an SIS event signed with Standard Webhooks; stored before the answer",
@@ -274,7 +290,9 @@ EVENT_BODY = {
 async def receive_event(
     integration_id: uuid.UUID, request: Request, response: Response, session: DbSession
 ) -> EventAccepted:
-    body = await request.body()
+    if _media_type(request) != "application/json":
+        raise UnsupportedMediaType("Send the event as application/json.")
+    body = await _body_within_limit(request)
     stored = await intake.receive_webhook(session, integration_id, body, request.headers)
     return _accepted(stored, response)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
@@ -100,6 +100,8 @@ class Parsed:
     kind: ResultKind
     payloads: list[Any]
     single: bool
+    # For a CSV file: the line each result ends on (the header is line 1), to name bad rows by.
+    lines: list[int] = field(default_factory=list)
 
 
 ResultStatus = Literal["pending", "issued", "revoked", "skipped", "failed", "dead"]

@@ -49,11 +49,8 @@ async def test_every_eu_standard_element_is_machine_readable(
     a = subject["achievement"]
     issuer = credential["issuer"]
     alignments = {x["targetType"]: x for x in a["alignment"]}
-    assert {i["identityType"] for i in subject["identifier"]} == {
-        "sisSourcedId",
-        "emailAddress",
-        "name",
-    }
+    # With the default settings: no student number, the e-mail address keyed.
+    assert {i["identityType"] for i in subject["identifier"]} == {"ext:keyedEmailAddress", "name"}
     assert a["name"] == "Data Literacy for Policy Makers"
     assert issuer["address"]["addressCountryCode"] == "NL"
     assert issuer["address"]["addressRegion"] == "Utrecht"
@@ -101,22 +98,6 @@ async def test_learner_email_and_student_number_never_stored_in_clear(
     assert "sanne.devries@student" not in stored
     hashed = [i for i in issued["credential"]["credentialSubject"]["identifier"] if i["hashed"]]
     assert all(i["identityHash"].startswith("sha256$") and i["salt"] for i in hashed)
-
-
-async def test_hashed_identifier_matches_learner_email_with_its_salt(
-    client: httpx.AsyncClient, tenant: Tenant
-) -> None:
-    import hashlib
-
-    achievement = await published_achievement(client, tenant)
-    credential = (await issue(client, tenant, achievement["id"]))["credential"]
-    email = next(
-        i
-        for i in credential["credentialSubject"]["identifier"]
-        if i["identityType"] == "emailAddress"
-    )
-    expected = hashlib.sha256(("sanne.devries@student.voorbeeld.nl" + email["salt"]).encode())
-    assert email["identityHash"] == "sha256$" + expected.hexdigest()
 
 
 async def test_status_entries_for_revocation_and_suspension_share_a_random_index(

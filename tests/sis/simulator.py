@@ -7,9 +7,13 @@ of the service's own verification code.
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,6 +27,7 @@ from app.worker.runner import Worker
 from tests.credentials.helpers import published_achievement
 from tests.factories import Tenant
 
+ROOT = Path(__file__).resolve().parents[2]
 COURSE = "INF-DLPM-01"
 TERM = "2025-2026-S2"
 _numbers = itertools.count(1)
@@ -160,3 +165,15 @@ async def drain(sessionmaker: async_sessionmaker[AsyncSession], **settings: Any)
 async def scalar(sessionmaker: async_sessionmaker[AsyncSession], sql: str, **params: Any) -> Any:
     async with sessionmaker() as session:
         return (await session.execute(text(sql), params)).scalar_one()
+
+
+def start_worker(database_url: str, *options: str) -> subprocess.Popen[bytes]:
+    """`stapel worker` as a process of its own, polling often; the caller stops it."""
+    env = {
+        **os.environ,
+        "STAPEL_DATABASE_URL": database_url,
+        "STAPEL_WORKER_BATCH_SIZE": "100",
+        "STAPEL_WORKER_POLL_SECONDS": "0.5",
+    }
+    command = [sys.executable, "-m", "app.cli", "worker", *options]
+    return subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: S603 - our own command line

@@ -73,6 +73,19 @@ async def test_the_same_file_uploaded_twice_is_one_import(
     assert keyed.status_code == 202
 
 
+async def test_an_idempotency_key_used_for_another_file_is_refused(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    sis = await connect_sis(client, tenant)
+    key = {"idempotency-key": "export-2026-06"}
+    first = await _upload(client, tenant, sis.integration_id, _csv(_row(1)), **key)
+    other = await _upload(client, tenant, sis.integration_id, _csv(_row(2)), **key)
+    again = await _upload(client, tenant, sis.integration_id, _csv(_row(1)), **key)
+    assert (first.status_code, other.status_code, again.status_code) == (202, 409, 200)
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert await scalar(sessionmaker, "SELECT count(*) FROM sis_results") == 1
+
+
 async def test_comma_separated_files_without_bom_are_read_too(
     client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:

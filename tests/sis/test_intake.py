@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import orjson
+import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.config import get_settings
+from app.observability import metrics
 from tests.factories import Tenant
 from tests.sis.simulator import connect_sis, course_result, scalar
 
@@ -39,13 +46,123 @@ async def test_the_same_webhook_id_is_stored_once(
     client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     sis = await connect_sis(client, tenant)
-    first = await sis.record(course_result(), message_id="msg_once")
-    again = await sis.record(course_result(), message_id="msg_once")
+    result = course_result()
+    first = await sis.record(result, message_id="msg_once")
+    again = await sis.record(result, message_id="msg_once")
     assert first.status_code == 202
     assert again.status_code == 200
     assert again.json()["duplicate"] is True
     assert again.json()["event_id"] == first.json()["event_id"]
     assert await _stored(sessionmaker) == (1, 1)
+
+
+async def test_a_different_body_under_a_used_webhook_id_is_refused_counted_and_logged(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sis = await connect_sis(client, tenant)
+    first = await sis.record(course_result(student=1), message_id="msg_reused")
+    before = metrics.SIS_MESSAGE_IDS_REUSED.labels("webhook")._value.get()
+    with caplog.at_level(logging.WARNING, logger="app.sis.intake"):
+        other = await sis.record(course_result(student=2), message_id="msg_reused")
+    assert first.status_code == 202
+    assert other.status_code == 409, other.text
+    assert other.headers["content-type"] == "application/problem+json"
+    assert other.json()["code"] == "webhook_id_reused"
+    assert metrics.SIS_MESSAGE_IDS_REUSED.labels("webhook")._value.get() == before + 1
+    logged = [r.getMessage() for r in caplog.records if "msg_reused" in r.getMessage()]
+    assert len(logged) == 1
+    assert "s0000002" not in logged[0]
+    assert "Student 2" not in logged[0]
+    assert await _stored(sessionmaker) == (1, 1)
+    # The retry of the first body is still a duplicate, not a conflict.
+    retry = await sis.record(course_result(student=1), message_id="msg_reused")
+    assert retry.status_code == 200
+    assert retry.json() == {**first.json(), "duplicate": True}
+
+
+async def test_events_stored_before_bodies_were_digested_answer_a_repeated_id_as_before(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    sis = await connect_sis(client, tenant)
+    first = await sis.record(course_result(student=1), message_id="msg_old")
+    async with sessionmaker() as session, session.begin():
+        await session.execute(text("UPDATE sis_events SET body_sha256 = NULL"))
+    other = await sis.record(course_result(student=2), message_id="msg_old")
+    assert other.status_code == 200, other.text
+    assert other.json()["event_id"] == first.json()["event_id"]
+    assert await _stored(sessionmaker) == (1, 1)
+
+
+async def test_events_must_be_sent_as_json(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    sis = await connect_sis(client, tenant)
+    body = orjson.dumps({"type": "course_result.recorded", "data": course_result()})
+    for media_type in ("text/plain", "application/x-www-form-urlencoded", None):
+        headers = sis.signed(body)
+        if media_type is None:
+            del headers["content-type"]
+        else:
+            headers["content-type"] = media_type
+        response = await client.post(sis.url, content=body, headers=headers)
+        assert response.status_code == 415, (media_type, response.text)
+        assert response.json()["code"] == "unsupported_media_type"
+    with_charset = sis.signed(body) | {"content-type": "application/json; charset=utf-8"}
+    accepted = await client.post(sis.url, content=body, headers=with_charset)
+    assert accepted.status_code == 202, accepted.text
+    assert await _stored(sessionmaker) == (1, 1)
+
+
+async def test_unknown_members_of_the_envelope_are_refused_with_their_pointer(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    sis = await connect_sis(client, tenant)
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"padding": "x" * 1000}, "#/padding"),
+        ({"a/b": 1}, "#/a~1b"),
+    ]
+    for extra, pointer in cases:
+        envelope = {"type": "course_result.recorded", "data": course_result(), **extra}
+        body = orjson.dumps(envelope)
+        response = await client.post(sis.url, content=body, headers=sis.signed(body))
+        assert response.status_code == 422, response.text
+        errors = response.json()["errors"]
+        assert [(e["pointer"], e["code"]) for e in errors] == [(pointer, "unknown_member")]
+    batch = orjson.dumps(
+        {"type": "course_results.batch", "data": {"results": [course_result()], "more": []}}
+    )
+    response = await client.post(sis.url, content=batch, headers=sis.signed(batch))
+    assert response.status_code == 422
+    assert [e["pointer"] for e in response.json()["errors"]] == ["#/data/more"]
+    assert await _stored(sessionmaker) == (0, 0)
+
+
+async def test_a_body_over_the_intake_limit_is_refused_before_it_is_read_whole(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sis = await connect_sis(client, tenant)
+    monkeypatch.setattr(get_settings(), "sis_max_event_bytes", 2048)
+    body = orjson.dumps(
+        {"type": "course_results.batch", "data": {"results": [course_result()] * 20}}
+    )
+    assert len(body) > 2048
+    response = await client.post(sis.url, content=body, headers=sis.signed(body))
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+
+    async def chunks() -> AsyncIterator[bytes]:  # no content-length: counted while streaming
+        for start in range(0, len(body), 512):
+            yield body[start : start + 512]
+
+    streamed = await client.post(sis.url, content=chunks(), headers=sis.signed(body))
+    assert streamed.status_code == 413
+    assert await _stored(sessionmaker) == (0, 0)
 
 
 async def test_a_wrong_signature_is_refused_and_nothing_is_stored(
@@ -93,7 +210,11 @@ async def test_missing_signature_headers_are_refused(
 
 
 async def test_an_unknown_integration_is_not_found(client: httpx.AsyncClient) -> None:
-    response = await client.post(f"/v1/sis/{uuid.uuid4()}/events", content=b"{}")
+    response = await client.post(
+        f"/v1/sis/{uuid.uuid4()}/events",
+        content=b"{}",
+        headers={"content-type": "application/json"},
+    )
     assert response.status_code == 404
 
 

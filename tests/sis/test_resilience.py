@@ -7,10 +7,7 @@ the database is an embedded Postgres of this test's own, restarted with ``pg_ctl
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -27,21 +24,7 @@ from app.db.migrate import upgrade_to_head
 from app.main import create_app
 from tests.factories import Tenant, create_tenant, operator_token
 from tests.serving import free_port
-from tests.sis.simulator import connect_sis, course_result, scalar
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _start_worker(database_url: str, *options: str) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "STAPEL_DATABASE_URL": database_url,
-        "STAPEL_WORKER_BATCH_SIZE": "100",
-        "STAPEL_WORKER_POLL_SECONDS": "0.5",
-    }
-    command = [sys.executable, "-m", "app.cli", "worker", *options]
-    return subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: S603 - our own command line
-
+from tests.sis.simulator import connect_sis, course_result, scalar, start_worker
 
 LOCAL = "127.0.0.1"
 
@@ -76,7 +59,7 @@ async def _stop_mid_batch(
     settled_sql: str,
     after: int,
 ) -> int:
-    worker = _start_worker(database_url)
+    worker = start_worker(database_url)
     try:
         await _wait_for(sessionmaker, settled_sql, after, within=60)
         worker.send_signal(signum)
@@ -112,7 +95,7 @@ async def test_a_worker_stopped_or_killed_mid_batch_and_restarted_leaves_one_out
     assert await scalar(sessionmaker, credentials) == await scalar(sessionmaker, issued)
 
     port = free_port()
-    restarted = _start_worker(database_url, "--metrics-port", str(port), "--metrics-host", LOCAL)
+    restarted = start_worker(database_url, "--metrics-port", str(port), "--metrics-host", LOCAL)
     try:
         await _wait_for(sessionmaker, settled, 5000, within=180)
         await _check_status_port(port, issued_here=5000 - partial)
