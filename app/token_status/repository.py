@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.status_lists.repository import save_unless_newer
 from app.token_status.models import TokenStatusEntry, TokenStatusList, TokenStatusPublication
 
 TABLE = "token_status_lists"
@@ -154,24 +154,16 @@ async def save_publication(
     expires_at: datetime,
 ) -> None:
     """Insert or replace the stored token, unless one of a newer version is stored already."""
-    statement = pg_insert(TokenStatusPublication).values(
-        list_id=list_id,
-        list_version=list_version,
-        jwt=jwt,
-        etag=etag,
-        signed_at=signed_at,
-        expires_at=expires_at,
-    )
-    excluded = statement.excluded
-    statement = statement.on_conflict_do_update(
-        index_elements=["list_id"],
-        set_={
-            "list_version": excluded.list_version,
-            "jwt": excluded.jwt,
-            "etag": excluded.etag,
-            "signed_at": excluded.signed_at,
-            "expires_at": excluded.expires_at,
+    await save_unless_newer(
+        session,
+        TokenStatusPublication,
+        ("list_id",),
+        {
+            "list_id": list_id,
+            "list_version": list_version,
+            "jwt": jwt,
+            "etag": etag,
+            "signed_at": signed_at,
+            "expires_at": expires_at,
         },
-        where=TokenStatusPublication.list_version <= excluded.list_version,
     )
-    await session.execute(statement)
