@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.credentials.models import Credential
 from app.status_lists.repository import save_unless_newer
 from app.token_status.models import TokenStatusEntry, TokenStatusList, TokenStatusPublication
 
@@ -25,12 +26,28 @@ class StoredEntry:
     idx: int
 
 
-async def entry_of(session: AsyncSession, credential_id: uuid.UUID) -> StoredEntry | None:
-    query = select(TokenStatusEntry.list_id, TokenStatusEntry.idx).where(
-        TokenStatusEntry.credential_id == credential_id
+@dataclass(frozen=True, slots=True)
+class CredentialEntry:
+    """Whether the institution has the credential, and the credential's entry if it has one."""
+
+    found: bool
+    entry: StoredEntry | None
+
+
+async def entry_of(
+    session: AsyncSession, institution_id: uuid.UUID, credential_id: uuid.UUID
+) -> CredentialEntry:
+    query = (
+        select(TokenStatusEntry.list_id, TokenStatusEntry.idx)
+        .select_from(Credential)
+        .outerjoin(TokenStatusEntry, TokenStatusEntry.credential_id == Credential.id)
+        .where(Credential.id == credential_id, Credential.institution_id == institution_id)
     )
     row = (await session.execute(query)).one_or_none()
-    return StoredEntry(*row) if row is not None else None
+    if row is None:
+        return CredentialEntry(found=False, entry=None)
+    list_id, idx = row
+    return CredentialEntry(True, StoredEntry(list_id, idx) if list_id is not None else None)
 
 
 async def insert_entry(
