@@ -42,8 +42,8 @@ from app.process_cache import ProcessCache
 
 logger = logging.getLogger(__name__)
 
-# Put in the subject (O) of every certificate the development CA issues, so that whoever reads
-# one (a wallet's certificate view, openssl) sees what it is.
+# In the subject of the development CA (O) and of every certificate it issues (OU), so that
+# whoever reads one (a wallet's certificate view, openssl) sees what it is.
 DEVELOPMENT_MARK = "Stapel development CA - not for production"
 
 
