@@ -7,6 +7,7 @@ are changed by single SQL statements, and a cached ORM object would not see thos
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,11 +15,14 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.base import Base
 from app.status_lists.models import StatusList, StatusListPublication
 
 
-async def lock_allocation(session: AsyncSession, institution_id: uuid.UUID) -> None:
-    """Serialise slot allocation for one institution until the transaction ends.
+async def lock_allocation(
+    session: AsyncSession, institution_id: uuid.UUID, kind: str = "status-lists"
+) -> None:
+    """Serialise slot allocation for one institution (and kind of list) until the transaction ends.
 
     Taken before any list row is touched, so allocators always lock in the same order (this
     lock, then list rows oldest first) and cannot deadlock; and a transaction that finds every
@@ -26,7 +30,7 @@ async def lock_allocation(session: AsyncSession, institution_id: uuid.UUID) -> N
     """
     await session.execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"stapel.status-lists.allocate:{institution_id}"},
+        {"key": f"stapel.{kind}.allocate:{institution_id}"},
     )
 
 
@@ -53,27 +57,33 @@ class Claim:
 # One statement, because the row lock it takes lasts until commit. The CTE locks the row and
 # reads the counter as it is after any concurrent claim committed (READ COMMITTED re-reads a
 # row it had to wait for); the UPDATE then moves the counter on from exactly that value, and
-# RETURNING hands back both ends of the claimed range.
-_CLAIM = text(
-    """
+# RETURNING hands back both ends of the claimed range. The same for both kinds of list (the
+# Token Status Lists of app.token_status count their entries the same way).
+_CLAIM = """
     WITH before AS (
         SELECT id, allocated, size
-          FROM status_lists
+          FROM {table}
          WHERE id = :list_id AND allocated < size
            FOR UPDATE
     )
-    UPDATE status_lists AS list
+    UPDATE {table} AS list
        SET allocated = before.allocated + least(:wanted, before.size - before.allocated)
       FROM before
      WHERE list.id = before.id
     RETURNING before.allocated, list.allocated, list.permutation_key, list.size
     """
-)
+_CLAIMS = {
+    table: text(_CLAIM.format(table=table)) for table in ("status_lists", "token_status_lists")
+}
 
 
-async def claim(session: AsyncSession, list_id: uuid.UUID, wanted: int) -> Claim | None:
-    """Take up to ``wanted`` slots of a list; None when it is full."""
-    row = (await session.execute(_CLAIM, {"list_id": list_id, "wanted": wanted})).one_or_none()
+async def claim(
+    session: AsyncSession, list_id: uuid.UUID, wanted: int, table: str = "status_lists"
+) -> Claim | None:
+    """Take up to ``wanted`` slots of a list (of ``table``); None when it is full."""
+    row = (
+        await session.execute(_CLAIMS[table], {"list_id": list_id, "wanted": wanted})
+    ).one_or_none()
     if row is None:
         return None
     before, after, key, size = row
@@ -148,30 +158,40 @@ async def save_publication(
     etag: str,
     signed_at: datetime,
 ) -> None:
-    """Insert or replace the cached publication, unless a newer version is stored already.
+    await save_unless_newer(
+        session,
+        StatusListPublication,
+        ("status_list_id", "purpose"),
+        {
+            "status_list_id": list_id,
+            "purpose": purpose,
+            "list_version": list_version,
+            "jwt": jwt,
+            "etag": etag,
+            "signed_at": signed_at,
+        },
+    )
+
+
+async def save_unless_newer(
+    session: AsyncSession,
+    model: type[Base],
+    key_columns: Sequence[str],
+    values: Mapping[str, object],
+) -> None:
+    """Insert or replace a stored publication (a row with ``list_version``), unless a newer
+    version is stored already. Shared by the Bitstring and the Token Status List publications.
 
     Two readers may sign the same stale list at once and both answer with what they signed;
     either is a valid list for that version. A reader that read the list just before its bits
     changed must not overwrite the newer publication another reader stored meanwhile.
     """
-    statement = pg_insert(StatusListPublication).values(
-        status_list_id=list_id,
-        purpose=purpose,
-        list_version=list_version,
-        jwt=jwt,
-        etag=etag,
-        signed_at=signed_at,
-    )
+    statement = pg_insert(model).values(**values)
     excluded = statement.excluded
     statement = statement.on_conflict_do_update(
-        index_elements=["status_list_id", "purpose"],
-        set_={
-            "list_version": excluded.list_version,
-            "jwt": excluded.jwt,
-            "etag": excluded.etag,
-            "signed_at": excluded.signed_at,
-        },
-        where=StatusListPublication.list_version <= excluded.list_version,
+        index_elements=list(key_columns),
+        set_={name: excluded[name] for name in values if name not in key_columns},
+        where=model.__table__.c.list_version <= excluded.list_version,
     )
     await session.execute(statement)
 
