@@ -32,8 +32,11 @@ async def _bitstring(client: httpx.AsyncClient, credential: dict[str, Any], purp
 
 
 async def test_suspend_reinstate_revoke_reach_the_bitstring_and_the_token_status_list(
-    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient,
+    suspending_tenant: Tenant,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
+    tenant = suspending_tenant
     credential, entry = await credential_with_entry(client, tenant, sessionmaker)
     _, bystander = await credential_with_entry(client, tenant, sessionmaker)
 

@@ -42,7 +42,9 @@ async def test_the_library_reads_each_status_change_from_the_served_list(
     live_server: str, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     async with httpx.AsyncClient(base_url=live_server, timeout=30) as http:
-        tenant = await create_tenant(http, await operator_token(sessionmaker))
+        tenant = await create_tenant(
+            http, await operator_token(sessionmaker), suspendable_credentials=True
+        )
         achievement = (await published_achievement(http, tenant))["id"]
         credential = await issue(http, tenant, achievement)
         async with sessionmaker() as session, session.begin():
