@@ -104,6 +104,8 @@ class AchievementVersion(Base):
     prerequisites: Mapped[list[str]] = mapped_column(JSONB, default=list)
     supervision: Mapped[str | None] = mapped_column(String(40))
     stackability: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # The rule a stacked achievement is earned by (app.pathways.schemas.Pathway).
+    pathway: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     languages: Mapped[list[str]] = mapped_column(ARRAY(Text))
     field_of_study: Mapped[str | None] = mapped_column(String(8))
     grading: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
