@@ -31,6 +31,12 @@ def upgrade() -> None:
         "achievement_versions",
         sa.Column("pathway", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
     )
+    op.create_index(
+        "ix_achievement_versions_pathway",
+        "achievement_versions",
+        ["achievement_id"],
+        postgresql_where=sa.text("pathway IS NOT NULL"),
+    )
     op.create_table(
         "recognitions",
         sa.Column("id", _UUID, nullable=False),
@@ -186,4 +192,5 @@ def downgrade() -> None:
     op.drop_table("pathway_awards")
     op.drop_table("pathway_events")
     op.drop_table("recognitions")
+    op.drop_index("ix_achievement_versions_pathway", table_name="achievement_versions")
     op.drop_column("achievement_versions", "pathway")
