@@ -41,6 +41,7 @@ async def approve(
     principal: CredentialIssuer,
     body: ApprovalDecision | None = None,
 ) -> ApprovalOut:
+    """Check the rule again and issue the stacked credential in this key's name."""
     reason = body.reason if body else None
     return ApprovalOut.model_validate(
         await approvals.approve(session, principal, approval_id, reason)
@@ -54,5 +55,6 @@ async def deny(
     principal: CredentialIssuer,
     body: ApprovalDecision | None = None,
 ) -> ApprovalOut:
+    """Close the request; the engine does not ask for this learner and achievement again."""
     reason = body.reason if body else None
     return ApprovalOut.model_validate(await approvals.deny(session, principal, approval_id, reason))

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit.models import AuditEvent
+from app.credentials.ob3_schema import schema_errors
 from app.pathways.models import PathwayEvent
 from tests.credentials.helpers import issue, issue_payload
 from tests.factories import Tenant
@@ -48,6 +49,10 @@ async def test_the_last_component_issued_brings_the_stacked_credential(
     evidence = credential.document["evidence"]
     assert [e["id"] for e in evidence] == [c["credential_id"] for c in issued]
     assert {e["name"] for e in evidence} == {"Component credential"}
+    assert schema_errors(credential.document) == []
+    verified = await client.post("/v1/verify", json={"verifiableCredential": credential.jwt})
+    result = verified.json()
+    assert result["verified"], [c for c in result["checks"] if c["outcome"] != "passed"]
     # Issued through the normal service: a status slot, an audit entry in the engine's name.
     assert credential.status_index is not None
     async with sessionmaker() as session:
@@ -124,6 +129,8 @@ async def test_a_suspended_component_suspends_the_stacked_credential_until_reins
     await run_pathways(sessionmaker)
     (held,) = await credentials_of(sessionmaker, certificate)
     assert (held.state, held.status_reason_code) == ("suspended", "component_revoked")
+    verified = await client.post("/v1/verify", json={"verifiableCredential": held.jwt})
+    assert not verified.json()["verified"]
 
     await _status(client, tenant, issued[1]["id"], "reinstate", "investigation_closed")
     await run_pathways(sessionmaker)
