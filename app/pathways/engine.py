@@ -190,6 +190,11 @@ async def _follow(
         award.component_ids = selection.credential_ids
         await session.flush()
         return "reinstated"
+    if selection is not None and award.component_ids != selection.credential_ids:
+        # Held with other components now (a spare, a second copy): the award follows, so a
+        # later change of these finds it.
+        award.component_ids = selection.credential_ids
+        await session.flush()
     return "unchanged"
 
 

@@ -10,8 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit.models import AuditEvent
+from app.config import get_settings
 from app.credentials.ob3_schema import schema_errors
-from app.pathways.models import PathwayEvent
+from app.pathways.models import PathwayAward, PathwayEvent
+from app.worker.runner import Worker
 from tests.credentials.helpers import issue, issue_payload
 from tests.factories import Tenant
 from tests.pathways.support import (
@@ -188,3 +190,57 @@ async def test_a_minimum_of_ects_states_the_credits_that_met_it(
     (held,) = await credentials_of(sessionmaker, certificate)
     assert held.document["credentialSubject"]["creditsEarned"] == 16
     assert len(held.document["evidence"]) == 3
+
+
+async def test_a_lost_component_with_a_spare_leaves_the_stacked_credential_alone(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    modules = await components(client, tenant, 4)
+    certificate = await stacked(
+        client, tenant, {"rule": "n_of", "n": 3, "components": modules}, ects=15
+    )
+    issued = [await issue(client, tenant, m) for m in modules]
+    await run_pathways(sessionmaker)
+    (held,) = await credentials_of(sessionmaker, certificate)
+    assert len(held.document["evidence"]) == 3
+
+    await _status(client, tenant, issued[0]["id"], "revoke", "fraud")
+    await run_pathways(sessionmaker)
+    (held,) = await credentials_of(sessionmaker, certificate)
+    assert held.state == "active"
+    async with sessionmaker() as session:
+        award = await session.scalar(select(PathwayAward))
+    assert award is not None
+    assert sorted(str(c) for c in award.component_ids) == sorted(c["id"] for c in issued[1:])
+
+    # Now the spare is in use: losing another component suspends the stacked credential.
+    await _status(client, tenant, issued[3]["id"], "revoke", "fraud")
+    await run_pathways(sessionmaker)
+    (held,) = await credentials_of(sessionmaker, certificate)
+    assert held.state == "suspended"
+
+
+async def test_a_running_worker_is_woken_by_the_last_component(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    modules, certificate = await _three_and_certificate(client, tenant)
+    # Polling once in five minutes: only the notification sent at commit can bring it out.
+    settings = get_settings().model_copy(update={"worker_poll_seconds": 300})
+    worker = Worker(settings, sessionmaker)
+    running = asyncio.create_task(worker.run())
+    try:
+        await asyncio.sleep(0.5)  # LISTEN in place, first rounds done
+        for module in modules:
+            await issue(client, tenant, module)
+        for _ in range(100):
+            if await credentials_of(sessionmaker, certificate):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        worker.stop()
+        await running
+    assert len(await credentials_of(sessionmaker, certificate)) == 1
