@@ -14,8 +14,8 @@ from app.config import get_settings
 from app.credentials.ob3_schema import schema_errors
 from app.pathways.models import PathwayAward, PathwayEvent
 from app.worker.runner import Worker
-from tests.credentials.helpers import issue, issue_payload
-from tests.factories import Tenant
+from tests.credentials.helpers import issue, issue_payload, published_achievement
+from tests.factories import Tenant, achievement_payload
 from tests.pathways.support import (
     components,
     credentials_of,
@@ -243,4 +243,52 @@ async def test_a_running_worker_is_woken_by_the_last_component(
     finally:
         worker.stop()
         await running
+    assert len(await credentials_of(sessionmaker, certificate)) == 1
+
+
+async def test_a_match_counts_any_achievement_of_the_field_and_skill(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    # The factory's achievements teach a data-literacy ESCO skill in field 0311.
+    skill = achievement_payload()["learning_outcomes"][0]["esco_skill"]
+    matching = await components(client, tenant, 2, ects=8)
+    other_field = await published_achievement(
+        client, tenant, title="Elsewhere", ects=8, field_of_study="0613", sis_course_codes=[]
+    )
+    certificate = await stacked(
+        client,
+        tenant,
+        {
+            "rule": "min_ects",
+            "min_ects": 15,
+            "match": {"field_of_study": "03", "esco_skill": skill},
+        },
+    )
+    await issue(client, tenant, matching[0])
+    await issue(client, tenant, other_field["id"])
+    await run_pathways(sessionmaker)
+    assert await credentials_of(sessionmaker, certificate) == []
+
+    await issue(client, tenant, matching[1])
+    await run_pathways(sessionmaker)
+    (held,) = await credentials_of(sessionmaker, certificate)
+    assert held.document["credentialSubject"]["creditsEarned"] == 16
+
+
+async def test_a_grade_below_the_minimum_does_not_count(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    modules, certificate = await _three_and_certificate(client, tenant, min_grade=6)
+    await issue(client, tenant, modules[0], grade="5,8")
+    await issue(client, tenant, modules[1])
+    await issue(client, tenant, modules[2])
+    await run_pathways(sessionmaker)
+    assert await credentials_of(sessionmaker, certificate) == []
+
+    await issue(client, tenant, modules[0], grade="6,0")
+    await run_pathways(sessionmaker)
     assert len(await credentials_of(sessionmaker, certificate)) == 1
