@@ -34,7 +34,7 @@ async def list_approvals(
     )
 
 
-@router.post("/{approval_id}/approve", responses=problems(*AUTHENTICATED, 404, 409))
+@router.post("/{approval_id}/approve", responses=problems(*AUTHENTICATED, 400, 404, 409))
 async def approve(
     approval_id: uuid.UUID,
     session: DbSession,
@@ -48,7 +48,7 @@ async def approve(
     )
 
 
-@router.post("/{approval_id}/deny", responses=problems(*AUTHENTICATED, 404, 409))
+@router.post("/{approval_id}/deny", responses=problems(*AUTHENTICATED, 400, 404, 409))
 async def deny(
     approval_id: uuid.UUID,
     session: DbSession,

@@ -109,3 +109,18 @@ async def test_the_queue_needs_the_issuing_scope(
     assert (await client.get("/v1/pathway-approvals", headers=reader)).status_code == 403
     refused = await client.post(f"/v1/pathway-approvals/{request['id']}/approve", headers=reader)
     assert refused.status_code == 403
+
+
+async def test_an_unknown_request_is_404_and_a_malformed_body_400(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    unknown = "00000000-0000-4000-8000-000000000000"
+    missing = await client.post(f"/v1/pathway-approvals/{unknown}/deny", headers=tenant.headers)
+    assert missing.status_code == 404
+    malformed = await client.post(
+        f"/v1/pathway-approvals/{unknown}/deny",
+        content=b"{not json",
+        headers={**tenant.headers, "Content-Type": "application/json"},
+    )
+    assert malformed.status_code == 400
+    assert malformed.headers["content-type"] == "application/problem+json"
