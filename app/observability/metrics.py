@@ -95,6 +95,11 @@ SIS_RESULTS = Counter(
     "Results received from student information systems, by outcome.",
     ["outcome"],
 )
+PATHWAY_OUTCOMES = Counter(
+    "stapel_pathway_outcomes_total",
+    "Evaluations of a component change against a stacked achievement, by outcome.",
+    ["outcome"],
+)
 SIS_QUEUE_DEPTH = Gauge(
     "stapel_sis_queue_depth",
     "SIS results waiting to be processed.",
@@ -218,6 +223,11 @@ def count_verification(verified: bool, failed_checks: Iterable[str]) -> None:
 
 def count_sis_result(outcome: str, count: int = 1) -> None:
     SIS_RESULTS.labels(outcome).inc(count)
+
+
+def count_pathway_outcome(outcome: str) -> None:
+    # "refused:<problem code>" counts as "refused": the label set stays small.
+    PATHWAY_OUTCOMES.labels(outcome.split(":", 1)[0]).inc()
 
 
 def set_sis_queue(depth: int, oldest_age_seconds: float) -> None:

@@ -26,6 +26,7 @@ from app.credentials import lifecycle
 from app.credentials.models import Credential
 from app.credentials.schemas import Learner
 from app.errors import DomainError
+from app.observability import metrics
 from app.pathways import repository
 from app.pathways.awarding import engine_principal, issue_stacked, selection_for
 from app.pathways.models import PathwayApproval, PathwayAward, PathwayEvent
@@ -88,6 +89,8 @@ async def _handle(
             learner_sealed=None if final else sealed,
         )
         return
+    for outcome in outcomes.values():
+        metrics.count_pathway_outcome(outcome)
     await _set(
         session,
         event_id,

@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import httpx
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -37,6 +38,9 @@ async def test_the_last_component_issued_brings_the_stacked_credential(
     tenant: Tenant,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
+    issued_before = REGISTRY.get_sample_value(
+        "stapel_pathway_outcomes_total", {"outcome": "issued"}
+    )
     modules, certificate = await _three_and_certificate(client, tenant)
     issued = [await issue(client, tenant, m) for m in modules[:2]]
     await run_pathways(sessionmaker)
@@ -69,6 +73,8 @@ async def test_the_last_component_issued_brings_the_stacked_credential(
         events = list(await session.scalars(select(PathwayEvent)))
     assert all(e.status == "done" and e.learner_sealed is None for e in events)
     assert any(e.outcomes == {certificate: "issued"} for e in events)
+    issued_after = REGISTRY.get_sample_value("stapel_pathway_outcomes_total", {"outcome": "issued"})
+    assert (issued_after or 0) - (issued_before or 0) == 1
 
 
 async def test_another_learners_components_do_not_count(
