@@ -7,6 +7,7 @@ Names and web addresses are invented; the addresses use the reserved ``.example`
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from app.auth.principal import Principal
 from app.auth.scopes import INSTITUTION_SCOPES
 from app.certificates import development
 from app.certificates import service as certificates
+from app.demo_pathway import certificate, pathway_modules
 from app.errors import NotFound
 from app.institutions import repository as institutions_repository
 from app.institutions import service as institutions
@@ -277,17 +279,26 @@ async def issue_demo_key(session: AsyncSession, actor: str) -> str:
 
 
 async def _load_catalogue(session: AsyncSession, admin: Principal) -> None:
+    units = []
     for unit_body, offered in _formal_catalogue():
         unit = await institutions.create_org_unit(session, admin, unit_body)
+        units.append(str(unit.id))
         for payload in offered:
-            await _publish(session, admin, {**payload, "org_unit_id": str(unit.id)})
+            await _publish(session, admin, {**payload, "org_unit_id": units[-1]})
     await _publish(session, admin, _informal_badge())
+    # The pathway belongs to the first unit (Techniek & ICT).
+    modules = [
+        str(await _publish(session, admin, {**m, "org_unit_id": units[0]}))
+        for m in pathway_modules()
+    ]
+    await _publish(session, admin, {**certificate(modules), "org_unit_id": units[0]})
 
 
-async def _publish(session: AsyncSession, admin: Principal, payload: dict[str, Any]) -> None:
+async def _publish(session: AsyncSession, admin: Principal, payload: dict[str, Any]) -> uuid.UUID:
     body = AchievementCreate.model_validate(payload)
     created = await achievements.create_achievement(session, admin, body)
     await achievements.publish_achievement(session, admin, created.id)
+    return created.id
 
 
 @dataclass(frozen=True)

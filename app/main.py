@@ -39,7 +39,9 @@ from app.pages.downloads import router as downloads_router
 from app.pages.router import router as pages_router
 from app.pages.routing import install_page_error_handlers
 from app.pages.verify import router as verify_page_router
+from app.pathways.router import router as pathway_approvals_router
 from app.problems import Problem, install_problem_handlers
+from app.recognition.router import router as recognitions_router
 from app.responses import problems
 from app.runtime import settle_heap
 from app.sis.router import intake_router, integrations_router
@@ -138,6 +140,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         verify_page_router,
         wallet_offers_router,
         wallet_pickup_router,
+        recognitions_router,
+        pathway_approvals_router,
     ):
         app.include_router(router)
     # The pages' stylesheet, from the package itself (ETag and Last-Modified by StaticFiles).

@@ -19,6 +19,7 @@ from app.cli import cli
 from app.config import get_settings
 from app.demo import DEMO_SLUG, certify_demo_key, load_demo_data
 from app.institutions.models import Institution, OrgUnit
+from app.worker.runner import Worker
 from tests.factories import bearer
 
 API_KEY = re.compile(r"stapel_[0-9a-f]{16}_\S+")
@@ -55,15 +56,17 @@ async def test_demo_is_one_institution_with_a_published_catalogue(
     assert await row_counts(sessionmaker) == {
         "institutions": 1,
         "org_units": 2,
-        "achievements": 5,
+        "achievements": 9,
         "api_clients": 1,
     }
     items = await catalogue(client, api_key)
     assert {item["state"] for item in items} == {"published"}
     formal = [item for item in items if item["kind"] == "formal"]
     informal = [item for item in items if item["kind"] == "informal"]
-    assert len(formal) == 4
+    stacked = [item for item in items if item["kind"] == "stacked"]
+    assert len(formal) == 7
     assert len(informal) == 1
+    assert len(stacked) == 1
     assert informal[0]["ects"] is None
 
 
@@ -179,3 +182,35 @@ async def test_the_demo_key_is_certified_once_by_the_development_ca(
     [certificate] = listed.json()
     assert certificate["development"] is True
     assert certificate["current"] is True
+
+
+async def test_issuing_the_three_demo_modules_brings_the_certificate(
+    sessionmaker: async_sessionmaker[AsyncSession], client: httpx.AsyncClient
+) -> None:
+    """The README's pathway walk-through: three modules issued, the worker adds the certificate."""
+    api_key = await load(sessionmaker)
+    assert api_key is not None
+    items = await catalogue(client, api_key)
+    (certificate,) = [i for i in items if i["kind"] == "stacked"]
+    for module in certificate["pathway"]["components"]:
+        issued = await client.post(
+            "/v1/credentials",
+            json={
+                "achievement_id": module,
+                "learner": {"student_number": "s2345678", "name": "Noor Bakker"},
+                "awarded_on": "2026-07-01",
+            },
+            headers=bearer(api_key),
+        )
+        assert issued.status_code == 201, issued.text
+    worker = Worker(get_settings(), sessionmaker)
+    # The three modules' events, then the certificate's own (it could count towards more).
+    assert await worker.pathway_round() == 4
+    assert await worker.pathway_round() == 0
+    found = await client.get(
+        "/v1/credentials",
+        params={"achievement_id": certificate["id"], "student_number": "s2345678"},
+        headers=bearer(api_key),
+    )
+    (stacked,) = found.json()["items"]
+    assert stacked["credential"]["credentialSubject"]["creditsEarned"] == 15

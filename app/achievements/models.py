@@ -74,6 +74,12 @@ class AchievementVersion(Base):
         UniqueConstraint("achievement_id", "version"),
         Index("ix_achievement_versions_search", "search_vector", postgresql_using="gin"),
         Index("ix_achievement_versions_languages", "languages", postgresql_using="gin"),
+        # Which versions carry a pathway: what every issuance asks before writing pathway events.
+        Index(
+            "ix_achievement_versions_pathway",
+            "achievement_id",
+            postgresql_where=text("pathway IS NOT NULL"),
+        ),
         Index(
             "ix_achievement_versions_stacks_into",
             text("(stackability -> 'stacks_into')"),
@@ -104,6 +110,8 @@ class AchievementVersion(Base):
     prerequisites: Mapped[list[str]] = mapped_column(JSONB, default=list)
     supervision: Mapped[str | None] = mapped_column(String(40))
     stackability: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # The rule a stacked achievement is earned by (app.pathways.schemas.Pathway).
+    pathway: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
     languages: Mapped[list[str]] = mapped_column(ARRAY(Text))
     field_of_study: Mapped[str | None] = mapped_column(String(8))
     grading: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

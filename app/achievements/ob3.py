@@ -100,8 +100,9 @@ def achievement_document(snapshot: AchievementSnapshot, institution: Institution
     doc: dict[str, Any] = {
         "id": url,
         "type": ["Achievement"],
-        "achievementType": "MicroCredential" if c.kind == "formal" else "Badge",
-        "microCredentialKind": c.kind,
+        "achievementType": "Badge" if c.kind == "informal" else "MicroCredential",
+        # A stacked micro-credential is a formal one to its readers; its pathway is ours.
+        "microCredentialKind": "informal" if c.kind == "informal" else "formal",
         "name": c.title,
         "description": c.description,
         "criteria": {"narrative": c.criteria or _outcomes_narrative(c)},

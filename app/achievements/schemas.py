@@ -26,6 +26,7 @@ from app.achievements.vocabulary import (
     QualityAssuranceType,
     Supervision,
 )
+from app.pathways.schemas import Pathway
 from app.schemas_common import HttpUrlStr, LanguageCode, LongText, ShortText
 
 
@@ -97,12 +98,21 @@ class AchievementContent(_Strict):
     prerequisites: list[LongText] = Field(default_factory=list, max_length=50)
     supervision: Supervision | None = None
     stackability: Stackability | None = None
+    pathway: Pathway | None = Field(
+        default=None, description="The rule a stacked achievement is earned by; see pathways.md."
+    )
     languages: list[LanguageCode] = Field(min_length=1, max_length=20)
     field_of_study: IscedFCode | None = Field(default=None, description="ISCED-F 2013 code")
     grading: Grading | None = None
     validity_months: int | None = Field(default=None, gt=0, le=1200)
     image_url: HttpUrlStr | None = None
     further_information_url: HttpUrlStr | None = None
+
+    @model_validator(mode="after")
+    def _pathway_on_stacked(self) -> Self:
+        if (self.kind == "stacked") != (self.pathway is not None):
+            raise ValueError("a stacked achievement has a pathway, and only a stacked one")
+        return self
 
 
 class AchievementCreate(AchievementContent):
@@ -128,6 +138,7 @@ class AchievementUpdate(_Strict):
     prerequisites: list[LongText] | None = None
     supervision: Supervision | None = None
     stackability: Stackability | None = None
+    pathway: Pathway | None = None
     languages: list[LanguageCode] | None = Field(default=None, min_length=1)
     field_of_study: IscedFCode | None = None
     grading: Grading | None = None

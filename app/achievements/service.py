@@ -23,6 +23,7 @@ from app.images import service as images
 from app.institutions import repository as institutions
 from app.institutions.ob3 import issuer_profile
 from app.institutions.service import institution_of
+from app.pathways import validation as pathways
 
 _META_FIELDS = frozenset({"org_unit_id", "sis_course_codes"})
 _CONTENT_FIELDS = frozenset(AchievementContent.model_fields)
@@ -86,8 +87,9 @@ async def _check_references(
         for i, target in enumerate(targets)
         if target not in known
     )
+    errors.extend(await pathways.violations(session, institution_id, content, self_id))
     if errors:
-        raise ValidationFailed("The achievement refers to things that do not exist.", errors=errors)
+        raise ValidationFailed("The achievement refers to things it cannot.", errors=errors)
 
 
 async def create_achievement(

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-AchievementKind = Literal["formal", "informal"]
+# A stacked achievement is a formal one earned by a pathway of others (app/pathways).
+AchievementKind = Literal["formal", "informal", "stacked"]
 AchievementState = Literal["draft", "published", "archived"]
 
 # Form of participation (ELM "learning setting" / mode of learning).

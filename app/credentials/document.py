@@ -49,7 +49,9 @@ def credential_document(
     }
     if request.learner.did:
         subject = {"id": request.learner.did, **subject}
-    if "creditsAvailable" in achievement:
+    if request.credits_earned is not None:
+        subject["creditsEarned"] = request.credits_earned
+    elif "creditsAvailable" in achievement:
         subject["creditsEarned"] = achievement["creditsAvailable"]
     if request.assessment_date:
         subject["assessmentDate"] = request.assessment_date.isoformat()

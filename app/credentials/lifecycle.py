@@ -20,6 +20,7 @@ from app.credentials import repository
 from app.credentials.models import Credential
 from app.errors import InvalidState, NotFound, SuspensionNotOffered
 from app.observability import metrics
+from app.pathways.outbox import component_changed
 from app.status_lists.service import Purpose, StatusSlot, offers_suspension, set_status
 from app.token_status import service as token_status
 from app.webhooks.events import credential_data, emit_many
@@ -116,6 +117,7 @@ async def change_status(
             )
         ],
     )
+    await component_changed(session, credential.id, action)
     await record(
         session,
         principal.actor,

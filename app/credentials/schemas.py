@@ -4,7 +4,14 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    model_validator,
+)
 
 from app.config import SecuringProfileName
 from app.schemas_common import EmailStr, HttpUrlStr, LongText, ShortText
@@ -63,6 +70,19 @@ class CredentialIssue(_Strict):
     profile: SecuringProfileName | None = Field(
         default=None, description="Securing profile; defaults to the institution's."
     )
+    # Set by the pathway engine only, never from a request body: the ECTS a stacked
+    # credential's components earned together, stated instead of the achievement's credits.
+    _credits_earned: float | None = PrivateAttr(default=None)
+
+    @property
+    def credits_earned(self) -> float | None:
+        return self._credits_earned
+
+    def earning(self, ects: float | None) -> Self:
+        """A copy that states ``ects`` as the credits earned."""
+        copy = self.model_copy()
+        copy._credits_earned = ects
+        return copy
 
     @model_validator(mode="after")
     def _dates_consistent(self) -> Self:

@@ -29,6 +29,7 @@ from app.keys import service as keys
 from app.keys.signer import Signer
 from app.mail.service import ClaimMailRequest, queue_claim_mails
 from app.observability import metrics
+from app.pathways import outbox as pathway_outbox
 from app.sharing import service as sharing
 from app.sharing.service import IssuedClaim
 from app.status_lists.reserve import reserve
@@ -197,6 +198,14 @@ async def _issue(
         institution.id,
         CREDENTIAL_ISSUED,
         [issued_event(row, claims[cast(uuid.UUID, row["id"])]) for row in new_rows],
+    )
+    await pathway_outbox.components_issued(
+        session,
+        [
+            (cast(uuid.UUID, row["id"]), item.request.learner)
+            for item, row in zip(accepted, rows, strict=True)
+            if row["id"] in inserted
+        ],
     )
     await record_many(
         session,

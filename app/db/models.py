@@ -11,6 +11,8 @@ from app.institutions.models import Institution, OrgUnit
 from app.keys.models import SigningKey
 from app.mail.models import MailOutboxEntry, SmtpSettings
 from app.oid4vci.models import WalletAccessToken, WalletIssuance, WalletNonce, WalletOffer
+from app.pathways.models import PathwayApproval, PathwayAward, PathwayEvent
+from app.recognition.models import Recognition
 from app.sharing.models import ClaimLink
 from app.sis.models import CourseMapping, Integration, IntegrationSecret, SisEvent, SisResult
 from app.status_lists.models import StatusList, StatusListPublication
@@ -32,6 +34,10 @@ __all__ = [
     "IssuerCertificate",
     "MailOutboxEntry",
     "OrgUnit",
+    "PathwayApproval",
+    "PathwayAward",
+    "PathwayEvent",
+    "Recognition",
     "SigningKey",
     "SisEvent",
     "SisResult",

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from app.achievements.links import achievement_url, latest_achievement_url
@@ -140,6 +141,10 @@ class Achievement:
     institution_id: strawberry.Private[uuid.UUID]
     org_unit_id: strawberry.Private[uuid.UUID | None]
     stacks_into_ids: strawberry.Private[list[uuid.UUID]]
+    pathway_component_ids: strawberry.Private[list[uuid.UUID]]
+    pathway: JSON | None = strawberry.field(
+        description="A stacked achievement's rule (the REST `pathway` object): see pathways.md."
+    )
 
     @strawberry.field
     async def institution(self, info: Info[Context, None]) -> Institution:
@@ -157,6 +162,11 @@ class Achievement:
     @strawberry.field(description="Published achievements this one counts towards.")
     async def stacks_into(self, info: Info[Context, None]) -> list[Achievement]:
         records = await info.context.loaders.achievement.load_many(self.stacks_into_ids)
+        return [achievement_node(r) for r in records if r is not None]
+
+    @strawberry.field(description="Published achievements this one's pathway names.")
+    async def pathway_components(self, info: Info[Context, None]) -> list[Achievement]:
+        records = await info.context.loaders.achievement.load_many(self.pathway_component_ids)
         return [achievement_node(r) for r in records if r is not None]
 
     @strawberry.field(description="Published achievements that count towards this one.")
@@ -220,4 +230,6 @@ def achievement_node(record: tuple[AchievementRow, AchievementVersion]) -> Achie
         institution_id=row.institution_id,
         org_unit_id=row.org_unit_id,
         stacks_into_ids=[uuid.UUID(str(t)) for t in stack.get("stacks_into", [])],
+        pathway=JSON(v.pathway) if v.pathway is not None else None,
+        pathway_component_ids=[uuid.UUID(c) for c in (v.pathway or {}).get("components", [])],
     )

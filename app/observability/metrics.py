@@ -101,6 +101,11 @@ SIS_MESSAGE_IDS_REUSED = Counter(
     "before with another body, by source (webhook, csv).",
     ["source"],
 )
+PATHWAY_OUTCOMES = Counter(
+    "stapel_pathway_outcomes_total",
+    "Evaluations of a component change against a stacked achievement, by outcome.",
+    ["outcome"],
+)
 SIS_QUEUE_DEPTH = Gauge(
     "stapel_sis_queue_depth",
     "SIS results waiting to be processed.",
@@ -228,6 +233,11 @@ def count_sis_result(outcome: str, count: int = 1) -> None:
 
 def count_sis_message_id_reused(source: str) -> None:
     SIS_MESSAGE_IDS_REUSED.labels(source).inc()
+
+
+def count_pathway_outcome(outcome: str) -> None:
+    # "refused:<problem code>" counts as "refused": the label set stays small.
+    PATHWAY_OUTCOMES.labels(outcome.split(":", 1)[0]).inc()
 
 
 def set_sis_queue(depth: int, oldest_age_seconds: float) -> None:

@@ -1,4 +1,4 @@
-"""The background worker: SIS results, outgoing webhook deliveries and claim-link mails.
+"""The background worker: SIS results, pathways, outgoing webhook deliveries and claim-link mails.
 
 Work lives in Postgres rows. Each loop claims a batch (``FOR UPDATE SKIP LOCKED`` for results, a
 lease for deliveries), handles it and commits, so any number of workers can run side by side and
@@ -29,6 +29,8 @@ from app.mail import repository as mail_repository
 from app.mail.repository import MAIL_WORK
 from app.mail.sending import MailSender
 from app.observability import metrics
+from app.pathways import engine as pathways
+from app.pathways.outbox import PATHWAY_WORK
 from app.sis import repository as sis_repository
 from app.sis.processing import process_claimed
 from app.webhooks import repository as webhooks_repository
@@ -47,12 +49,14 @@ class _Wakeups:
     sis: asyncio.Event = field(default_factory=asyncio.Event)
     webhooks: asyncio.Event = field(default_factory=asyncio.Event)
     mail: asyncio.Event = field(default_factory=asyncio.Event)
+    pathways: asyncio.Event = field(default_factory=asyncio.Event)
     gauges: asyncio.Event = field(default_factory=asyncio.Event)
 
     def all(self) -> None:
         self.sis.set()
         self.webhooks.set()
         self.mail.set()
+        self.pathways.set()
         self.gauges.set()
 
 
@@ -96,6 +100,11 @@ class Worker:
         )
         loops.append(
             asyncio.create_task(self._loop(self.mail_round, self.wakeups.mail), name="mail")
+        )
+        loops.append(
+            asyncio.create_task(
+                self._loop(self.pathway_round, self.wakeups.pathways), name="pathways"
+            )
         )
         loops.append(
             asyncio.create_task(
@@ -168,6 +177,8 @@ class Worker:
             self.wakeups.webhooks.set()
         elif payload == MAIL_WORK:
             self.wakeups.mail.set()
+        elif payload == PATHWAY_WORK:
+            self.wakeups.pathways.set()
         else:
             self.wakeups.sis.set()
 
@@ -239,6 +250,12 @@ class Worker:
             stats = await sis_repository.queue_depth(session)
         metrics.set_sis_queue(stats.pending, stats.oldest_age_seconds)
         return 0
+
+    # --- pathways ---------------------------------------------------------------------------
+
+    async def pathway_round(self) -> int:
+        """Evaluate due component changes against the pathways (``app.pathways.engine``)."""
+        return await pathways.run_round(self.sessionmaker, self.settings.worker_batch_size)
 
     # --- outgoing deliveries ----------------------------------------------------------------
 

@@ -1,0 +1,109 @@
+"""The pathway engine's outbox: component changes written in the transaction of the change.
+
+Issuance and every status change call in here; the worker evaluates the rows after the commit
+(``app.pathways.engine``), so a change is evaluated if and only if it happened. While no
+pathway is published anywhere (and no stacked credential rests on components) nothing is
+written, and the check costs one indexed query.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Sequence
+from typing import Final
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.credentials.schemas import Learner
+from app.db.notify import WORK_CHANNEL
+from app.keys.wrapping import default_key_wrapper
+
+PATHWAY_WORK: Final = "pathways"
+_LEARNER_CONTEXT = b"stapel/pathway-learner/"
+
+_IN_USE = text(
+    """
+    SELECT EXISTS (
+        SELECT 1 FROM achievements AS a
+        JOIN achievement_versions AS v
+          ON v.achievement_id = a.id AND v.version = a.current_version
+        WHERE a.state = 'published' AND v.pathway IS NOT NULL
+    ) OR EXISTS (SELECT 1 FROM pathway_awards WHERE current)
+    """
+)
+
+_INSERT = text(
+    """
+    WITH inserted AS (
+        INSERT INTO pathway_events (id, credential_id, action, learner_sealed, status, attempts)
+        SELECT e.id, e.credential_id, e.action, decode(e.learner, 'base64'), 'pending', 0
+        FROM jsonb_to_recordset(CAST(CAST(:events AS text) AS jsonb))
+            AS e(id uuid, credential_id uuid, action text, learner text)
+        RETURNING 1
+    )
+    SELECT pg_notify(:channel, :work) FROM (SELECT 1 FROM inserted LIMIT 1) AS written
+    """
+)
+
+
+def seal_learner(owner: uuid.UUID, learner: Learner) -> bytes:
+    return default_key_wrapper().wrap(
+        learner.model_dump_json().encode(), _LEARNER_CONTEXT + owner.bytes
+    )
+
+
+def open_learner(owner: uuid.UUID, sealed: bytes) -> Learner:
+    plain = default_key_wrapper().unwrap(sealed, _LEARNER_CONTEXT + owner.bytes)
+    return Learner.model_validate_json(plain)
+
+
+async def _in_use(session: AsyncSession) -> bool:
+    return bool((await session.execute(_IN_USE)).scalar_one())
+
+
+async def _write(session: AsyncSession, events: list[dict[str, str | None]]) -> None:
+    await session.execute(
+        _INSERT,
+        {"events": orjson.dumps(events).decode(), "channel": WORK_CHANNEL, "work": PATHWAY_WORK},
+    )
+
+
+async def components_issued(
+    session: AsyncSession, issued: Sequence[tuple[uuid.UUID, Learner]]
+) -> None:
+    """Credentials just issued, each with the learner it names."""
+    if not issued or not await _in_use(session):
+        return
+    events: list[dict[str, str | None]] = []
+    for credential_id, learner in issued:
+        event_id = uuid.uuid4()
+        sealed = base64.b64encode(seal_learner(event_id, learner)).decode()
+        events.append(
+            {
+                "id": str(event_id),
+                "credential_id": str(credential_id),
+                "action": "issued",
+                "learner": sealed,
+            }
+        )
+    await _write(session, events)
+
+
+async def component_changed(session: AsyncSession, credential_id: uuid.UUID, action: str) -> None:
+    """A credential revoked, suspended or reinstated."""
+    if not await _in_use(session):
+        return
+    await _write(
+        session,
+        [
+            {
+                "id": str(uuid.uuid4()),
+                "credential_id": str(credential_id),
+                "action": action,
+                "learner": None,
+            }
+        ],
+    )
