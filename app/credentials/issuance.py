@@ -133,6 +133,12 @@ class Shared:
     suspendable: bool
 
 
+def _follows_components(snapshot: AchievementSnapshot) -> bool:
+    """A stacked credential is suspended while a component it rests on is gone (pathways), so
+    it always carries a suspension entry, whatever the institution chose for the others."""
+    return snapshot.content.kind == "stacked"
+
+
 def build_row(item: Accepted, slot: StatusSlot, shared: Shared) -> dict[str, Any]:
     """The signed credential and its database row (CPU only; safe to run in a thread)."""
     credential_id = uuid.uuid4()
@@ -145,7 +151,7 @@ def build_row(item: Accepted, slot: StatusSlot, shared: Shared) -> dict[str, Any
         achievement=shared.achievements[(snapshot.achievement_id, snapshot.version)],
         issued_at=shared.issued_at,
         valid_until=item.valid_until,
-        status=status_entries(slot, suspension=shared.suspendable),
+        status=status_entries(slot, suspension=shared.suspendable or _follows_components(snapshot)),
     )
     return {
         "id": credential_id,

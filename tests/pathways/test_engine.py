@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,13 +17,19 @@ from app.credentials.ob3_schema import schema_errors
 from app.pathways.models import PathwayAward, PathwayEvent
 from app.worker.runner import Worker
 from tests.credentials.helpers import issue, issue_payload, published_achievement
-from tests.factories import Tenant, achievement_payload
+from tests.factories import Tenant, achievement_payload, create_tenant
 from tests.pathways.support import (
     components,
     credentials_of,
     run_pathways,
     stacked,
 )
+
+
+@pytest.fixture
+def tenant(suspending_tenant: Tenant) -> Tenant:
+    """Suspension is offered: components are suspended and reinstated here."""
+    return suspending_tenant
 
 
 async def _three_and_certificate(
@@ -298,3 +305,21 @@ async def test_a_grade_below_the_minimum_does_not_count(
     await issue(client, tenant, modules[0], grade="6,0")
     await run_pathways(sessionmaker)
     assert len(await credentials_of(sessionmaker, certificate)) == 1
+
+
+async def test_a_stacked_credential_can_be_suspended_where_others_cannot(
+    client: httpx.AsyncClient, operator: str, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Its institution does not offer suspension, yet a lost component must suspend it."""
+    plain = await create_tenant(client, operator)
+    modules, certificate = await _three_and_certificate(client, plain)
+    issued = [await issue(client, plain, m) for m in modules]
+    await run_pathways(sessionmaker)
+    (held,) = await credentials_of(sessionmaker, certificate)
+    purposes = [e["statusPurpose"] for e in held.document["credentialStatus"]]
+    assert purposes == ["revocation", "suspension"]
+    assert "statusPurpose" in issued[0]["credential"]["credentialStatus"]  # one entry, an object
+    await _status(client, plain, issued[0]["id"], "revoke", "fraud")
+    await run_pathways(sessionmaker)
+    (held,) = await credentials_of(sessionmaker, certificate)
+    assert (held.state, held.status_reason_code) == ("suspended", "component_revoked")

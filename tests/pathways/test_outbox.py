@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -11,6 +12,12 @@ from app.pathways.outbox import open_learner
 from tests.credentials.helpers import issue
 from tests.factories import Tenant
 from tests.pathways.support import components, stacked
+
+
+@pytest.fixture
+def tenant(suspending_tenant: Tenant) -> Tenant:
+    """Suspension is offered: a suspended component writes an event too."""
+    return suspending_tenant
 
 
 async def _events(sessionmaker: async_sessionmaker[AsyncSession]) -> list[PathwayEvent]:
