@@ -8,9 +8,11 @@ from __future__ import annotations
 import base64
 import binascii
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from cryptography import x509
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -122,6 +124,26 @@ class Settings(BaseSettings):
         description="Issuer ids (DIDs or URLs) of other issuers whose credentials verify as "
         "trusted, as a JSON list. This instance's own institutions are always known.",
     )
+    trusted_certificates: str | None = Field(
+        default=None,
+        description="Trust anchors for issuer certificate chains: inline PEM certificates, or "
+        "the path of a PEM file holding them. Imported chains must end at one of them.",
+    )
+    token_status_list_size: int = Field(
+        default=131072,
+        ge=16,
+        le=1_048_576,
+        multiple_of=4,
+        description="Entries in each Token Status List (2 bits each); a full list is followed "
+        "by a new one.",
+    )
+    token_status_list_validity_seconds: int = Field(
+        default=86400,
+        ge=600,
+        le=31_536_000,
+        description="Lifetime (exp - iat) of a signed Token Status List; it is signed again "
+        "when less than half of it is left, or when an entry changed.",
+    )
     verification_clock_skew_seconds: int = Field(default=60, ge=0, le=3600)
     verification_max_token_bytes: int = Field(default=262_144, ge=1024, le=10_485_760)
     verify_upload_max_bytes: int = Field(
@@ -187,6 +209,18 @@ class Settings(BaseSettings):
     @classmethod
     def _is_32_byte_key(cls, value: SecretStr) -> SecretStr:
         decode_secret_key(value.get_secret_value())
+        return value
+
+    @field_validator("trusted_certificates")
+    @classmethod
+    def _holds_certificates(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            text = value if "-----BEGIN" in value else Path(value).read_text("ascii")
+            x509.load_pem_x509_certificates(text.encode("ascii"))
+        except (OSError, ValueError) as exc:
+            raise ValueError("must be PEM certificates or the path of a file holding them") from exc
         return value
 
     @field_validator("log_level", "log_format", mode="before")

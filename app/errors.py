@@ -193,3 +193,18 @@ class Gone(DomainError):
 class ClaimLinkExpired(Gone):
     code = "claim_link_expired"
     title = "The claim link has expired or was replaced by a newer one"
+
+
+class CertificateChainError(ValidationFailed):
+    """A certificate chain that cannot certify a signing key; ``detail`` says why in one line.
+
+    ``reason`` names the failed check in a word (``malformed``, ``not_a_chain``, ``expired``,
+    ``not_yet_valid``, ``untrusted``, ``key_mismatch``, ``not_for_signing``).
+    """
+
+    code = "certificate_chain_invalid"
+    title = "The certificate chain is not valid"
+
+    def __init__(self, detail: str, *, reason: str) -> None:
+        super().__init__(detail)
+        self.reason = reason

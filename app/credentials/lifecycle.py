@@ -1,7 +1,8 @@
 """Revoking, suspending and reinstating credentials through their status-list bits.
 
-The bit, the credential's state and the audit entry change in one transaction. Revocation is
-final; suspension can be lifted.
+The bit, the credential's Token Status List entry (when it has one), the credential's state and
+the audit entry change in one transaction, so every securing of the credential says the same.
+Revocation is final; suspension can be lifted.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from app.credentials.models import Credential
 from app.errors import InvalidState, NotFound
 from app.observability import metrics
 from app.status_lists.service import Purpose, StatusSlot, set_status
+from app.token_status import service as token_status
 from app.webhooks.events import credential_data, emit_many
 
 StatusAction = Literal["revoke", "suspend", "reinstate"]
@@ -31,18 +33,34 @@ class _Transition:
     target: str
     purpose: Purpose
     bit: bool
+    token_status: int
     event: str
 
 
 _TRANSITIONS: dict[StatusAction, _Transition] = {
     "revoke": _Transition(
-        frozenset({"active", "suspended"}), "revoked", "revocation", True, "credential.revoked"
+        frozenset({"active", "suspended"}),
+        "revoked",
+        "revocation",
+        True,
+        token_status.INVALID,
+        "credential.revoked",
     ),
     "suspend": _Transition(
-        frozenset({"active"}), "suspended", "suspension", True, "credential.suspended"
+        frozenset({"active"}),
+        "suspended",
+        "suspension",
+        True,
+        token_status.SUSPENDED,
+        "credential.suspended",
     ),
     "reinstate": _Transition(
-        frozenset({"suspended"}), "active", "suspension", False, "credential.reinstated"
+        frozenset({"suspended"}),
+        "active",
+        "suspension",
+        False,
+        token_status.VALID,
+        "credential.reinstated",
     ),
 }
 
@@ -71,6 +89,7 @@ async def change_status(
         raise InvalidState(_REFUSALS[(action, credential.state)])
     slot = StatusSlot(credential.status_list_id, credential.status_index)
     await set_status(session, slot, transition.purpose, transition.bit)
+    await token_status.set_status(session, credential.id, transition.token_status)
     credential.state = transition.target
     credential.status_changed_at = datetime.now(UTC)
     credential.status_reason_code = reason_code

@@ -3,6 +3,7 @@
 from app.achievements.models import Achievement, AchievementVersion
 from app.audit.models import AuditEvent
 from app.auth.models import ApiClient
+from app.certificates.models import IssuerCertificate
 from app.credentials.models import Credential
 from app.db.base import Base
 from app.images.models import StoredImage
@@ -13,6 +14,7 @@ from app.oid4vci.models import WalletAccessToken, WalletIssuance, WalletNonce, W
 from app.sharing.models import ClaimLink
 from app.sis.models import CourseMapping, Integration, IntegrationSecret, SisEvent, SisResult
 from app.status_lists.models import StatusList, StatusListPublication
+from app.token_status.models import TokenStatusEntry, TokenStatusList, TokenStatusPublication
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "Institution",
     "Integration",
     "IntegrationSecret",
+    "IssuerCertificate",
     "MailOutboxEntry",
     "OrgUnit",
     "SigningKey",
@@ -36,6 +39,9 @@ __all__ = [
     "StatusList",
     "StatusListPublication",
     "StoredImage",
+    "TokenStatusEntry",
+    "TokenStatusList",
+    "TokenStatusPublication",
     "WalletAccessToken",
     "WalletIssuance",
     "WalletNonce",

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import AuditEntry, record
+from app.certificates import repository as certificates
 from app.credentials.securing import PROFILE_ALGORITHMS
 from app.errors import FieldError, NotFound, UnsupportedProfile
 from app.institutions import repository as institutions
@@ -55,6 +56,8 @@ async def create_active_key(
     private_key = generate_private_key(algorithm)
     kid, jwk = public_jwk(private_key, algorithm)
     await repository.retire_active(session, institution.id)
+    # The old key's certificates stay for the credentials it signed, no longer current.
+    await certificates.retire_of_institution(session, institution.id)
     key = SigningKey(
         institution_id=institution.id,
         kid=kid,
@@ -94,6 +97,16 @@ def ensure_profile_allows(profile: str, algorithm: str, pointer: str) -> None:
             f"The institution's default profile {profile} cannot be signed with {algorithm}.",
             errors=[FieldError(pointer, "profile and key algorithm disagree", "profile_algorithm")],
         )
+
+
+async def active_private_key(
+    session: AsyncSession, institution_id: uuid.UUID, wrapper: KeyWrapper | None = None
+) -> tuple[SigningKey, PrivateKey]:
+    """The active key and its private half, unwrapped in memory only (to sign a CSR with)."""
+    key = await repository.active_key(session, institution_id)
+    if key is None:
+        raise NotFound("The institution has no active signing key; rotate one in first.")
+    return key, _private_key(key, wrapper or default_key_wrapper())
 
 
 async def active_algorithm(session: AsyncSession, institution_id: uuid.UUID) -> str | None:

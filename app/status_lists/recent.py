@@ -83,6 +83,7 @@ def remember(list_id: uuid.UUID, purpose: str, publication: Publication) -> None
     _recent.put((list_id, purpose), publication, min(_seconds(), publication.ttl_seconds))
 
 
-def forget(list_id: uuid.UUID) -> None:
-    for purpose in ("revocation", "suspension"):
+def forget(list_id: uuid.UUID, purposes: tuple[str, ...] = ("revocation", "suspension")) -> None:
+    """Drop the list's publications (a Token Status List is kept under the purpose "token")."""
+    for purpose in purposes:
         _recent.forget((list_id, purpose))

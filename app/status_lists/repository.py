@@ -17,8 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.status_lists.models import StatusList, StatusListPublication
 
 
-async def lock_allocation(session: AsyncSession, institution_id: uuid.UUID) -> None:
-    """Serialise slot allocation for one institution until the transaction ends.
+async def lock_allocation(
+    session: AsyncSession, institution_id: uuid.UUID, kind: str = "status-lists"
+) -> None:
+    """Serialise slot allocation for one institution (and kind of list) until the transaction ends.
 
     Taken before any list row is touched, so allocators always lock in the same order (this
     lock, then list rows oldest first) and cannot deadlock; and a transaction that finds every
@@ -26,7 +28,7 @@ async def lock_allocation(session: AsyncSession, institution_id: uuid.UUID) -> N
     """
     await session.execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"stapel.status-lists.allocate:{institution_id}"},
+        {"key": f"stapel.{kind}.allocate:{institution_id}"},
     )
 
 
@@ -53,27 +55,33 @@ class Claim:
 # One statement, because the row lock it takes lasts until commit. The CTE locks the row and
 # reads the counter as it is after any concurrent claim committed (READ COMMITTED re-reads a
 # row it had to wait for); the UPDATE then moves the counter on from exactly that value, and
-# RETURNING hands back both ends of the claimed range.
-_CLAIM = text(
-    """
+# RETURNING hands back both ends of the claimed range. The same for both kinds of list (the
+# Token Status Lists of app.token_status count their entries the same way).
+_CLAIM = """
     WITH before AS (
         SELECT id, allocated, size
-          FROM status_lists
+          FROM {table}
          WHERE id = :list_id AND allocated < size
            FOR UPDATE
     )
-    UPDATE status_lists AS list
+    UPDATE {table} AS list
        SET allocated = before.allocated + least(:wanted, before.size - before.allocated)
       FROM before
      WHERE list.id = before.id
     RETURNING before.allocated, list.allocated, list.permutation_key, list.size
     """
-)
+_CLAIMS = {
+    table: text(_CLAIM.format(table=table)) for table in ("status_lists", "token_status_lists")
+}
 
 
-async def claim(session: AsyncSession, list_id: uuid.UUID, wanted: int) -> Claim | None:
-    """Take up to ``wanted`` slots of a list; None when it is full."""
-    row = (await session.execute(_CLAIM, {"list_id": list_id, "wanted": wanted})).one_or_none()
+async def claim(
+    session: AsyncSession, list_id: uuid.UUID, wanted: int, table: str = "status_lists"
+) -> Claim | None:
+    """Take up to ``wanted`` slots of a list (of ``table``); None when it is full."""
+    row = (
+        await session.execute(_CLAIMS[table], {"list_id": list_id, "wanted": wanted})
+    ).one_or_none()
     if row is None:
         return None
     before, after, key, size = row
