@@ -1,0 +1,157 @@
+"""@sd-jwt/sd-jwt-vc from npm verifies our Learning Credentials and presents them to us.
+
+``tests/eudi/node/present.mjs`` runs the library (pinned in ``tests/eudi/node/package-lock.json``;
+``tests/eudi/prepare`` installs it): it verifies the issuer's signature (by the x5c chain up to
+our test CA, or by the key of our JWT VC Issuer Metadata), every disclosure and the Token Status
+List entry, then presents two claims with a Key Binding JWT, which ``POST /v1/verify`` accepts.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.certificates.development import certify_active_key, new_authority
+from app.config import get_settings
+from app.sdjwt.presentation import split
+from app.token_status.service import publication
+from app.verification.jws import parse_compact
+from tests.eudi.support import Holder, learning_credential
+from tests.factories import Tenant
+from tests.serving import ROOT
+
+NODE_DIR = ROOT / "tests" / "eudi" / "node"
+LIBRARY = NODE_DIR / "node_modules" / "@sd-jwt" / "sd-jwt-vc" / "package.json"
+AUDIENCE = "https://verifier.example"
+CHOSEN = ["achievement_title", "level_of_learning_experience"]
+
+
+def _node() -> str:
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("the EUDI tests need Node.js 20 or newer (node on the PATH)")
+    if not LIBRARY.exists():
+        pytest.fail("the SD-JWT VC library is not installed: run tests/eudi/prepare (npm ci)")
+    return node
+
+
+def _run(request: dict[str, Any]) -> dict[str, Any]:
+    finished = subprocess.run(  # noqa: S603 - our own script, input from our own server
+        [_node(), str(NODE_DIR / "present.mjs")],
+        cwd=NODE_DIR,
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert finished.returncode == 0, f"the library refused:\n{finished.stderr}\n{finished.stdout}"
+    result: dict[str, Any] = json.loads(finished.stdout)
+    return result
+
+
+def _holder_private_jwk(holder: Holder) -> dict[str, Any]:
+    """The holder's private key as the library's signer takes it (a JWK with d)."""
+    assert isinstance(holder.key, ec.EllipticCurvePrivateKey)
+    d = holder.key.private_numbers().private_value.to_bytes(32, "big")
+    return {**holder.jwk, "d": base64.urlsafe_b64encode(d).rstrip(b"=").decode("ascii")}
+
+
+async def _status_token(sessionmaker: async_sessionmaker[AsyncSession], sd_jwt: str) -> str:
+    uri = parse_compact(split(sd_jwt).jwt).payload["status"]["status_list"]["uri"]
+    async with sessionmaker() as session, session.begin():
+        return (await publication(session, uuid.UUID(uri.rsplit("/", 1)[1]))).jwt
+
+
+async def _present_and_verify(
+    client: httpx.AsyncClient, sd_jwt: str, holder: Holder, key: dict[str, Any], token: str
+) -> dict[str, Any]:
+    result = _run(
+        {
+            "sd_jwt": sd_jwt,
+            **key,
+            "status_list_token": token,
+            "holder_private_jwk": _holder_private_jwk(holder),
+            "disclose": CHOSEN,
+            "nonce": "library-nonce",
+            "aud": AUDIENCE,
+        }
+    )
+    assert result["claims"]["achievement_title"] == "Data Literacy for Policy Makers"
+    assert result["claims"]["vct"] == "urn:eu.europa.ec.eudi:learning:credential:1"
+    report = (
+        await client.post(
+            "/v1/verify",
+            json={
+                "verifiableCredential": result["presentation"],
+                "nonce": "library-nonce",
+                "audience": AUDIENCE,
+                "requireKeyBinding": True,
+            },
+        )
+    ).json()
+    checks = {c["check"]: c["outcome"] for c in report["checks"]}
+    assert report["verified"], report["checks"]
+    assert checks["key_binding"] == "passed"
+    assert sorted(report["disclosed"]) == sorted(CHOSEN)
+    return result
+
+
+async def test_the_library_verifies_by_issuer_metadata_and_we_accept_its_presentation(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    holder = Holder()
+    _, sd_jwt = await learning_credential(client, tenant, holder)
+    kid = parse_compact(split(sd_jwt).jwt).header["kid"]
+    metadata = (await client.get(f"/.well-known/jwt-vc-issuer/issuers/{tenant.slug}")).json()
+    issuer_jwk = next(k for k in metadata["jwks"]["keys"] if k["kid"] == kid)
+    token = await _status_token(sessionmaker, sd_jwt)
+    await _present_and_verify(client, sd_jwt, holder, {"issuer_jwk": issuer_jwk}, token)
+
+
+@pytest.fixture
+def test_ca_trusted() -> Iterator[Any]:
+    """A CA of the test's own, trusted by the verifier through STAPEL_TRUSTED_CERTIFICATES."""
+    authority = new_authority(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test Learning Credential CA")])
+    )
+    pem = authority.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+    settings = get_settings()
+    before = settings.trusted_certificates
+    settings.trusted_certificates = pem
+    try:
+        yield authority
+    finally:
+        settings.trusted_certificates = before
+
+
+async def test_the_library_verifies_by_x5c_chain_and_we_accept_its_presentation(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    test_ca_trusted: Any,
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        await certify_active_key(session, uuid.UUID(tenant.id), test_ca_trusted, "test")
+    holder = Holder()
+    _, sd_jwt = await learning_credential(client, tenant, holder)
+    header = parse_compact(split(sd_jwt).jwt).header
+    assert "x5c" in header
+    assert "kid" not in header
+    anchor = test_ca_trusted.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+    token = await _status_token(sessionmaker, sd_jwt)
+    result = await _present_and_verify(client, sd_jwt, holder, {"anchor_pem": anchor}, token)
+    assert result["header"]["x5c"] == header["x5c"]
