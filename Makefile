@@ -45,7 +45,7 @@ run: $(STAMP)
 	$(BIN)/stapel dev $(RUN_ARGS)
 
 # The browser tests need Chromium and axe-core, the wallet test an OpenID4VCI wallet library
-# from npm, the EUDI tests SD-JWT VC libraries from npm; the scripts install them when they can.
+# from npm, the EUDI format tests their npm libraries; the scripts install them when they can.
 test: $(STAMP)
 	tests/browser/prepare
 	tests/wallet/prepare

@@ -7,6 +7,8 @@ Names and web addresses are invented; the addresses use the reserved ``.example`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text
@@ -17,11 +19,14 @@ from app.achievements.schemas import AchievementCreate
 from app.auth import service as auth
 from app.auth.principal import Principal
 from app.auth.scopes import INSTITUTION_SCOPES
+from app.certificates import development
+from app.certificates import service as certificates
 from app.errors import NotFound
 from app.institutions import repository as institutions_repository
 from app.institutions import service as institutions
 from app.institutions.models import Institution
 from app.institutions.schemas import InstitutionCreate, OrgUnitCreate
+from app.keys import repository as keys_repository
 
 DEMO_SLUG = "hogeschool-lindewijk"
 DEMO_ACTOR = "demo-loader"
@@ -283,3 +288,31 @@ async def _publish(session: AsyncSession, admin: Principal, payload: dict[str, A
     body = AchievementCreate.model_validate(payload)
     created = await achievements.create_achievement(session, admin, body)
     await achievements.publish_achievement(session, admin, created.id)
+
+
+@dataclass(frozen=True)
+class DemoCertificate:
+    subject: str
+    not_after: datetime
+    development: bool
+
+
+async def certify_demo_key(
+    session: AsyncSession, authority: development.CertificateAuthority
+) -> DemoCertificate | None:
+    """The demo institution's current certificate, made with the development CA when it has none.
+
+    None when the database holds no demo institution (``stapel dev`` on a database of its own).
+    """
+    institution = await institutions_repository.get_by_slug(session, DEMO_SLUG)
+    if institution is None:
+        return None
+    key = await keys_repository.active_key(session, institution.id)
+    if key is None:
+        return None
+    for listed in await certificates.list_certificates(session, institution.id):
+        if listed.current and listed.certificate.signing_key_id == key.id:
+            row = listed.certificate
+            return DemoCertificate(row.subject, row.not_after, row.development)
+    row = await development.certify_active_key(session, institution.id, authority, DEMO_ACTOR)
+    return DemoCertificate(row.subject, row.not_after, row.development)

@@ -14,6 +14,8 @@ from app.achievements.public_router import router as public_achievements_router
 from app.achievements.router import router as achievements_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as api_clients_router
+from app.certificates.router import router as certificates_router
+from app.certificates.service import warn_of_development_certificates
 from app.config import Settings, get_settings
 from app.context import RequestIdMiddleware
 from app.contexts.router import router as contexts_router
@@ -43,6 +45,7 @@ from app.responses import problems
 from app.runtime import settle_heap
 from app.sis.router import intake_router, integrations_router
 from app.status_lists.router import router as status_lists_router
+from app.token_status.router import router as token_status_router
 from app.vcapi.router import presentations_router
 from app.vcapi.router import router as vcapi_router
 from app.verification.fetching import SafeFetcher
@@ -65,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         worker = Worker(resolved, app.state.sessionmaker) if resolved.embedded_worker else None
         running = asyncio.create_task(worker.run()) if worker else None
         settle_heap()
+        await warn_of_development_certificates(app.state.sessionmaker)
         try:
             # Uvicorn runs this shutdown half only once in-flight requests have finished (or
             # `stapel serve --graceful-timeout` has run out): the engine is disposed last.
@@ -99,7 +103,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Routes are matched in order, one by one (~10 µs each), so the ones hit most come first:
     # status lists and verification (every verifier), the learner's pages (everyone a learner
     # shares a credential with), issuing, then the public catalogue.
-    for router in (status_lists_router, verification_router, pages_router, credentials_router):
+    # The token lists first: their path would otherwise match /status-lists/{list_id}/{purpose}.
+    for router in (
+        token_status_router,
+        status_lists_router,
+        verification_router,
+        pages_router,
+        credentials_router,
+    ):
         app.include_router(router)
     # Documented by its own SDL (schema.graphql), not in the OpenAPI document.
     app.include_router(
@@ -118,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         smtp_router,
         api_clients_router,
         keys_router,
+        certificates_router,
         audit_router,
         integrations_router,
         webhook_endpoints_router,

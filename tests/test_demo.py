@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,8 +13,11 @@ from typer.testing import CliRunner
 
 from app.achievements.models import Achievement
 from app.auth.models import ApiClient
+from app.certificates import development
+from app.certificates.service import DEVELOPMENT_MARK
 from app.cli import cli
-from app.demo import DEMO_SLUG, load_demo_data
+from app.config import get_settings
+from app.demo import DEMO_SLUG, certify_demo_key, load_demo_data
 from app.institutions.models import Institution, OrgUnit
 from tests.factories import bearer
 
@@ -155,3 +159,23 @@ def test_demo_command_prints_the_key_only_on_the_first_run(database_url: str) ->
     assert second.exit_code == 0, second.output
     assert not API_KEY.search(second.output)
     assert f"api-key create --institution {DEMO_SLUG}" in second.stdout
+
+
+async def test_the_demo_key_is_certified_once_by_the_development_ca(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    api_key = await load(sessionmaker)
+    assert api_key is not None
+    authority = development.load_or_create(tmp_path, get_settings().kek_bytes)
+    async with sessionmaker() as session, session.begin():
+        first = await certify_demo_key(session, authority)
+    async with sessionmaker() as session, session.begin():
+        again = await certify_demo_key(session, authority)
+    assert first is not None
+    assert first == again  # certified once, then found
+    assert first.development
+    assert DEVELOPMENT_MARK in first.subject
+    listed = await client.get("/v1/certificates", headers=bearer(api_key))
+    [certificate] = listed.json()
+    assert certificate["development"] is True
+    assert certificate["current"] is True

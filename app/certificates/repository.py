@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.certificates.models import IssuerCertificate
@@ -68,7 +69,7 @@ async def development_current(session: AsyncSession) -> Sequence[str]:
             IssuerCertificate.not_before.desc(),
             IssuerCertificate.created_at.desc(),
         )
-        .distinct(IssuerCertificate.signing_key_id)
+        .ext(distinct_on(IssuerCertificate.signing_key_id))
         .subquery()
     )
     query = (

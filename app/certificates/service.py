@@ -7,6 +7,7 @@ never deleted, so a credential signed under an older one still finds its chain.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +18,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.x509.oid import NameOID
 from jwcrypto import jwk
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit.service import AuditEntry, record
 from app.certificates import repository
@@ -37,6 +39,8 @@ from app.keys import service as keys
 from app.keys.algorithms import PrivateKey
 from app.keys.models import SigningKey
 from app.process_cache import ProcessCache
+
+logger = logging.getLogger(__name__)
 
 # Put in the subject (O) of every certificate the development CA issues, so that whoever reads
 # one (a wallet's certificate view, openssl) sees what it is.
@@ -204,5 +208,21 @@ def _marked_development(chain: Sequence[x509.Certificate]) -> bool:
     return any(DEVELOPMENT_MARK in certificate.subject.rfc4514_string() for certificate in chain)
 
 
-async def institutions_on_development_certificates(session: AsyncSession) -> Sequence[str]:
-    return await repository.development_current(session)
+async def warn_of_development_certificates(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Log a warning for each institution that signs under a development CA's certificate.
+
+    At start-up; refuses nothing. A database that cannot be read yet is /readyz's to report.
+    """
+    try:
+        async with sessionmaker() as session:
+            slugs = await repository.development_current(session)
+    except (OSError, DBAPIError):
+        return
+    for slug in slugs:
+        logger.warning(
+            "institution %s signs with a certificate of the Stapel development CA; "
+            "it is not for production: import one from a real CA (stapel keys csr)",
+            slug,
+        )

@@ -1,4 +1,4 @@
-"""`stapel keys`: rotate and list institutions' signing keys."""
+"""`stapel keys`: rotate and list institutions' signing keys, and certify them (X.509)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,17 @@ from typing import Annotated
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.cli.certificates import certificate_cli, keys_csr
 from app.cli.common import TYPER_OPTIONS, cli_actor, institution_by_slug, print_table, run, when
 from app.keys import service as keys
 from app.keys.algorithms import Algorithm
 
-keys_cli = typer.Typer(help="Rotate and list institutions' signing keys.", **TYPER_OPTIONS)
+keys_cli = typer.Typer(
+    help="Rotate and list institutions' signing keys; certificate requests and certificates.",
+    **TYPER_OPTIONS,
+)
+keys_cli.command("csr")(keys_csr)
+keys_cli.add_typer(certificate_cli, name="certificate")
 
 
 @keys_cli.command("rotate")

@@ -13,6 +13,7 @@ import typer
 import uvicorn
 
 from app import demo as demo_data
+from app.certificates import development
 from app.cli.common import (
     cli_actor,
     migrate_database,
@@ -20,6 +21,7 @@ from app.cli.common import (
     run,
     safe_url,
     settings,
+    when,
 )
 from app.config import get_settings
 from app.observability.logging import configure_logging_from
@@ -148,7 +150,20 @@ def demo() -> None:
     _print_demo_key(api_key)
 
 
-def _print_dev_banner(environment: DevEnvironment, api_key: str | None) -> None:
+def _certificate_line(certificate: demo_data.DemoCertificate | None) -> str:
+    if certificate is None:
+        return "none (no demo institution in this database)"
+    line = f"{certificate.subject}, valid until {when(certificate.not_after)}"
+    if certificate.development:
+        line += " [DEVELOPMENT CA - not for production]"
+    return line
+
+
+def _print_dev_banner(
+    environment: DevEnvironment,
+    api_key: str | None,
+    certificate: demo_data.DemoCertificate | None,
+) -> None:
     base = environment.public_base_url
     issuer = f"{base}/issuers/{demo_data.DEMO_SLUG}"
     typer.echo(f"\nStapel (development) starting at {base}\n")
@@ -176,6 +191,8 @@ def _print_dev_banner(environment: DevEnvironment, api_key: str | None) -> None:
             ("Try", f'curl -H "Authorization: Bearer <key>" {base}/v1/achievements'),
             ("Database", database),
             ("Secrets", str(environment.data_dir / "secrets.env")),
+            ("Issuer certificate", _certificate_line(certificate)),
+            ("Development CA", str(environment.data_dir / development.CA_CERTIFICATE_FILE)),
         ],
     )
     typer.echo("\nPress Ctrl+C to stop.\n")
@@ -221,5 +238,7 @@ def dev(
     api_key = run(demo_data.load_demo_data)
     if api_key is None and new_key:
         api_key = run(lambda session: demo_data.issue_demo_key(session, cli_actor()))
-    _print_dev_banner(environment, api_key)
+    authority = development.load_or_create(environment.data_dir, settings().kek_bytes)
+    certificate = run(lambda session: demo_data.certify_demo_key(session, authority))
+    _print_dev_banner(environment, api_key, certificate)
     _serve(host, port, workers=1, proxy_headers=False, forwarded_allow_ips=None)

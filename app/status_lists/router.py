@@ -35,7 +35,7 @@ router = APIRouter(tags=["status lists (public)"], route_class=DirectRoute)
 VC_JWT = "application/vc+jwt"
 
 
-_CACHE_HEADERS = {
+CACHE_HEADERS = {
     "ETag": {"description": "Strong validator of the signed list", "schema": {"type": "string"}},
     "Cache-Control": {
         "description": "`public, max-age=<ttl>`, the credential's ttl in seconds",
@@ -75,7 +75,7 @@ def _invalid(name: str, error: str, message: str, value: str) -> RequestValidati
     )
 
 
-def _list_id(raw: str) -> uuid.UUID:
+def parse_list_id(raw: str) -> uuid.UUID:
     try:
         return uuid.UUID(raw)
     except ValueError:
@@ -98,11 +98,11 @@ def _purpose(raw: str) -> Purpose:
         200: {
             "content": {VC_JWT: {"schema": {"type": "string"}}},
             "description": "The BitstringStatusListCredential as a compact JWS (vc-jose)",
-            "headers": _CACHE_HEADERS,
+            "headers": CACHE_HEADERS,
         },
         304: {
             "description": "Unchanged since the ETag sent in If-None-Match; no body",
-            "headers": _CACHE_HEADERS,
+            "headers": CACHE_HEADERS,
         },
         **problems(404, 422),
     },
@@ -115,7 +115,7 @@ async def get_status_list(request: Request) -> Response:
     `Vary: Accept`, and the payload of a compact JWS is plain base64url JSON for any client.
     `Cache-Control: max-age` equals the `ttl` the credential states.
     """
-    list_id = _list_id(request.path_params["list_id"])
+    list_id = parse_list_id(request.path_params["list_id"])
     purpose = _purpose(request.path_params["purpose"])
     if_none_match = request.headers.get("if-none-match")
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
@@ -126,6 +126,13 @@ async def get_status_list(request: Request) -> Response:
             return await service.publication(session, list_id, purpose)
 
     published = await recent.served(list_id, purpose, load)
+    return publication_response(published, if_none_match, VC_JWT)
+
+
+def publication_response(
+    published: service.Publication, if_none_match: str | None, media_type: str
+) -> Response:
+    """A signed list as served: cacheable for its ttl, 304 when the client has this one."""
     headers = {
         "Cache-Control": f"public, max-age={published.ttl_seconds}",
         "ETag": published.etag,
@@ -134,7 +141,7 @@ async def get_status_list(request: Request) -> Response:
     }
     if if_none_match is not None and etag_matches(if_none_match, published.etag):
         return Response(status_code=304, headers=headers)
-    return Response(published.jwt, media_type=VC_JWT, headers=headers)
+    return Response(published.jwt, media_type=media_type, headers=headers)
 
 
 def etag_matches(if_none_match: str, etag: str) -> bool:

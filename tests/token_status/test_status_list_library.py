@@ -1,0 +1,88 @@
+"""An independent Token Status List reader from npm follows revoke, suspend and reinstate.
+
+``tests/eudi/node/token-status.mjs`` fetches the list from a served Stapel and reads an entry
+with ``@sd-jwt/jwt-status-list`` (pinned in ``tests/eudi/node/package-lock.json``;
+``tests/eudi/prepare`` installs it).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.token_status import service
+from tests.credentials.helpers import issue, published_achievement
+from tests.factories import create_tenant, operator_token
+from tests.oid4vci.conftest import serve_on_test_database
+from tests.serving import ROOT
+
+NODE_DIR = ROOT / "tests" / "eudi" / "node"
+LIBRARY = NODE_DIR / "node_modules" / "@sd-jwt" / "jwt-status-list" / "package.json"
+
+
+@pytest.fixture(scope="module")
+def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from serve_on_test_database(database_url, tmp_path_factory, None)
+
+
+def _read_with_library(uri: str, idx: int) -> dict[str, Any]:
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("the token status list test needs Node.js 20 or newer (node on the PATH)")
+    if not LIBRARY.exists():
+        pytest.fail("@sd-jwt/jwt-status-list is not installed: run tests/eudi/prepare (npm ci)")
+    finished = subprocess.run(  # noqa: S603 - our own script, arguments from our own server
+        [node, str(NODE_DIR / "token-status.mjs"), uri, str(idx)],
+        cwd=NODE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert finished.returncode == 0, f"the reader failed:\n{finished.stderr}\n{finished.stdout}"
+    result: dict[str, Any] = json.loads(finished.stdout)
+    return result
+
+
+async def test_the_library_reads_each_status_change_from_the_served_list(
+    live_server: str, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with httpx.AsyncClient(base_url=live_server, timeout=30) as http:
+        tenant = await create_tenant(http, await operator_token(sessionmaker))
+        achievement = (await published_achievement(http, tenant))["id"]
+        credential = await issue(http, tenant, achievement)
+        async with sessionmaker() as session, session.begin():
+            entry = await service.allocate_entry(
+                session, uuid.UUID(tenant.id), uuid.UUID(credential["id"])
+            )
+        # Made in this process, which names itself https://stapel.test; the served one differs.
+        uri = live_server + entry.uri.removeprefix("https://stapel.test")
+        assert uri.startswith(f"{live_server}/status-lists/token/")
+
+        first = _read_with_library(uri, entry.idx)
+        assert first == {
+            "contentType": "application/statuslist+jwt",
+            "typ": "statuslist+jwt",
+            "sub": uri,
+            "bits": 2,
+            "status": service.VALID,
+        }
+        steps = [
+            ("suspend", {"reason_code": "under_investigation"}, service.SUSPENDED),
+            ("reinstate", {}, service.VALID),
+            ("revoke", {"reason_code": "fraud"}, service.INVALID),
+        ]
+        for action, body, expected in steps:
+            changed = await http.post(
+                f"/v1/credentials/{credential['id']}/{action}", json=body, headers=tenant.headers
+            )
+            assert changed.status_code == 200, changed.text
+            assert _read_with_library(uri, entry.idx)["status"] == expected, action
