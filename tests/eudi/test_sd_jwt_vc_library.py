@@ -13,22 +13,18 @@ import json
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.certificates.development import certify_active_key, new_authority
-from app.config import get_settings
+from app.certificates.development import CertificateAuthority
 from app.sdjwt.presentation import split
 from app.token_status.service import publication
 from app.verification.jws import parse_compact
+from tests.eudi.certified import certify, pem
 from tests.eudi.support import Holder, learning_credential
 from tests.factories import Tenant
 from tests.serving import ROOT
@@ -122,36 +118,20 @@ async def test_the_library_verifies_by_issuer_metadata_and_we_accept_its_present
     await _present_and_verify(client, sd_jwt, holder, {"issuer_jwk": issuer_jwk}, token)
 
 
-@pytest.fixture
-def test_ca_trusted() -> Iterator[Any]:
-    """A CA of the test's own, trusted by the verifier through STAPEL_TRUSTED_CERTIFICATES."""
-    authority = new_authority(
-        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test Learning Credential CA")])
-    )
-    pem = authority.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
-    settings = get_settings()
-    before = settings.trusted_certificates
-    settings.trusted_certificates = pem
-    try:
-        yield authority
-    finally:
-        settings.trusted_certificates = before
-
-
 async def test_the_library_verifies_by_x5c_chain_and_we_accept_its_presentation(
     client: httpx.AsyncClient,
     tenant: Tenant,
     sessionmaker: async_sessionmaker[AsyncSession],
-    test_ca_trusted: Any,
+    trusted_ca: CertificateAuthority,
 ) -> None:
-    async with sessionmaker() as session, session.begin():
-        await certify_active_key(session, uuid.UUID(tenant.id), test_ca_trusted, "test")
+    await certify(sessionmaker, tenant, trusted_ca)
     holder = Holder()
     _, sd_jwt = await learning_credential(client, tenant, holder)
     header = parse_compact(split(sd_jwt).jwt).header
     assert "x5c" in header
     assert "kid" not in header
-    anchor = test_ca_trusted.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
     token = await _status_token(sessionmaker, sd_jwt)
-    result = await _present_and_verify(client, sd_jwt, holder, {"anchor_pem": anchor}, token)
+    result = await _present_and_verify(
+        client, sd_jwt, holder, {"anchor_pem": pem(trusted_ca)}, token
+    )
     assert result["header"]["x5c"] == header["x5c"]
