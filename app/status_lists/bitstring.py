@@ -67,20 +67,41 @@ def _base64url(body: str) -> bytes:
 
 
 def _gunzip(compressed: bytes, max_bytes: int) -> bytes:
-    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # GZIP framing only, not zlib/raw
+    # GZIP framing only, not zlib/raw.
+    return inflate_bounded(
+        compressed, wbits=16 + zlib.MAX_WBITS, framing="GZIP", what="encodedList",
+        max_bytes=max_bytes, error=MalformedStatusList,
+    )  # fmt: skip
+
+
+def inflate_bounded(
+    compressed: bytes,
+    *,
+    wbits: int,
+    framing: str,
+    what: str,
+    max_bytes: int,
+    error: type[ValueError],
+) -> bytes:
+    """Inflate one whole ``framing`` stream of untrusted data, to at most ``max_bytes``.
+
+    Raises ``error`` (naming ``what``) for a stream that is not ``framing``, is truncated, has
+    data after it, or inflates further.
+    """
+    inflater = zlib.decompressobj(wbits=wbits)
     try:
         # Ask for one byte more than allowed: getting it proves the list is too large without
         # ever inflating the rest.
-        bits = inflater.decompress(compressed, max_bytes + 1)
+        inflated = inflater.decompress(compressed, max_bytes + 1)
     except zlib.error as exc:
-        raise MalformedStatusList("encodedList is not GZIP") from exc
-    if len(bits) > max_bytes:
-        raise MalformedStatusList(f"encodedList inflates to more than {max_bytes} bytes")
+        raise error(f"{what} is not {framing}") from exc
+    if len(inflated) > max_bytes:
+        raise error(f"{what} inflates to more than {max_bytes} bytes")
     if not inflater.eof:
-        raise MalformedStatusList("encodedList is truncated GZIP")
+        raise error(f"{what} is truncated {framing}")
     if inflater.unused_data:
-        raise MalformedStatusList("encodedList has data after the GZIP member")
-    return bits
+        raise error(f"{what} has data after the {framing} stream")
+    return inflated
 
 
 def bit_is_set(bits: bytes, index: int) -> bool:

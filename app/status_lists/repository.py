@@ -7,6 +7,7 @@ are changed by single SQL statements, and a cached ORM object would not see thos
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.base import Base
 from app.status_lists.models import StatusList, StatusListPublication
 
 
@@ -156,30 +158,40 @@ async def save_publication(
     etag: str,
     signed_at: datetime,
 ) -> None:
-    """Insert or replace the cached publication, unless a newer version is stored already.
+    await save_unless_newer(
+        session,
+        StatusListPublication,
+        ("status_list_id", "purpose"),
+        {
+            "status_list_id": list_id,
+            "purpose": purpose,
+            "list_version": list_version,
+            "jwt": jwt,
+            "etag": etag,
+            "signed_at": signed_at,
+        },
+    )
+
+
+async def save_unless_newer(
+    session: AsyncSession,
+    model: type[Base],
+    key_columns: Sequence[str],
+    values: Mapping[str, object],
+) -> None:
+    """Insert or replace a stored publication (a row with ``list_version``), unless a newer
+    version is stored already. Shared by the Bitstring and the Token Status List publications.
 
     Two readers may sign the same stale list at once and both answer with what they signed;
     either is a valid list for that version. A reader that read the list just before its bits
     changed must not overwrite the newer publication another reader stored meanwhile.
     """
-    statement = pg_insert(StatusListPublication).values(
-        status_list_id=list_id,
-        purpose=purpose,
-        list_version=list_version,
-        jwt=jwt,
-        etag=etag,
-        signed_at=signed_at,
-    )
+    statement = pg_insert(model).values(**values)
     excluded = statement.excluded
     statement = statement.on_conflict_do_update(
-        index_elements=["status_list_id", "purpose"],
-        set_={
-            "list_version": excluded.list_version,
-            "jwt": excluded.jwt,
-            "etag": excluded.etag,
-            "signed_at": excluded.signed_at,
-        },
-        where=StatusListPublication.list_version <= excluded.list_version,
+        index_elements=list(key_columns),
+        set_={name: excluded[name] for name in values if name not in key_columns},
+        where=model.__table__.c.list_version <= excluded.list_version,
     )
     await session.execute(statement)
 

@@ -69,6 +69,22 @@ _PARAMETERS = [
 ]
 
 
+def publication_responses(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI answers of a route that serves a signed status list."""
+    return {
+        200: {
+            "content": {media_type: {"schema": {"type": "string"}}},
+            "description": description,
+            "headers": CACHE_HEADERS,
+        },
+        304: {
+            "description": "Unchanged since the ETag sent in If-None-Match; no body",
+            "headers": CACHE_HEADERS,
+        },
+        **problems(404, 422),
+    }
+
+
 def _invalid(name: str, error: str, message: str, value: str) -> RequestValidationError:
     return RequestValidationError(
         [{"type": error, "loc": ("path", name), "msg": message, "input": value}]
@@ -94,18 +110,9 @@ def _purpose(raw: str) -> Purpose:
     "/status-lists/{list_id}/{purpose}",
     response_class=Response,
     openapi_extra={"parameters": _PARAMETERS},
-    responses={
-        200: {
-            "content": {VC_JWT: {"schema": {"type": "string"}}},
-            "description": "The BitstringStatusListCredential as a compact JWS (vc-jose)",
-            "headers": CACHE_HEADERS,
-        },
-        304: {
-            "description": "Unchanged since the ETag sent in If-None-Match; no body",
-            "headers": CACHE_HEADERS,
-        },
-        **problems(404, 422),
-    },
+    responses=publication_responses(
+        VC_JWT, "The BitstringStatusListCredential as a compact JWS (vc-jose)"
+    ),
     summary="A signed Bitstring Status List credential (public, cacheable)",
 )
 async def get_status_list(request: Request) -> Response:

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.credentials.models import Credential
+from app.status_lists.repository import save_unless_newer
 from app.token_status.models import TokenStatusEntry, TokenStatusList, TokenStatusPublication
 
 TABLE = "token_status_lists"
@@ -25,12 +26,28 @@ class StoredEntry:
     idx: int
 
 
-async def entry_of(session: AsyncSession, credential_id: uuid.UUID) -> StoredEntry | None:
-    query = select(TokenStatusEntry.list_id, TokenStatusEntry.idx).where(
-        TokenStatusEntry.credential_id == credential_id
+@dataclass(frozen=True, slots=True)
+class CredentialEntry:
+    """Whether the institution has the credential, and the credential's entry if it has one."""
+
+    found: bool
+    entry: StoredEntry | None
+
+
+async def entry_of(
+    session: AsyncSession, institution_id: uuid.UUID, credential_id: uuid.UUID
+) -> CredentialEntry:
+    query = (
+        select(TokenStatusEntry.list_id, TokenStatusEntry.idx)
+        .select_from(Credential)
+        .outerjoin(TokenStatusEntry, TokenStatusEntry.credential_id == Credential.id)
+        .where(Credential.id == credential_id, Credential.institution_id == institution_id)
     )
     row = (await session.execute(query)).one_or_none()
-    return StoredEntry(*row) if row is not None else None
+    if row is None:
+        return CredentialEntry(found=False, entry=None)
+    list_id, idx = row
+    return CredentialEntry(True, StoredEntry(list_id, idx) if list_id is not None else None)
 
 
 async def insert_entry(
@@ -154,24 +171,16 @@ async def save_publication(
     expires_at: datetime,
 ) -> None:
     """Insert or replace the stored token, unless one of a newer version is stored already."""
-    statement = pg_insert(TokenStatusPublication).values(
-        list_id=list_id,
-        list_version=list_version,
-        jwt=jwt,
-        etag=etag,
-        signed_at=signed_at,
-        expires_at=expires_at,
-    )
-    excluded = statement.excluded
-    statement = statement.on_conflict_do_update(
-        index_elements=["list_id"],
-        set_={
-            "list_version": excluded.list_version,
-            "jwt": excluded.jwt,
-            "etag": excluded.etag,
-            "signed_at": excluded.signed_at,
-            "expires_at": excluded.expires_at,
+    await save_unless_newer(
+        session,
+        TokenStatusPublication,
+        ("list_id",),
+        {
+            "list_id": list_id,
+            "list_version": list_version,
+            "jwt": jwt,
+            "etag": etag,
+            "signed_at": signed_at,
+            "expires_at": expires_at,
         },
-        where=TokenStatusPublication.list_version <= excluded.list_version,
     )
-    await session.execute(statement)

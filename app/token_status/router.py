@@ -5,13 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.responses import problems
 from app.status_lists import recent
 from app.status_lists.router import (
-    CACHE_HEADERS,
     DirectRoute,
     parse_list_id,
     publication_response,
+    publication_responses,
 )
 from app.status_lists.service import Publication
 from app.token_status import service
@@ -41,19 +40,10 @@ _PARAMETERS = [
     "/status-lists/token/{list_id}",
     response_class=Response,
     openapi_extra={"parameters": _PARAMETERS},
-    responses={
-        200: {
-            "content": {STATUSLIST_JWT: {"schema": {"type": "string"}}},
-            "description": "The Status List Token (draft-ietf-oauth-status-list), a JWT with "
-            "`typ: statuslist+jwt`",
-            "headers": CACHE_HEADERS,
-        },
-        304: {
-            "description": "Unchanged since the ETag sent in If-None-Match; no body",
-            "headers": CACHE_HEADERS,
-        },
-        **problems(404, 422),
-    },
+    responses=publication_responses(
+        STATUSLIST_JWT,
+        "The Status List Token (draft-ietf-oauth-status-list), a JWT with `typ: statuslist+jwt`",
+    ),
     summary="A signed IETF Token Status List (public, cacheable)",
 )
 async def get_token_status_list(request: Request) -> Response:

@@ -11,6 +11,7 @@ after the version changed or when less than half its lifetime is left.
 
 from __future__ import annotations
 
+import base64
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -69,18 +70,21 @@ async def allocate_entry(
 ) -> TokenStatusEntry:
     """The credential's entry, made on the first call; every later call returns the same one.
 
-    Allocation is serialised per institution until the caller's transaction ends.
+    Allocation is serialised per institution until the caller's transaction ends. A credential
+    that is not the institution's is a NotFound, before any entry is taken.
     """
-    existing = await repository.entry_of(session, credential_id)
-    if existing is None:
+    existing = await repository.entry_of(session, institution_id, credential_id)
+    if not existing.found:
+        raise NotFound("No such credential.")
+    if existing.entry is None:
         await slots.lock_allocation(session, institution_id, "token-status-lists")
         # Another transaction may have made it while this one waited for the lock.
-        existing = await repository.entry_of(session, credential_id)
-    if existing is None:
+        existing = await repository.entry_of(session, institution_id, credential_id)
+    if existing.entry is None:
         list_id, idx = await _free_index(session, institution_id)
         await repository.insert_entry(session, credential_id, list_id, idx)
         return TokenStatusEntry(idx, token_status_list_url(list_id))
-    return TokenStatusEntry(existing.idx, token_status_list_url(existing.list_id))
+    return TokenStatusEntry(existing.entry.idx, token_status_list_url(existing.entry.list_id))
 
 
 async def _free_index(session: AsyncSession, institution_id: uuid.UUID) -> tuple[uuid.UUID, int]:
@@ -115,13 +119,16 @@ async def set_status(session: AsyncSession, credential_id: uuid.UUID, status: in
 
 
 async def publication(session: AsyncSession, list_id: uuid.UUID) -> Publication:
-    """The signed Status List Token, stored one while it is current and not half expired."""
+    """The signed Status List Token: the stored one while it is current, not half expired and
+    states the configured ttl; otherwise signed again and stored, in the caller's transaction.
+    """
     settings = get_settings()
     now = datetime.now(UTC).replace(microsecond=0)
     stored = await repository.current_publication(session, list_id)
     if stored is not None:
         left = stored.expires_at - now
-        if left > timedelta(seconds=settings.token_status_list_validity_seconds / 2):
+        half = timedelta(seconds=settings.token_status_list_validity_seconds / 2)
+        if left > half and _ttl_of(stored.jwt) == settings.status_list_ttl_seconds:
             return Publication(stored.jwt, stored.etag, _max_age(left))
     state = await repository.list_state(session, list_id)
     if state is None:
@@ -139,6 +146,12 @@ async def publication(session: AsyncSession, list_id: uuid.UUID) -> Publication:
         expires_at=expires_at,
     )
     return Publication(jwt, etag, _max_age(expires_at - now))
+
+
+def _ttl_of(jwt: str) -> object:
+    """The ttl a stored token states, so that a changed setting signs it again."""
+    segment = jwt.split(".")[1]
+    return orjson.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))).get("ttl")
 
 
 def _max_age(left: timedelta) -> int:

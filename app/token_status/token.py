@@ -16,6 +16,8 @@ import zlib
 from collections.abc import Sequence
 from typing import Final
 
+from app.status_lists.bitstring import inflate_bounded
+
 ALLOWED_BITS: Final = (1, 2, 4, 8)
 
 # The draft recommends the highest compression; a list is compressed again only when one of
@@ -73,16 +75,11 @@ def decode_status_list(lst: str, bits: int, max_bytes: int = MAX_DECODED_BYTES) 
         compressed = base64.urlsafe_b64decode(lst + "=" * (-len(lst) % 4))
     except (binascii.Error, ValueError) as exc:
         raise MalformedTokenStatusList("lst is not valid base64url") from exc
-    inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS)  # the ZLIB format only
-    try:
-        packed = inflater.decompress(compressed, max_bytes + 1)
-    except zlib.error as exc:
-        raise MalformedTokenStatusList("lst is not ZLIB-compressed DEFLATE") from exc
-    if len(packed) > max_bytes:
-        raise MalformedTokenStatusList(f"lst inflates to more than {max_bytes} bytes")
-    if not inflater.eof or inflater.unused_data:
-        raise MalformedTokenStatusList("lst is truncated or has data after its ZLIB stream")
-    return packed
+    # The ZLIB format only (RFC 1950), not GZIP or raw DEFLATE.
+    return inflate_bounded(
+        compressed, wbits=zlib.MAX_WBITS, framing="ZLIB", what="lst", max_bytes=max_bytes,
+        error=MalformedTokenStatusList,
+    )  # fmt: skip
 
 
 def status_in(packed: bytes, bits: int, idx: int) -> int:

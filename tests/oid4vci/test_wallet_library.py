@@ -8,43 +8,24 @@ the credential in every offered configuration and verifies signature, binding an
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.credentials.helpers import issue, published_achievement
 from tests.factories import create_tenant, operator_token
+from tests.node import run_node_script
 from tests.serving import ROOT
 
 WALLET = ROOT / "tests" / "wallet"
 LIBRARY = WALLET / "node_modules" / "@openid4vc" / "openid4vci" / "package.json"
 
 
-def _node() -> str:
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("the wallet pickup test needs Node.js 20 or newer (node on the PATH)")
-    if not LIBRARY.exists():
-        pytest.fail("the wallet library is not installed: run tests/wallet/prepare (npm ci)")
-    return node
-
-
 def _run_wallet(offer_uri: str, tx_code: str) -> dict[str, Any]:
-    finished = subprocess.run(  # noqa: S603 - our own script, arguments from our own server
-        [_node(), str(WALLET / "pickup.mjs"), offer_uri, tx_code],
-        cwd=WALLET,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    result: dict[str, Any] = run_node_script(
+        WALLET / "pickup.mjs", offer_uri, tx_code, library=LIBRARY, prepare="tests/wallet/prepare"
     )
-    assert finished.returncode == 0, f"the wallet failed:\n{finished.stderr}\n{finished.stdout}"
-    result: dict[str, Any] = json.loads(finished.stdout)
     return result
 
 

@@ -129,3 +129,19 @@ async def test_an_unknown_or_malformed_list_id_is_a_problem(
     response = await client.get(f"/status-lists/token/{list_id}")
     assert response.status_code == (422 if list_id == "not-a-uuid" else 404)
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_changed_ttl_setting_signs_the_list_again(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, entry = await credential_with_entry(client, tenant, sessionmaker)
+    first = await fetch(client, entry.uri)
+    monkeypatch.setattr(get_settings(), "status_list_ttl_seconds", 120)
+    clear_all()
+    again = await fetch(client, entry.uri)
+    assert again.headers["etag"] != first.headers["etag"]
+    assert header_and_claims(again.text)[1]["ttl"] == 120
+    assert again.headers["cache-control"] == "public, max-age=120"

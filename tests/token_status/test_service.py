@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import get_settings
+from app.errors import NotFound
 from app.token_status import service
 from app.token_status.models import TokenStatusList
 from tests.credentials.helpers import issue, published_achievement
@@ -77,3 +79,36 @@ async def test_set_status_changes_only_a_credential_with_an_entry(
     byte = row.statuses[entry.idx // 4]
     assert (byte >> (2 * (entry.idx % 4))) & 3 == service.SUSPENDED
     assert sum(row.statuses) == byte  # nothing else set
+
+
+async def test_two_transactions_racing_for_one_credential_end_with_one_entry(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    [credential] = await _credentials(client, tenant, 1)
+
+    async def allocate() -> service.TokenStatusEntry:
+        async with sessionmaker() as session, session.begin():
+            entry = await service.allocate_entry(session, uuid.UUID(tenant.id), credential)
+            await asyncio.sleep(0.05)  # hold the transaction open while the other one waits
+            return entry
+
+    first, second = await asyncio.gather(allocate(), allocate())
+    assert first == second
+    async with sessionmaker() as session:
+        assert (await session.execute(select(TokenStatusList.allocated))).scalar_one() == 1
+
+
+async def test_another_institutions_credential_gets_no_entry(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    other_tenant: Tenant,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    [credential] = await _credentials(client, tenant, 1)
+    async with sessionmaker() as session, session.begin():
+        with pytest.raises(NotFound):
+            await service.allocate_entry(session, uuid.UUID(other_tenant.id), credential)
+        with pytest.raises(NotFound):
+            await service.allocate_entry(session, uuid.UUID(tenant.id), uuid.uuid4())
+    async with sessionmaker() as session:
+        assert (await session.execute(select(TokenStatusList))).first() is None

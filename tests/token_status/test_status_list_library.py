@@ -7,9 +7,6 @@ with ``@sd-jwt/jwt-status-list`` (pinned in ``tests/eudi/node/package-lock.json`
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.token_status import service
 from tests.credentials.helpers import issue, published_achievement
 from tests.factories import create_tenant, operator_token
+from tests.node import run_node_script
 from tests.oid4vci.conftest import serve_on_test_database
 from tests.serving import ROOT
 
@@ -34,21 +32,9 @@ def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def _read_with_library(uri: str, idx: int) -> dict[str, Any]:
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("the token status list test needs Node.js 20 or newer (node on the PATH)")
-    if not LIBRARY.exists():
-        pytest.fail("@sd-jwt/jwt-status-list is not installed: run tests/eudi/prepare (npm ci)")
-    finished = subprocess.run(  # noqa: S603 - our own script, arguments from our own server
-        [node, str(NODE_DIR / "token-status.mjs"), uri, str(idx)],
-        cwd=NODE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result: dict[str, Any] = run_node_script(
+        NODE_DIR / "token-status.mjs", uri, str(idx), library=LIBRARY, prepare="tests/eudi/prepare"
     )
-    assert finished.returncode == 0, f"the reader failed:\n{finished.stderr}\n{finished.stdout}"
-    result: dict[str, Any] = json.loads(finished.stdout)
     return result
 
 
