@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
-import subprocess
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,6 +25,7 @@ from app.verification.jws import parse_compact
 from tests.eudi.certified import certify, pem
 from tests.eudi.support import Holder, learning_credential
 from tests.factories import Tenant
+from tests.node import run_node_script
 from tests.serving import ROOT
 
 NODE_DIR = ROOT / "tests" / "eudi" / "node"
@@ -35,27 +34,12 @@ AUDIENCE = "https://verifier.example"
 CHOSEN = ["achievement_title", "level_of_learning_experience"]
 
 
-def _node() -> str:
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("the EUDI tests need Node.js 20 or newer (node on the PATH)")
-    if not LIBRARY.exists():
-        pytest.fail("the SD-JWT VC library is not installed: run tests/eudi/prepare (npm ci)")
-    return node
-
-
-def _run(request: dict[str, Any]) -> dict[str, Any]:
-    finished = subprocess.run(  # noqa: S603 - our own script, input from our own server
-        [_node(), str(NODE_DIR / "present.mjs")],
-        cwd=NODE_DIR,
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+def _run(request: dict[str, Any], folder: Path) -> dict[str, Any]:
+    request_file = folder / "request.json"
+    request_file.write_text(json.dumps(request))
+    result: dict[str, Any] = run_node_script(
+        NODE_DIR / "present.mjs", str(request_file), library=LIBRARY, prepare="tests/eudi/prepare"
     )
-    assert finished.returncode == 0, f"the library refused:\n{finished.stderr}\n{finished.stdout}"
-    result: dict[str, Any] = json.loads(finished.stdout)
     return result
 
 
@@ -73,7 +57,12 @@ async def _status_token(sessionmaker: async_sessionmaker[AsyncSession], sd_jwt: 
 
 
 async def _present_and_verify(
-    client: httpx.AsyncClient, sd_jwt: str, holder: Holder, key: dict[str, Any], token: str
+    client: httpx.AsyncClient,
+    sd_jwt: str,
+    holder: Holder,
+    key: dict[str, Any],
+    token: str,
+    folder: Path,
 ) -> dict[str, Any]:
     result = _run(
         {
@@ -84,7 +73,8 @@ async def _present_and_verify(
             "disclose": CHOSEN,
             "nonce": "library-nonce",
             "aud": AUDIENCE,
-        }
+        },
+        folder,
     )
     assert result["claims"]["achievement_title"] == "Data Literacy for Policy Makers"
     assert result["claims"]["vct"] == "urn:eu.europa.ec.eudi:learning:credential:1"
@@ -107,7 +97,10 @@ async def _present_and_verify(
 
 
 async def test_the_library_verifies_by_issuer_metadata_and_we_accept_its_presentation(
-    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
 ) -> None:
     holder = Holder()
     _, sd_jwt = await learning_credential(client, tenant, holder)
@@ -115,7 +108,7 @@ async def test_the_library_verifies_by_issuer_metadata_and_we_accept_its_present
     metadata = (await client.get(f"/.well-known/jwt-vc-issuer/issuers/{tenant.slug}")).json()
     issuer_jwk = next(k for k in metadata["jwks"]["keys"] if k["kid"] == kid)
     token = await _status_token(sessionmaker, sd_jwt)
-    await _present_and_verify(client, sd_jwt, holder, {"issuer_jwk": issuer_jwk}, token)
+    await _present_and_verify(client, sd_jwt, holder, {"issuer_jwk": issuer_jwk}, token, tmp_path)
 
 
 async def test_the_library_verifies_by_x5c_chain_and_we_accept_its_presentation(
@@ -123,6 +116,7 @@ async def test_the_library_verifies_by_x5c_chain_and_we_accept_its_presentation(
     tenant: Tenant,
     sessionmaker: async_sessionmaker[AsyncSession],
     trusted_ca: CertificateAuthority,
+    tmp_path: Path,
 ) -> None:
     await certify(sessionmaker, tenant, trusted_ca)
     holder = Holder()
@@ -132,6 +126,6 @@ async def test_the_library_verifies_by_x5c_chain_and_we_accept_its_presentation(
     assert "kid" not in header
     token = await _status_token(sessionmaker, sd_jwt)
     result = await _present_and_verify(
-        client, sd_jwt, holder, {"anchor_pem": pem(trusted_ca)}, token
+        client, sd_jwt, holder, {"anchor_pem": pem(trusted_ca)}, token, tmp_path
     )
     assert result["header"]["x5c"] == header["x5c"]

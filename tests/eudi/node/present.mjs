@@ -4,7 +4,7 @@
 // metadata's key), every disclosure and the Token Status List entry, then presents a chosen few
 // disclosures with a Key Binding JWT signed by the holder's key.
 //
-// Usage: node present.mjs < request.json, where request.json holds
+// Usage: node present.mjs request.json, where request.json holds
 //   { sd_jwt, issuer_jwk | anchor_pem, status_list_token, holder_private_jwk, disclose, nonce, aud }
 // Prints { header, claims, presentation }. Any failure exits non-zero with the reason on stderr.
 import { X509Certificate } from "node:crypto";
@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import { ES256, digest, generateSalt } from "@sd-jwt/crypto-nodejs";
 import { SDJwtVcInstance } from "@sd-jwt/sd-jwt-vc";
 
-const request = JSON.parse(readFileSync(0, "utf8"));
+const request = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const [jwt] = request.sd_jwt.split("~");
 const header = JSON.parse(Buffer.from(jwt.split(".")[0], "base64url").toString("utf8"));
 
