@@ -16,8 +16,9 @@ from app.errors import NotFound
 from app.eudi.metadata import issuer_metadata_url
 from app.institutions.cache import institution_by_slug
 from app.keys.did import issuer_base_url
-from app.keys.service import public_jwks
-from app.token_status.service import publication
+from app.keys.service import public_did_document
+from app.status_lists import recent
+from app.token_status.service import RECENT_KEY, publication
 from app.verification.errors import FetchError, HttpStatusError, KeyResolutionError
 from app.verification.fetching import SafeFetcher
 from app.verification.resolver import parse_json, public_jwk
@@ -43,13 +44,15 @@ class IssuerMetadata:
     async def keys_of(self, issuer: str) -> list[dict[str, Any]]:
         match = _ISSUER_PATH.match(_local_path(issuer) or "")
         if match is not None:
+            # The keys the JWT VC Issuer Metadata serves, from the process-cached DID document
+            # that lists the same keys, so verifying our own needs no query.
             try:
-                document = await public_jwks(self._session, match[1])
+                document = await public_did_document(self._session, match[1])
             except NotFound:
                 raise KeyResolutionError(
                     "issuer_not_found", f"{issuer} is not an issuer here"
                 ) from None
-            return [public_jwk(k) for k in document["keys"]]
+            return [public_jwk(m["publicKeyJwk"]) for m in document["verificationMethod"]]
         metadata = await self._json(issuer_metadata_url(issuer))
         if not isinstance(metadata, dict) or metadata.get("issuer") != issuer:
             raise KeyResolutionError(
@@ -89,7 +92,13 @@ class TokenStatusLists:
         try:
             if match is None:
                 raise NotFound(uri)
-            return (await publication(self._session, uuid.UUID(match[1]))).jwt
+            list_id = uuid.UUID(match[1])
+            # As this process serves the list (app.status_lists.recent), so a verification
+            # reads what a wallet fetching it would get.
+            served = await recent.served(
+                list_id, RECENT_KEY, lambda: publication(self._session, list_id)
+            )
+            return served.jwt
         except NotFound:
             raise HttpStatusError(
                 f"{uri} is not a status list of this instance", status=404

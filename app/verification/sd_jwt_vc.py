@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -23,7 +24,7 @@ from app.certificates.chain import CertificateChainError, validate_chain
 from app.sdjwt.errors import KeyBindingMissing, SdJwtError
 from app.sdjwt.key_binding import Expectations, check_key_binding, holder_key
 from app.sdjwt.presentation import SdJwtParts, reveal, split
-from app.token_status.token import status_at
+from app.token_status.token import decode_status_list, status_in
 from app.verification.errors import FetchError, KeyResolutionError
 from app.verification.jws import (
     CompactJws,
@@ -294,7 +295,8 @@ class SdJwtVcVerifier:
         if not isinstance(listed, dict):
             raise _StatusProblem("the token holds no status_list")
         try:
-            return status_at(str(listed.get("lst")), int(listed.get("bits", 0)), idx)
+            bits = int(listed.get("bits", 0))
+            return status_in(_decoded(str(listed.get("lst")), bits), bits, idx)
         except (ValueError, TypeError, IndexError) as error:
             raise _StatusProblem(f"the list cannot be read at idx {idx}: {error}") from None
 
@@ -355,6 +357,13 @@ def _leaf_jwk(value: object, anchors: list[x509.Certificate], moment: datetime) 
         as_dict=True
     )
     return exported
+
+
+# A verifier reads the same few lists over and over; inflating one is a pure function of its
+# bytes, kept for the lists seen last (a changed list is a new string).
+@functools.lru_cache(maxsize=64)
+def _decoded(lst: str, bits: int) -> bytes:
+    return decode_status_list(lst, bits)
 
 
 def _thumbprint(key: dict[str, Any]) -> str:
