@@ -143,6 +143,9 @@ class SdJwtVcVerifier:
         try:
             if "x5c" in header:
                 keys, how = [_leaf_jwk(header["x5c"], self.anchors, now)], "x5c"
+                # The status list may be signed by a later key of the issuer (after a rotation):
+                # its published keys count too, when it publishes any.
+                keys += await self._published_keys(issuer)
             else:
                 keys, how = await self._metadata_keys(issuer, header.get("kid")), "metadata"
         except (KeyResolutionError, CertificateChainError) as error:
@@ -163,6 +166,12 @@ class SdJwtVcVerifier:
         ):
             return None, False
         return keys, how == "x5c"
+
+    async def _published_keys(self, issuer: str) -> list[dict[str, Any]]:
+        try:
+            return await self.metadata.keys_of(issuer)
+        except KeyResolutionError:
+            return []
 
     async def _metadata_keys(self, issuer: str, kid: object) -> list[dict[str, Any]]:
         keys = await self.metadata.keys_of(issuer)

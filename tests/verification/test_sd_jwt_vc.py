@@ -8,9 +8,12 @@ from typing import Any
 
 import httpx
 import orjson
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.certificates.development import CertificateAuthority
 from app.sdjwt.key_binding import make_key_binding
 from app.sdjwt.presentation import split
+from tests.eudi.certified import certify
 from tests.eudi.support import Holder, learning_credential
 from tests.factories import Tenant
 
@@ -170,3 +173,21 @@ async def test_malformed_key_binding_options_are_refused(client: httpx.AsyncClie
         "/v1/verify", json={"verifiableCredential": "a.b.c~", "requireKeyBinding": "yes"}
     )
     assert response.status_code == 422
+
+
+async def test_a_certified_credential_still_reads_its_status_after_a_key_rotation(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    trusted_ca: CertificateAuthority,
+) -> None:
+    await certify(sessionmaker, tenant, trusted_ca)
+    _, sd_jwt = await learning_credential(client, tenant, Holder())
+    rotated = await client.post(
+        "/v1/keys/rotate", json={"algorithm": "ES256"}, headers=tenant.headers
+    )
+    assert rotated.status_code == 201, rotated.text
+    report = (await client.post("/v1/verify", json={"verifiableCredential": sd_jwt})).json()
+    checks = {c["check"]: (c["outcome"], c["detail"]) for c in report["checks"]}
+    assert checks["key"][0] == "passed"
+    assert checks["status"] == ("passed", "the status list says valid")
