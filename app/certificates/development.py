@@ -90,14 +90,21 @@ def certify(
     subject: x509.Name | None = None,
     days: int = LEAF_DAYS,
 ) -> x509.Certificate:
-    """An end-entity certificate for the key of a (checked) CSR, for digital signatures."""
+    """An end-entity certificate for the key of a (checked) CSR, for digital signatures, with the
+    subject alternative names the CSR asks for."""
     if not request.is_signature_valid:
         raise ValueError("the certificate signing request's signature does not verify")
     now = datetime.now(UTC)
     not_after = min(now + timedelta(days=days), authority.certificate.not_valid_after_utc)
+    builder = x509.CertificateBuilder()
+    try:
+        names = request.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        pass
+    else:
+        builder = builder.add_extension(names.value, critical=False)
     return (
-        x509.CertificateBuilder()
-        .subject_name(subject or request.subject)
+        builder.subject_name(subject or request.subject)
         .issuer_name(authority.certificate.subject)
         .public_key(request.public_key())
         .serial_number(x509.random_serial_number())

@@ -7,11 +7,13 @@ never deleted, so a credential signed under an older one still finds its chain.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -37,13 +39,14 @@ from app.institutions import repository as institutions
 from app.keys import repository as keys_repository
 from app.keys import service as keys
 from app.keys.algorithms import PrivateKey
+from app.keys.did import issuer_base_url
 from app.keys.models import SigningKey
 from app.process_cache import ProcessCache
 
 logger = logging.getLogger(__name__)
 
-# Put in the subject (O) of every certificate the development CA issues, so that whoever reads
-# one (a wallet's certificate view, openssl) sees what it is.
+# In the subject of the development CA (O) and of every certificate it issues (OU), so that
+# whoever reads one (a wallet's certificate view, openssl) sees what it is.
 DEVELOPMENT_MARK = "Stapel development CA - not for production"
 
 
@@ -106,7 +109,12 @@ async def list_certificates(
 
 
 async def signing_request(session: AsyncSession, institution_id: uuid.UUID) -> str:
-    """A PKCS#10 CSR (PEM) for the institution's active key, signed with that key."""
+    """A PKCS#10 CSR (PEM) for the institution's active key, signed with that key.
+
+    It asks for the subject alternative names an SD-JWT VC verifier matches the credential's
+    ``iss`` against (draft-ietf-oauth-sd-jwt-vc, HAIP): the issuer's URL as a URI, and this
+    instance's host as a DNS name (an IP address when it is reached by one).
+    """
     institution = await institutions.get(session, institution_id)
     if institution is None:
         raise NotFound("No such institution.")
@@ -118,9 +126,24 @@ async def signing_request(session: AsyncSession, institution_id: uuid.UUID) -> s
             x509.NameAttribute(NameOID.COMMON_NAME, institution.legal_name),
         ]
     )
-    request = x509.CertificateSigningRequestBuilder().subject_name(subject)
+    request = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(subject)
+        .add_extension(_alternative_names(institution.slug), critical=False)
+    )
     csr = request.sign(private_key, signature_hash(private_key))
     return csr.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def _alternative_names(slug: str) -> x509.SubjectAlternativeName:
+    host = urlsplit(get_settings().public_base_url).hostname or ""
+    try:
+        named: x509.GeneralName = x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        named = x509.DNSName(host)
+    return x509.SubjectAlternativeName(
+        [x509.UniformResourceIdentifier(issuer_base_url(slug)), named]
+    )
 
 
 def signature_hash(private_key: PrivateKey) -> hashes.SHA256 | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 
 import httpx
@@ -32,6 +33,11 @@ async def test_staff_see_their_own_certificates_marked_development_and_current(
     assert certificate["current"] is True
     assert DEVELOPMENT_MARK in certificate["subject"]
     assert len(certificate["x5c"]) == 1  # the self-signed development root is left out
+    leaf = x509.load_der_x509_certificate(base64.b64decode(certificate["x5c"][0]))
+    names = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.UniformResourceIdentifier) == [
+        f"https://stapel.test/issuers/{tenant.slug}"
+    ]
     assert "PRIVATE" not in listed.text
     assert "BEGIN" not in listed.text
 

@@ -59,6 +59,12 @@ async def test_the_csr_is_signed_by_the_active_key_and_names_the_institution(
     assert csr.is_signature_valid
     assert "O=Stichting Hogeschool Voorbeeld" in csr.subject.rfc4514_string()
     assert "C=NL" in csr.subject.rfc4514_string()
+    names = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    # What an SD-JWT VC verifier matches the credential's iss (the issuer's URL) against.
+    assert names.get_values_for_type(x509.UniformResourceIdentifier) == [
+        f"https://stapel.test/issuers/{tenant.slug}"
+    ]
+    assert names.get_values_for_type(x509.DNSName) == ["stapel.test"]
 
 
 async def test_an_imported_chain_is_the_keys_current_one_and_is_audited(
@@ -149,3 +155,15 @@ async def test_the_same_certificate_twice_is_a_conflict(
     await _import(sessionmaker, tenant, [leaf])
     with pytest.raises(Conflict):
         await _import(sessionmaker, tenant, [leaf])
+
+
+async def test_an_instance_reached_by_ip_address_asks_for_an_ip_address_name(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tenant: Tenant,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(get_settings(), "public_base_url", "http://127.0.0.1:8000")
+    csr = await _csr(sessionmaker, tenant)
+    names = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert [str(ip) for ip in names.get_values_for_type(x509.IPAddress)] == ["127.0.0.1"]
+    assert names.get_values_for_type(x509.DNSName) == []
