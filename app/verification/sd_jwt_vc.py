@@ -16,6 +16,7 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from jwcrypto import jwk as jwcrypto_jwk
@@ -142,7 +143,9 @@ class SdJwtVcVerifier:
         alg, issuer = str(header["alg"]), str(parsed.payload["iss"])
         try:
             if "x5c" in header:
-                keys, how = [_leaf_jwk(header["x5c"], self.anchors, now)], "x5c"
+                leaf = _leaf(header["x5c"], self.anchors, now)
+                _check_names_issuer(leaf, issuer)
+                keys, how = [_jwk_of(leaf)], "x5c"
                 # The status list may be signed by a later key of the issuer (after a rotation):
                 # its published keys count too, when it publishes any.
                 keys += await self._published_keys(issuer)
@@ -286,7 +289,7 @@ class SdJwtVcVerifier:
         if isinstance(exp, int | float) and exp < now.timestamp() - self.skew.total_seconds():
             raise _StatusProblem(f"the status list at {uri} has expired")
         key = (
-            _leaf_jwk(header["x5c"], self.anchors, now)
+            _jwk_of(_leaf(header["x5c"], self.anchors, now))
             if "x5c" in header
             else (await self.resolver.resolve(str(header.get("kid")))).jwk
         )
@@ -347,8 +350,8 @@ def _header_problem(header: dict[str, Any], payload: dict[str, Any]) -> str | No
     return None
 
 
-def _leaf_jwk(value: object, anchors: list[x509.Certificate], moment: datetime) -> dict[str, Any]:
-    """The public JWK of the leaf of an ``x5c`` chain that validates up to a trust anchor."""
+def _leaf(value: object, anchors: list[x509.Certificate], moment: datetime) -> x509.Certificate:
+    """The leaf of an ``x5c`` chain that validates up to a trust anchor."""
     if not anchors:
         raise KeyResolutionError(
             "no_trust_anchor", "x5c cannot be checked: no STAPEL_TRUSTED_CERTIFICATES configured"
@@ -361,8 +364,31 @@ def _leaf_jwk(value: object, anchors: list[x509.Certificate], moment: datetime) 
         raise KeyResolutionError(
             "x5c_invalid", "x5c holds something that is not a certificate"
         ) from None
-    leaf = validate_chain(chain, anchors, moment)
-    exported: dict[str, Any] = jwcrypto_jwk.JWK.from_pyca(leaf.public_key()).export_public(
+    return validate_chain(chain, anchors, moment)
+
+
+def _check_names_issuer(leaf: x509.Certificate, issuer: str) -> None:
+    """The certificate must name ``iss``: as a URI (SD-JWT VC draft) or by its host as a DNS
+    name or IP address (HAIP); else any certified key could sign in any issuer's name."""
+    try:
+        names = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        names = x509.SubjectAlternativeName([])
+    host = (urlsplit(issuer).hostname or "").lower()
+    addresses = {str(a) for a in names.get_values_for_type(x509.IPAddress)}
+    if (
+        issuer in names.get_values_for_type(x509.UniformResourceIdentifier)
+        or host in {d.lower() for d in names.get_values_for_type(x509.DNSName)}
+        or host in addresses
+    ):
+        return
+    raise KeyResolutionError(
+        "x5c_issuer_mismatch", f"the certificate names neither {issuer} nor its host"
+    )
+
+
+def _jwk_of(certificate: x509.Certificate) -> dict[str, Any]:
+    exported: dict[str, Any] = jwcrypto_jwk.JWK.from_pyca(certificate.public_key()).export_public(
         as_dict=True
     )
     return exported
