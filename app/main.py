@@ -22,6 +22,8 @@ from app.contexts.router import router as contexts_router
 from app.credentials.public_router import router as credential_schemas_router
 from app.credentials.router import router as credentials_router
 from app.db.session import create_engine, create_sessionmaker
+from app.eudi.router import public_router as eudi_metadata_router
+from app.eudi.router import staff_router as sd_jwt_vc_router
 from app.graphql.router import graphql_router
 from app.images.router import router as images_router
 from app.institutions.router import router as institutions_router
@@ -142,6 +144,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         wallet_pickup_router,
         recognitions_router,
         pathway_approvals_router,
+        sd_jwt_vc_router,
+        eudi_metadata_router,
     ):
         app.include_router(router)
     # The pages' stylesheet, from the package itself (ETag and Last-Modified by StaticFiles).

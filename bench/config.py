@@ -33,6 +33,7 @@ SCENARIO_GROUPS = (
     "batch",
     "sis",
     "pickup",
+    "sdjwt",
 )
 
 

@@ -12,6 +12,7 @@ import asyncio
 import base64
 import json
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -78,7 +79,12 @@ async def _credential_of(api: Api, tenant: Tenant, tag: str) -> str:
 
 
 async def _one_request(
-    api: Api, tenant: Tenant, credential_id: str, issuer: str, holder: HolderKey
+    api: Api,
+    tenant: Tenant,
+    credential_id: str,
+    issuer: str,
+    holder: HolderKey,
+    configuration: str,
 ) -> str:
     """One line for pickup.lua: ``<path> <access token> <request body>``."""
     offer = await api.json(
@@ -94,7 +100,7 @@ async def _one_request(
     token = await api.json("POST", f"/issuers/{tenant.slug}/token", (200,), data=form)
     nonce = await api.json("POST", f"/issuers/{tenant.slug}/nonce", (200,))
     body = {
-        "credential_configuration_id": CONFIGURATION,
+        "credential_configuration_id": configuration,
         "proofs": {"jwt": [holder.proof(issuer, nonce["c_nonce"])]},
     }
     credential_path = f"/issuers/{tenant.slug}/credential"
@@ -102,7 +108,12 @@ async def _one_request(
 
 
 async def prepare(
-    base_url: str, seeded: SeedResult, count: int, tag: str, issuer_base: str
+    base_url: str,
+    seeded: SeedResult,
+    count: int,
+    tag: str,
+    issuer_base: str,
+    configuration: str = CONFIGURATION,
 ) -> list[str]:
     holder = HolderKey()
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
@@ -120,14 +131,37 @@ async def prepare(
                 credentials[i % len(tenants)],
                 f"{issuer_base}/issuers/{tenants[i % len(tenants)].slug}",
                 holder,
+                configuration,
             )
             for i in range(count)
         ]
         return await bounded(jobs, PREPARE_CONCURRENCY)
 
 
+@dataclass(frozen=True)
+class PickupScenario:
+    """What is picked up, and how the result is named."""
+
+    configuration: str
+    key: str
+    title: str
+    note: str
+
+
+VC_JWT_PICKUP = PickupScenario(
+    CONFIGURATION,
+    "pickup",
+    "j. wallet pickup (credential endpoint)",
+    "vc+jwt bound to the proof's key",
+)
+
+
 def credential_endpoint(
-    context: Context, connections: int, issuer_base: str, issue_rate: float | None
+    context: Context,
+    connections: int,
+    issuer_base: str,
+    issue_rate: float | None,
+    scenario: PickupScenario = VC_JWT_PICKUP,
 ) -> ScenarioResult:
     rate = HEADROOM * issue_rate if issue_rate else DEFAULT_RATE
     began = time.perf_counter()
@@ -136,12 +170,14 @@ def credential_endpoint(
         if seconds <= 0:
             continue
         count = max(connections * 4, int(rate * seconds))
+        tag = f"{context.run_tag}-{scenario.key}-{phase}"
         lines = asyncio.run(
             prepare(
-                context.base_url, context.seeded, count, f"{context.run_tag}-{phase}", issuer_base
+                context.base_url, context.seeded, count, tag, issuer_base, scenario.configuration
             )
         )
-        prepared[phase] = context.write(f"pickup-{phase}.txt", ("\n".join(lines) + "\n").encode())
+        lines_file = f"{scenario.key}-{phase}.txt"
+        prepared[phase] = context.write(lines_file, ("\n".join(lines) + "\n").encode())
     preparing = time.perf_counter() - began
 
     def build(phase: str, seconds: float) -> WrkRequest:
@@ -160,16 +196,16 @@ def credential_endpoint(
 
     measured, used = measure(context, build)
     result = from_wrk(
-        f"pickup_c{connections}",
-        "j. wallet pickup (credential endpoint)",
-        "POST /issuers/{slug}/credential (OpenID4VCI, one ES256 proof)",
+        f"{scenario.key}_c{connections}",
+        scenario.title,
+        f"POST /issuers/{{slug}}/credential ({scenario.configuration}, one ES256 proof)",
         connections,
         measured,
         used,
         credentials_per_request=1,
     )
     result.note = (
-        f"vc+jwt bound to the proof's key; tokens, nonces and proofs made beforehand "
+        f"{scenario.note}; tokens, nonces and proofs made beforehand "
         f"({preparing:.0f} s); a line sent twice would be refused and counted as an error"
     )
     return result

@@ -16,6 +16,7 @@ from bench.results import ScenarioResult
 AGAINST_TRIVIAL = (
     "single_issue",
     "verify",
+    "verify_sd_jwt_vc",
     "status_list_200",
     "status_list_304",
     "public_page",
@@ -49,7 +50,9 @@ def add_ratios(results: list[ScenarioResult], floors: Floors | None) -> None:
         if prefix in AGAINST_TRIVIAL and trivial and trivial.requests_per_s:
             result.ratio = round((result.requests_per_s or 0) / trivial.requests_per_s, 3)
             result.ratio_basis = f"x GET /healthz at c{result.concurrency}"
-        elif prefix == "pickup" and (single := found.get(f"single_issue_c{result.concurrency}")):
+        elif prefix in ("pickup", "sd_jwt_vc_pickup") and (
+            single := found.get(f"single_issue_c{result.concurrency}")
+        ):
             if single.requests_per_s:
                 result.ratio = round((result.requests_per_s or 0) / single.requests_per_s, 3)
                 result.ratio_basis = f"x POST /v1/credentials at c{result.concurrency}"

@@ -21,7 +21,18 @@ from typing import Any
 
 import httpx
 
-from bench import batch, cpu, database, floors, pickup, profile, report, scenarios, sis
+from bench import (
+    batch,
+    cpu,
+    database,
+    floors,
+    pickup,
+    profile,
+    report,
+    scenarios,
+    sd_jwt_vc,
+    sis,
+)
 from bench.config import DEFAULT_DATABASE_NAME, RunConfig
 from bench.environment import (
     HarnessError,
@@ -240,6 +251,20 @@ def wrk_scenarios(run: Run, context: scenarios.Context) -> None:
         issue_rate = issued.requests_per_s if issued else None
         picked_up = partial(pickup.credential_endpoint, context, low, run.base_url, issue_rate)
         attempt(run, f"pickup_c{low}", "j. wallet pickup", picked_up)
+    if config.runs("sdjwt"):
+        issued = next((r for r in run.results if r.key == f"single_issue_c{low}"), None)
+        issue_rate = issued.requests_per_s if issued else None
+        sd_jwt_pickup = partial(
+            pickup.credential_endpoint,
+            context,
+            low,
+            run.base_url,
+            issue_rate,
+            sd_jwt_vc.SD_JWT_VC_PICKUP,
+        )
+        attempt(run, f"sd_jwt_vc_pickup_c{low}", "k. SD-JWT VC pickup", sd_jwt_pickup)
+        verified = partial(sd_jwt_vc.verify, context, low)
+        attempt(run, f"verify_sd_jwt_vc_c{low}", "l. SD-JWT VC verification", verified)
 
 
 def with_cpu(

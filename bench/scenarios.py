@@ -128,8 +128,35 @@ def single_issue(context: Context, connections: int) -> ScenarioResult:
 # --- d. verification --------------------------------------------------------------------------
 
 
-def verify(context: Context, connections: int) -> ScenarioResult:
-    body_file = context.write("verify-body.jwt", context.seeded.sample.jwt.encode("ascii"))
+@dataclass(frozen=True)
+class Verification:
+    """One credential verified over and over, and how the result is named."""
+
+    key: str
+    title: str
+    request: str
+    media_type: str
+    note: str
+
+
+JWT_VERIFICATION = Verification(
+    "verify",
+    "d. verification (with status check)",
+    "POST /v1/verify",
+    "application/vc+jwt",
+    "our own vc-jose credential; every check incl. status list must pass",
+)
+
+
+def verify(
+    context: Context,
+    connections: int,
+    credential: str | None = None,
+    scenario: Verification = JWT_VERIFICATION,
+) -> ScenarioResult:
+    """``credential`` (the seeded sample JWT by default) through POST /v1/verify."""
+    body = (credential or context.seeded.sample.jwt).encode("ascii")
+    body_file = context.write(f"{scenario.key}-body.txt", body)
 
     def build(phase: str, seconds: float) -> WrkRequest:
         return WrkRequest(
@@ -138,19 +165,19 @@ def verify(context: Context, connections: int) -> ScenarioResult:
             connections,
             seconds,
             options={"method": "POST", "body_file": body_file, "contains": '"verified":true'},
-            headers={"Content-Type": "application/vc+jwt"},
+            headers={"Content-Type": scenario.media_type},
         )
 
     measured, used = measure(context, build)
     result = from_wrk(
-        f"verify_c{connections}",
-        "d. verification (with status check)",
-        "POST /v1/verify",
+        f"{scenario.key}_c{connections}",
+        scenario.title,
+        scenario.request,
         connections,
         measured,
         used,
     )
-    result.note = "our own vc-jose credential; every check incl. status list must pass"
+    result.note = scenario.note
     return result
 
 

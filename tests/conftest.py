@@ -28,6 +28,7 @@ os.environ["STAPEL_PUBLIC_BASE_URL"] = "https://stapel.test"
 os.environ.setdefault("STAPEL_DATABASE_URL", "postgresql://unset/unset")
 
 from app.achievements import catalogue_cache
+from app.certificates.development import CertificateAuthority
 from app.config import get_settings
 from app.db.base import Base
 from app.db.migrate import upgrade_to_head
@@ -36,6 +37,7 @@ from app.main import create_app
 from app.process_cache import clear_all as clear_process_caches
 from app.status_lists.reserve import forget_reserved_slots
 from tests.databases import asyncpg_dsn, recreate_database, url_with_database
+from tests.eudi.certified import trusted_ca_for_the_test
 from tests.factories import Tenant
 
 BASE_URL = "https://stapel.test"
@@ -154,3 +156,9 @@ async def other_tenant(client: httpx.AsyncClient, operator: str) -> Tenant:
     from tests.factories import create_tenant
 
     return await create_tenant(client, operator, display_name="Universiteit Elders")
+
+
+@pytest.fixture
+def trusted_ca() -> Iterator[CertificateAuthority]:
+    """A CA of the test's own, the only trust anchor while the test runs."""
+    yield from trusted_ca_for_the_test()

@@ -2,9 +2,10 @@
 
 Each institution is its own Credential Issuer, ``{base}/issuers/{slug}``, and its own
 authorisation server for the pre-authorised code grant (so its issuer metadata names no
-``authorization_servers``). The two credential configurations are one Open Badges 3.0
-credential in two securings: ``jwt_vc_json`` (the VCDM 1.1 ``vc``-claim JWT, our ``vc-jwt-11``)
-and ``vc+jwt`` (the VCDM 2.0 credential itself as the payload, our ``vc-jose``).
+``authorization_servers``). Three credential configurations offer one credential record:
+the Open Badges 3.0 credential in two securings, ``jwt_vc_json`` (the VCDM 1.1 ``vc``-claim JWT,
+our ``vc-jwt-11``) and ``vc+jwt`` (the VCDM 2.0 credential itself as the payload, our
+``vc-jose``), and the EU Learning Credential as an SD-JWT VC (``dc+sd-jwt``, ``app.eudi``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from app.config import SecuringProfileName
 from app.contexts import OB_V3P0, VC_V2, eu_microcredential_url
+from app.eudi.learning import CLAIMS, VCT
 from app.institutions.models import Institution
 from app.keys.did import issuer_base_url
 from app.oid4vci.proofs import BINDING_METHODS, PROOF_ALGORITHMS
@@ -24,28 +26,46 @@ CREDENTIAL_TYPE = ["VerifiableCredential", "OpenBadgeCredential"]
 _BACKGROUND, _TEXT = "#12355B", "#FFFFFF"
 
 
+SD_JWT_VC_FORMAT = "dc+sd-jwt"
+LEARNING_CREDENTIAL = "LearningCredential_dc+sd-jwt"
+
+
 @dataclass(frozen=True, slots=True)
 class Configuration:
     format: str
-    profile: SecuringProfileName
-    # The JSON-LD format (vc+jwt) names the credential's contexts as well; jwt_vc_json does not.
-    names_contexts: bool
+    # The Open Badges securing profile; None for the SD-JWT VC, which app.eudi makes.
+    profile: SecuringProfileName | None
+    # What names the credential: credential_definition for the W3C formats, vct for SD-JWT VC.
+    definition: dict[str, Any]
+    # The JSON-LD format (vc+jwt) names the credential's contexts too; the extension context's
+    # URL is this instance's, so they are added when the metadata is made.
+    names_contexts: bool = False
 
-    def definition(self) -> dict[str, Any]:
+    def named(self) -> dict[str, Any]:
         if not self.names_contexts:
-            return {"type": CREDENTIAL_TYPE}
-        return {"@context": [VC_V2, OB_V3P0, eu_microcredential_url()], "type": CREDENTIAL_TYPE}
+            return self.definition
+        return {"@context": [VC_V2, OB_V3P0, eu_microcredential_url()], **self.definition}
 
 
 CONFIGURATIONS: dict[str, Configuration] = {
-    "OpenBadgeCredential_jwt_vc_json": Configuration("jwt_vc_json", "vc-jwt-11", False),
-    "OpenBadgeCredential_vc+jwt": Configuration("vc+jwt", "vc-jose", True),
+    "OpenBadgeCredential_jwt_vc_json": Configuration(
+        "jwt_vc_json", "vc-jwt-11", {"type": CREDENTIAL_TYPE}
+    ),
+    "OpenBadgeCredential_vc+jwt": Configuration(
+        "vc+jwt", "vc-jose", {"type": CREDENTIAL_TYPE}, names_contexts=True
+    ),
+    LEARNING_CREDENTIAL: Configuration(SD_JWT_VC_FORMAT, None, {"vct": VCT}),
 }
 
 _CARD_NAMES = {"nl": "Microcredential", "en": "Micro-credential"}
 _CARD_DESCRIPTIONS = {
     "nl": "Open Badge 3.0, uitgegeven met Stapel",
     "en": "Open Badge 3.0, issued with Stapel",
+}
+_SD_JWT_CARD_NAMES = {"nl": "Leerbewijs", "en": "Learning Credential"}
+_SD_JWT_CARD_DESCRIPTIONS = {
+    "nl": "Europees leerbewijs (SD-JWT VC), uitgegeven met Stapel",
+    "en": "EU Learning Credential (SD-JWT VC), issued with Stapel",
 }
 
 
@@ -81,28 +101,48 @@ def issuer_metadata(
 def _configuration(
     configuration: Configuration, institution: Institution, signing_algorithm: str | None
 ) -> dict[str, Any]:
+    sd_jwt = configuration.format == SD_JWT_VC_FORMAT
+    names, descriptions = (
+        (_SD_JWT_CARD_NAMES, _SD_JWT_CARD_DESCRIPTIONS)
+        if sd_jwt
+        else (_CARD_NAMES, _CARD_DESCRIPTIONS)
+    )
     cards: list[dict[str, Any]] = []
-    for locale, name in _CARD_NAMES.items():
+    for locale, name in names.items():
         card: dict[str, Any] = {
             "name": name,
             "locale": locale,
-            "description": _CARD_DESCRIPTIONS[locale],
+            "description": descriptions[locale],
             "background_color": _BACKGROUND,
             "text_color": _TEXT,
         }
         if institution.logo_url:
             card["logo"] = {"uri": institution.logo_url, "alt_text": institution.display_name}
         cards.append(card)
+    described: dict[str, Any] = {"display": cards}
+    if sd_jwt:
+        described["claims"] = [
+            {
+                "path": [spec.name],
+                "mandatory": spec.mandatory,
+                "display": [
+                    {"name": spec.label_en, "locale": "en"},
+                    {"name": spec.label_nl, "locale": "nl"},
+                ],
+            }
+            for spec in CLAIMS
+        ]
     return {
         "format": configuration.format,
-        "credential_definition": configuration.definition(),
-        "cryptographic_binding_methods_supported": list(BINDING_METHODS),
+        **(configuration.named() if sd_jwt else {"credential_definition": configuration.named()}),
+        # An SD-JWT VC binds the key itself (cnf.jwk), not a DID.
+        "cryptographic_binding_methods_supported": ["jwk"] if sd_jwt else list(BINDING_METHODS),
         # Empty while the institution has no active key: then nothing can be signed.
         "credential_signing_alg_values_supported": [signing_algorithm] if signing_algorithm else [],
         "proof_types_supported": {
             "jwt": {"proof_signing_alg_values_supported": list(PROOF_ALGORITHMS)}
         },
-        "credential_metadata": {"display": cards},
+        "credential_metadata": described,
     }
 
 

@@ -30,6 +30,11 @@ from app.oid4vci.schemas import (
     OfferOut,
     TokenOut,
 )
+from app.oid4vci.signed_metadata import (
+    SIGNED_METADATA_MEDIA_TYPE,
+    signed_issuer_metadata,
+    wants_signed,
+)
 from app.responses import AUTHENTICATED, problems
 
 Slug = Annotated[str, Path(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")]
@@ -56,11 +61,26 @@ def _json(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONRe
 
 @openid_router.get(
     "/.well-known/openid-credential-issuer/issuers/{slug}",
-    responses=_errors(404),
+    responses={
+        200: {
+            "description": "The metadata as JSON or, asked for with Accept: application/jwt and "
+            "while the institution's key has a certificate, as a JWT signed with x5c",
+            "content": {SIGNED_METADATA_MEDIA_TYPE: {"schema": {"type": "string"}}},
+        },
+        **_errors(404),
+    },
     summary="Credential Issuer Metadata of an institution (OpenID4VCI 1.0 §12.2)",
 )
-async def issuer_metadata(slug: Slug, session: DbSession) -> JSONResponse:
-    return _json(await service.credential_issuer_metadata(session, slug))
+async def issuer_metadata(
+    slug: Slug, session: DbSession, accept: Annotated[str | None, Header()] = None
+) -> Response:
+    # The answer depends on Accept, which caches must know.
+    vary = {"Vary": "Accept"}
+    if wants_signed(accept):
+        signed = await signed_issuer_metadata(session, slug)
+        if signed is not None:
+            return Response(signed, media_type=SIGNED_METADATA_MEDIA_TYPE, headers=vary)
+    return _json(await service.credential_issuer_metadata(session, slug), vary)
 
 
 @openid_router.get(

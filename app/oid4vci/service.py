@@ -27,6 +27,7 @@ from app.credentials import repository as credentials
 from app.credentials.models import Credential
 from app.credentials.securing import secure
 from app.errors import InvalidState, NotFound
+from app.eudi.service import learning_credential
 from app.institutions.cache import institution_by_id, institution_by_slug
 from app.institutions.models import Institution
 from app.institutions.service import institution_of
@@ -433,7 +434,13 @@ async def issue_to_wallet(
     except NotFound:
         raise CredentialRequestDenied("The issuer has no signing key at the moment.") from None
     profile = CONFIGURATIONS[configuration_id].profile
-    signed = [secure(bound_to(credential.document, key), signer, profile, now) for key in keys]
+    if profile is None:
+        signed = [
+            await learning_credential(session, institution, credential, key.jwk, now, signer)
+            for key in keys
+        ]
+    else:
+        signed = [secure(bound_to(credential.document, key), signer, profile, now) for key in keys]
     await record(
         session,
         f"wallet:access_token:{token.id}",

@@ -276,6 +276,12 @@ _EN: dict[str, str] = {
     "verify.check.schema.meaning": "Whether the credential follows the Open Badges 3.0 standard.",
     "verify.check.status": "Revocation",
     "verify.check.status.meaning": "Whether the issuer has revoked or suspended it.",
+    "verify.check.disclosures": "Disclosed details",
+    "verify.check.disclosures.meaning": "Whether each detail the holder chose to show is one the "
+    "issuer signed, unchanged.",
+    "verify.check.key_binding": "Holder",
+    "verify.check.key_binding.meaning": "Whether the person presenting it holds the key it was "
+    "issued to, and made this presentation for you just now.",
     "verify.check.trust": "Issuer known",
     "verify.check.trust.meaning": "Whether the issuer is an institution of this service or on its "
     "list of trusted issuers.",
@@ -517,6 +523,12 @@ _NL: dict[str, str] = {
     "verify.check.schema.meaning": "Of het credential de standaard Open Badges 3.0 volgt.",
     "verify.check.status": "Intrekking",
     "verify.check.status.meaning": "Of de uitgever het heeft ingetrokken of opgeschort.",
+    "verify.check.disclosures": "Getoonde gegevens",
+    "verify.check.disclosures.meaning": "Of elk gegeven dat de houder koos te tonen er een is dat "
+    "de uitgever ondertekende, ongewijzigd.",
+    "verify.check.key_binding": "Houder",
+    "verify.check.key_binding.meaning": "Of wie het toont de sleutel heeft waarvoor het werd "
+    "uitgegeven, en deze presentatie zojuist voor u maakte.",
     "verify.check.trust": "Uitgever bekend",
     "verify.check.trust.meaning": "Of de uitgever een instelling van deze dienst is of op de lijst "
     "van vertrouwde uitgevers staat.",

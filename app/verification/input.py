@@ -16,6 +16,7 @@ from app.errors import (
     ValidationFailed,
 )
 from app.verification.jws import depth_exceeds
+from app.verification.sd_jwt_vc import KeyBindingRequest
 
 # The one form VC-JOSE-COSE gives an enveloped credential's id.
 ENVELOPE_DATA_URL = "data:application/vc+jwt,"
@@ -108,3 +109,26 @@ def token_from_body(content_type: str, body: bytes, max_bytes: int) -> str:
             if key in document:
                 return _from_value(document[key], f"#/{key}")
     return _from_value(document, "#")
+
+
+def key_binding_from_body(content_type: str, body: bytes) -> KeyBindingRequest:
+    """What a JSON body asks of an SD-JWT's Key Binding JWT: ``nonce``, ``audience`` and
+    ``requireKeyBinding`` beside the credential. Called after ``token_from_body`` accepted it."""
+    media_type = content_type.split(";", maxsplit=1)[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        return KeyBindingRequest()
+    document: Any = orjson.loads(body)
+    if not isinstance(document, dict):
+        return KeyBindingRequest()
+    problems = [
+        FieldError(f"#/{name}", f"must be a {kind.__name__}", "type_invalid")
+        for name, kind in (("nonce", str), ("audience", str), ("requireKeyBinding", bool))
+        if name in document and not isinstance(document[name], kind)
+    ]
+    if problems:
+        raise ValidationFailed("The key binding options are malformed.", errors=problems)
+    return KeyBindingRequest(
+        required=document.get("requireKeyBinding", False),
+        nonce=document.get("nonce"),
+        audience=document.get("audience"),
+    )

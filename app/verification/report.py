@@ -35,6 +35,8 @@ class Report:
     profile: str | None = None
     credential: dict[str, Any] | None = None
     issuer: dict[str, Any] | None = None
+    # SD-JWT only: where each disclosed claim sits, as JSON pointers without the leading '/'.
+    disclosed: list[str] | None = None
 
     def record(self, name: str, problem: str | None, passed: str) -> bool:
         """Record a check from its problem (None when it passed); returns whether it passed."""
@@ -47,9 +49,9 @@ class Report:
     def add(self, name: str, outcome: Outcome, detail: str) -> None:
         self.checks.append(Check(name, outcome, detail))
 
-    def skip_rest(self, reason: str) -> None:
+    def skip_rest(self, reason: str, names: tuple[str, ...] = CHECK_NAMES) -> None:
         done = {c.name for c in self.checks}
-        self.checks.extend(Check(n, "skipped", reason) for n in CHECK_NAMES if n not in done)
+        self.checks.extend(Check(n, "skipped", reason) for n in names if n not in done)
 
     @property
     def verified(self) -> bool:

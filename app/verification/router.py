@@ -9,8 +9,9 @@ from app.db.session import session_if_used
 from app.responses import model_response, problems
 from app.verification import service
 from app.verification.fetching import SafeFetcher
-from app.verification.input import token_from_body
+from app.verification.input import key_binding_from_body, token_from_body
 from app.verification.schemas import VerificationOut
+from app.verification.sd_jwt_vc import KeyBindingRequest
 
 router = APIRouter(tags=["verification (public)"])
 
@@ -34,9 +35,16 @@ VERIFY_BODY = {
                         {"type": "string", "description": "A compact JWT or a data: URL"},
                         {
                             "type": "object",
-                            "properties": {"verifiableCredential": {}},
-                            "description": "A JWT, a data: URL or an "
-                            "EnvelopedVerifiableCredential under verifiableCredential",
+                            "properties": {
+                                "verifiableCredential": {},
+                                "nonce": {"type": "string"},
+                                "audience": {"type": "string"},
+                                "requireKeyBinding": {"type": "boolean"},
+                            },
+                            "description": "A JWT, an SD-JWT VC, a data: URL or an "
+                            "EnvelopedVerifiableCredential under verifiableCredential; for an "
+                            "SD-JWT VC, the nonce and audience its Key Binding JWT must carry "
+                            "and whether one is required",
                         },
                     ]
                 }
@@ -52,6 +60,13 @@ async def read_token(request: Request) -> str:
     return token_from_body(request.headers.get("content-type", ""), body, limit)
 
 
+async def read_key_binding(
+    request: Request, token: Annotated[str, Depends(read_token)]
+) -> KeyBindingRequest:
+    # Depends on read_token, so the body was found sound before its options are read.
+    return key_binding_from_body(request.headers.get("content-type", ""), await request.body())
+
+
 @router.post(
     "/v1/verify",
     response_model=VerificationOut,
@@ -60,8 +75,11 @@ async def read_token(request: Request) -> str:
     summary="Verify a credential (ours or anyone's): a verdict with every check and its reason",
 )
 async def verify_credential(
-    request: Request, token: Annotated[str, Depends(read_token)], fetcher: Fetcher
+    request: Request,
+    token: Annotated[str, Depends(read_token)],
+    binding: Annotated[KeyBindingRequest, Depends(read_key_binding)],
+    fetcher: Fetcher,
 ) -> Response:
     async with session_if_used(request.app.state.sessionmaker) as session:
-        verdict = await service.verify(session, fetcher, token)
+        verdict = await service.verify(session, fetcher, token, binding=binding)
     return model_response(verdict)

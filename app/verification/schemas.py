@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 class CheckOut(BaseModel):
     check: str = Field(
         description="parsing, algorithm, header, key, signature, claims, "
-        "validity, schema, status or trust"
+        "validity, schema, status or trust; for an SD-JWT VC also disclosures and key_binding"
     )
     outcome: Literal["passed", "failed", "skipped", "warning"]
     detail: str
@@ -52,5 +52,12 @@ class VerificationOut(BaseModel):
     issuer: IssuerOut | None = None
     achievement: AchievementSummary | None = None
     credential: dict[str, Any] | None = Field(
-        default=None, description="The decoded credential (VCDM 1.1 shape for vc-jwt-11)."
+        default=None,
+        description="The decoded credential (VCDM 1.1 shape for vc-jwt-11; for an SD-JWT VC, "
+        "the claims in clear and those disclosed).",
+    )
+    disclosed: list[str] | None = Field(
+        default=None,
+        description="SD-JWT VC only: the claims the holder disclosed, as JSON pointers without "
+        "the leading '/' (e.g. 'achievement_title', 'learning_outcomes').",
     )

@@ -28,6 +28,7 @@ from tests.factories import Tenant
 PRE_AUTHORIZED = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 JWT_VC_JSON = "OpenBadgeCredential_jwt_vc_json"
 VC_JWT = "OpenBadgeCredential_vc+jwt"
+SD_JWT_VC = "LearningCredential_dc+sd-jwt"
 
 
 @dataclass

@@ -9,6 +9,7 @@ import httpx
 from tests.factories import Tenant
 from tests.oid4vci.holder import (
     JWT_VC_JSON,
+    SD_JWT_VC,
     VC_JWT,
     HolderKey,
     access_token,
@@ -34,7 +35,12 @@ async def test_issuer_metadata_is_at_the_path_inserted_well_known_address(
     assert metadata["notification_endpoint"] == f"{issuer}/notification"
     assert "authorization_servers" not in metadata  # the issuer is its own
     assert {d["locale"] for d in metadata["display"]} == {"nl", "en"}
-    configurations = metadata["credential_configurations_supported"]
+    configurations = dict(metadata["credential_configurations_supported"])
+    learning = configurations.pop(SD_JWT_VC)
+    assert learning["format"] == "dc+sd-jwt"
+    assert learning["vct"] == "urn:eu.europa.ec.eudi:learning:credential:1"
+    assert learning["cryptographic_binding_methods_supported"] == ["jwk"]
+    assert ["achievement_title"] in [c["path"] for c in learning["credential_metadata"]["claims"]]
     assert configurations[JWT_VC_JSON]["format"] == "jwt_vc_json"
     assert configurations[VC_JWT]["format"] == "vc+jwt"
     for configuration in configurations.values():
@@ -91,7 +97,7 @@ async def test_the_offer_holds_a_pre_authorised_code_and_asks_for_a_numeric_tx_c
     assert response.headers["cache-control"] == "no-store"
     body = response.json()
     assert body["credential_issuer"] == issuer_url(tenant)
-    assert body["credential_configuration_ids"] == [JWT_VC_JSON, VC_JWT]
+    assert body["credential_configuration_ids"] == [JWT_VC_JSON, VC_JWT, SD_JWT_VC]
     grant = body["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
     assert grant["tx_code"]["input_mode"] == "numeric"
     assert grant["tx_code"]["length"] == 6
@@ -123,6 +129,22 @@ async def test_each_configuration_is_the_same_record_signed_afresh_for_the_holde
     for picked in (jwt, as_jwt_vc_json.json()["credentials"][0]["credential"]):
         report = (await client.post("/v1/verify", json={"verifiableCredential": picked})).json()
         assert report["verified"], [c for c in report["checks"] if c["outcome"] != "passed"]
+
+
+async def test_the_learning_credential_is_bound_to_the_proven_key_in_cnf(
+    client: httpx.AsyncClient, tenant: Tenant, credential: dict[str, Any]
+) -> None:
+    token = await access_token(client, tenant, await make_offer(client, tenant, credential["id"]))
+    holder = HolderKey()
+    response = await pick_up(client, tenant, token, SD_JWT_VC, holder)
+    assert response.status_code == 200, response.text
+    sd_jwt = response.json()["credentials"][0]["credential"]
+    payload = payload_of(sd_jwt.split("~")[0])
+    assert payload["cnf"] == {"jwk": holder.jwk}
+    assert payload["iss"] == issuer_url(tenant)
+    report = (await client.post("/v1/verify", json={"verifiableCredential": sd_jwt})).json()
+    assert report["verified"], [c for c in report["checks"] if c["outcome"] != "passed"]
+    assert report["profile"] == "dc+sd-jwt"
 
 
 async def test_a_batch_of_proofs_gets_one_copy_per_key_of_every_binding_kind(

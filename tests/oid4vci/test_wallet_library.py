@@ -44,13 +44,17 @@ async def test_a_wallet_library_picks_up_and_verifies_every_configuration(
 
         assert set(wallet["results"]) == set(offer["credential_configuration_ids"])
         formats = {r["format"] for r in wallet["results"].values()}
-        assert formats == {"jwt_vc_json", "vc+jwt"}
+        assert formats == {"jwt_vc_json", "vc+jwt", "dc+sd-jwt"}
         for result in wallet["results"].values():
             checks = result["checks"]
             assert checks["signature"] == "verified"
-            assert checks["issuer"] == tenant.institution["did"]
-            assert checks["holder"] == wallet["holder_did"]
-            assert {s["purpose"]: s["set"] for s in checks["statuses"]} == {"revocation": False}
+            if result["format"] == "dc+sd-jwt":
+                assert checks["issuer"] == f"{live_server}/issuers/{tenant.slug}"
+                assert checks["statuses"] == [{"purpose": "token_status", "value": 0}]
+            else:
+                assert checks["issuer"] == tenant.institution["did"]
+                assert checks["holder"] == wallet["holder_did"]
+                assert {s["purpose"]: s["set"] for s in checks["statuses"]} == {"revocation": False}
             # Our own verifier agrees, and it is the same record: same id, same status entries.
             report = (
                 await http.post("/v1/verify", json={"verifiableCredential": result["credential"]})
@@ -58,5 +62,5 @@ async def test_a_wallet_library_picks_up_and_verifies_every_configuration(
             assert report["verified"], report
         audit = (await http.get("/v1/audit-events", headers=tenant.headers)).json()["items"]
         accepted = [e for e in audit if e["action"] == "credential.wallet_credential_accepted"]
-        assert len(accepted) == 2
+        assert len(accepted) == 3
         assert {e["target_id"] for e in accepted} == {credential["id"]}

@@ -23,6 +23,7 @@ from app.pages.i18n import MESSAGES
 from app.pages.security import CONTENT_SECURITY_POLICY
 from tests.baking.files import BILLION_LAUGHS_SVG, XXE_SVG, baked_png, baked_svg, plain_png
 from tests.credentials.helpers import issue, published_achievement
+from tests.eudi.support import Holder, learning_credential
 from tests.factories import Tenant
 from tests.pages.helpers import claim_path, publish
 from tests.verification.forge import b64url, b64url_json, split, with_payload
@@ -478,3 +479,16 @@ async def test_a_public_page_gives_a_verifier_the_credential_itself(
         public, headers={"Accept": "text/html, application/vc+jwt;q=0.5"}
     )
     assert preferring_html.headers["content-type"].startswith("text/html")
+
+
+async def test_a_pasted_learning_credential_is_verified_with_its_own_checks(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    _, sd_jwt = await learning_credential(client, tenant, Holder())
+    page = await paste(client, sd_jwt, lang="nl")
+    assert_verified(page)
+    section = result_section(page)
+    for check in ("disclosures", "status"):
+        assert outcome_of(page, check) == "passed"
+    assert NL["verify.check.disclosures"] in section
+    assert outcome_of(page, "key_binding") == "skipped"

@@ -1,13 +1,14 @@
 // A wallet picks a credential up from a live Stapel server, with a wallet library no one at
 // Stapel wrote (@openid4vc/openid4vci), then checks what it received on its own: the issuer's
-// signature with the key from its did:web document, the binding to the wallet's key, and the
-// credential's status in its Bitstring Status List.
+// signature with the key from its did:web document (for the SD-JWT VC: from its JWT VC Issuer
+// Metadata), the binding to the wallet's key, and the credential's status in its Bitstring
+// Status List (for the SD-JWT VC: its Token Status List).
 //
 // Usage: node pickup.mjs <openid-credential-offer URI> <tx_code>
 // Prints one JSON object: per configuration the credential, its payload and the checks.
 // Any failure ends the process with a non-zero exit code and the reason on stderr.
 import { createHash, getRandomValues } from "node:crypto";
-import { gunzipSync } from "node:zlib";
+import { gunzipSync, inflateSync } from "node:zlib";
 
 import { clientAuthenticationAnonymous } from "@openid4vc/oauth2";
 import { Openid4vciClient } from "@openid4vc/openid4vci";
@@ -69,7 +70,7 @@ for (const configurationId of offer.credential_configuration_ids) {
     format: issuerMetadata.credentialIssuer.credential_configurations_supported[configurationId].format,
     credential,
     notification_id: body.notification_id,
-    checks: await verify(credential),
+    checks: credential.includes("~") ? await verifySdJwtVc(credential) : await verify(credential),
   };
   await client.sendNotification({
     issuerMetadata,
@@ -131,4 +132,38 @@ async function verify(jwt) {
     statuses.push({ purpose: entry.statusPurpose, set: Boolean(set) });
   }
   return { signature: "verified", issuer: header.kid.split("#")[0], typ: header.typ, holder: subjectId, statuses };
+}
+
+// The SD-JWT VC: the issuer JWT before the first "~", checked with a key of the issuer's JWT VC
+// Issuer Metadata (/.well-known/jwt-vc-issuer inserted between host and path), bound by cnf.jwk,
+// its status read from the Token Status List it names (2-bit entries, least significant first).
+async function verifySdJwtVc(sdJwt) {
+  const [jwt] = sdJwt.split("~");
+  const header = jose.decodeProtectedHeader(jwt);
+  if (header.typ !== "dc+sd-jwt") throw new Error(`typ ${header.typ}, not dc+sd-jwt`);
+  const { iss } = jose.decodeJwt(jwt);
+  const url = new URL(loopback(iss));
+  const metadata = await (await fetch(`${url.origin}/.well-known/jwt-vc-issuer${url.pathname}`)).json();
+  if (metadata.issuer !== iss) throw new Error(`issuer metadata of ${metadata.issuer}, not ${iss}`);
+  const jwk = metadata.jwks.keys.find((k) => k.kid === header.kid);
+  if (!jwk) throw new Error(`no key ${header.kid} in the issuer metadata`);
+  const { payload } = await jose.jwtVerify(jwt, await jose.importJWK(jwk, header.alg), {
+    issuer: iss,
+    typ: "dc+sd-jwt",
+  });
+  const bound = await jose.calculateJwkThumbprint(payload.cnf.jwk);
+  if (bound !== (await jose.calculateJwkThumbprint(holderJwk))) throw new Error("cnf is not the wallet's key");
+  const { idx, uri } = payload.status.status_list;
+  const token = await (await fetch(loopback(uri))).text();
+  const tokenHeader = jose.decodeProtectedHeader(token);
+  const listKey = tokenHeader.kid ? (await issuerKey(tokenHeader.kid)).jwk : jwk;
+  const { payload: list } = await jose.jwtVerify(token, await jose.importJWK(listKey, tokenHeader.alg), {
+    subject: uri,
+    typ: "statuslist+jwt",
+  });
+  const { bits, lst } = list.status_list;
+  const bytes = inflateSync(Buffer.from(lst, "base64url"));
+  const position = idx * bits;
+  const value = (bytes[position >> 3] >> (position % 8)) & ((1 << bits) - 1);
+  return { signature: "verified", issuer: iss, typ: header.typ, holder: bound, statuses: [{ purpose: "token_status", value }] };
 }
