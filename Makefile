@@ -45,10 +45,12 @@ run: $(STAMP)
 	$(BIN)/stapel dev $(RUN_ARGS)
 
 # The browser tests need Chromium and axe-core, the wallet test an OpenID4VCI wallet library
-# from npm; the scripts install them when they can.
+# and the conformance test JavaScript VC-JWT verifiers from npm; the scripts install them when
+# they can.
 test: $(STAMP)
 	tests/browser/prepare
 	tests/wallet/prepare
+	tests/conformance/prepare
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
