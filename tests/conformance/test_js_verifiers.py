@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -42,7 +43,7 @@ DID_JWT_ALGORITHMS = ("ES256", "EdDSA")  # did-jwt verifies no RS256
 
 
 @pytest.fixture(scope="module")
-def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Stapel at the loopback address it names in its documents, for node to fetch from."""
     yield from serve_on_test_database(database_url, tmp_path_factory, None)
 
