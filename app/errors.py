@@ -74,6 +74,11 @@ class InvalidState(Conflict):
     title = "Not allowed in the current state"
 
 
+class SuspensionNotOffered(InvalidState):
+    code = "suspension_not_offered"
+    title = "The credential has no suspension status entry"
+
+
 class ValidationFailed(DomainError):
     status_code = 422
     code = "validation_failed"

@@ -17,6 +17,7 @@ from app.auth.router import router as api_clients_router
 from app.config import Settings, get_settings
 from app.context import RequestIdMiddleware
 from app.contexts.router import router as contexts_router
+from app.credentials.public_router import router as credential_schemas_router
 from app.credentials.router import router as credentials_router
 from app.db.session import create_engine, create_sessionmaker
 from app.graphql.router import graphql_router
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         public_achievements_router,
         images_router,
         contexts_router,
+        credential_schemas_router,
         intake_router,
         achievements_router,
         institutions_router,

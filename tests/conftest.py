@@ -142,6 +142,14 @@ async def tenant(client: httpx.AsyncClient, operator: str) -> Tenant:
 
 
 @pytest.fixture
+async def suspending_tenant(client: httpx.AsyncClient, operator: str) -> Tenant:
+    """An institution whose credentials can be suspended (``suspendable_credentials``)."""
+    from tests.factories import create_tenant
+
+    return await create_tenant(client, operator, suspendable_credentials=True)
+
+
+@pytest.fixture
 async def other_tenant(client: httpx.AsyncClient, operator: str) -> Tenant:
     from tests.factories import create_tenant
 

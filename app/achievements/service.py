@@ -17,7 +17,7 @@ from app.achievements.ob3 import AchievementSnapshot, achievement_document
 from app.achievements.schemas import AchievementContent, AchievementCreate, AchievementUpdate
 from app.audit.service import AuditEntry, record
 from app.auth.principal import Principal
-from app.contexts import EU_MICROCREDENTIAL_V1, OB_V3P0, VC_V2
+from app.contexts import OB_V3P0, VC_V2, eu_microcredential_url
 from app.errors import FieldError, InvalidState, NotFound, ValidationFailed
 from app.images import service as images
 from app.institutions import repository as institutions
@@ -320,7 +320,7 @@ async def public_document(
         raise NotFound("No such published achievement.")
     snapshot = AchievementSnapshot(achievement.id, found.version, content_of(found))
     return {
-        "@context": [VC_V2, OB_V3P0, EU_MICROCREDENTIAL_V1],
+        "@context": [VC_V2, OB_V3P0, eu_microcredential_url()],
         **achievement_document(snapshot, institution),
         "creator": issuer_profile(institution),
     }

@@ -52,6 +52,13 @@ def institution_create(
     algorithm: Annotated[Algorithm, typer.Option(help="Algorithm of its first signing key.")] = (
         "ES256"
     ),
+    suspendable_credentials: Annotated[
+        bool,
+        typer.Option(
+            "--suspendable-credentials",
+            help="Its credentials can be suspended (they carry a suspension status entry).",
+        ),
+    ] = False,
 ) -> None:
     """Create an institution with an active signing key."""
     body = _validated_institution(
@@ -62,6 +69,7 @@ def institution_create(
             "country_code": country.upper(),
             "recognised": recognised,
             "signing_algorithm": algorithm,
+            "suspendable_credentials": suspendable_credentials,
         }
     )
 

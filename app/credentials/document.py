@@ -12,13 +12,10 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-from app.contexts import EU_MICROCREDENTIAL_V1, OB_V3P0, VC_V2
+from app.contexts import OB_V3P0, VC_V2, eu_microcredential_url
 from app.credentials.learners import identity_objects
+from app.credentials.ob3_schema import STATUS_LISTS_SCHEMA_PATH, schema_reference
 from app.credentials.schemas import CredentialIssue
-
-OB3_SCHEMA_URL = (
-    "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
-)
 
 
 # A batch formats the same few moments once per credential (its issue time, a handful of
@@ -62,7 +59,7 @@ def credential_document(
             result["resultDescription"] = achievement["resultDescription"][0]["id"]
         subject["result"] = [result]
     document: dict[str, Any] = {
-        "@context": [VC_V2, OB_V3P0, EU_MICROCREDENTIAL_V1],
+        "@context": [VC_V2, OB_V3P0, eu_microcredential_url()],
         "id": f"urn:uuid:{credential_id}",
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": achievement["name"],
@@ -70,8 +67,12 @@ def credential_document(
         "validFrom": iso(issued_at),
         "awardedDate": day_start(request.awarded_on),
         "credentialSubject": subject,
-        "credentialStatus": status,
-        "credentialSchema": [{"id": OB3_SCHEMA_URL, "type": "1EdTechJsonSchemaValidator2019"}],
+        # One entry (revocation) is what the 1EdTech schema allows; with suspension there are two,
+        # and the credential names Stapel's variant of the schema, which allows a list.
+        "credentialStatus": status[0] if len(status) == 1 else status,
+        "credentialSchema": schema_reference(
+            None if len(status) == 1 else STATUS_LISTS_SCHEMA_PATH
+        ),
     }
     if valid_until is not None:
         document["validUntil"] = iso(valid_until)

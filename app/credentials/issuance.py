@@ -32,7 +32,7 @@ from app.errors import (
 )
 from app.institutions.models import Institution
 from app.keys.signer import Signer
-from app.status_lists.service import StatusSlot, credential_status
+from app.status_lists.service import StatusSlot, status_entries
 
 
 def fingerprint(item: CredentialIssue) -> str:
@@ -130,6 +130,7 @@ class Shared:
     achievements: dict[tuple[uuid.UUID, int], dict[str, Any]]
     signer: Signer
     issued_at: datetime
+    suspendable: bool
 
 
 def build_row(item: Accepted, slot: StatusSlot, shared: Shared) -> dict[str, Any]:
@@ -143,7 +144,7 @@ def build_row(item: Accepted, slot: StatusSlot, shared: Shared) -> dict[str, Any
         achievement=shared.achievements[(snapshot.achievement_id, snapshot.version)],
         issued_at=shared.issued_at,
         valid_until=item.valid_until,
-        status=credential_status(slot),
+        status=status_entries(slot, suspension=shared.suspendable),
     )
     return {
         "id": credential_id,

@@ -17,9 +17,9 @@ from app.audit.service import AuditEntry, record
 from app.auth.principal import Principal
 from app.credentials import repository
 from app.credentials.models import Credential
-from app.errors import InvalidState, NotFound
+from app.errors import InvalidState, NotFound, SuspensionNotOffered
 from app.observability import metrics
-from app.status_lists.service import Purpose, StatusSlot, set_status
+from app.status_lists.service import Purpose, StatusSlot, offers_suspension, set_status
 from app.webhooks.events import credential_data, emit_many
 
 StatusAction = Literal["revoke", "suspend", "reinstate"]
@@ -70,6 +70,12 @@ async def change_status(
     if credential.state not in transition.allowed_from:
         raise InvalidState(_REFUSALS[(action, credential.state)])
     slot = StatusSlot(credential.status_list_id, credential.status_index)
+    if action == "suspend" and not offers_suspension(credential.document, slot):
+        # Its signed document points at no suspension list: no verifier would ever see the bit.
+        raise SuspensionNotOffered(
+            "The credential cannot be suspended: it was issued without a suspension status "
+            "entry (the institution's suspendable_credentials was off). Revoke it instead."
+        )
     await set_status(session, slot, transition.purpose, transition.bit)
     credential.state = transition.target
     credential.status_changed_at = datetime.now(UTC)

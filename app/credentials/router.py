@@ -34,6 +34,7 @@ from app.problems import domain_problem
 from app.responses import AUTHENTICATED, model_response, problems
 from app.sharing import service as sharing
 from app.sharing.service import public_url
+from app.status_lists.service import own_entries
 
 router = APIRouter(prefix="/v1/credentials", tags=["credentials"])
 
@@ -58,7 +59,7 @@ def credential_summary(credential: Credential, claim_url: str | None = None) -> 
                 status_list_credential=entry["statusListCredential"],
                 index=int(entry["statusListIndex"]),
             )
-            for entry in document["credentialStatus"]
+            for entry in own_entries(document)
         ],
         status_changed_at=credential.status_changed_at,
         status_reason_code=credential.status_reason_code,

@@ -18,11 +18,18 @@ from typing import Any, get_args
 import orjson
 
 from app.config import SecuringProfileName
+from app.contexts import STATUS_V1, VC_V1, VC_V2
+from app.credentials.ob3_schema import (
+    OB3_SCHEMA_URL,
+    STATUS_LISTS_SCHEMA_PATH,
+    VCDM11_SCHEMA_PATH,
+    schema_url,
+)
 from app.keys.signer import Signer
 
 PROFILES: tuple[SecuringProfileName, ...] = get_args(SecuringProfileName)
-VC_V1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
-VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+VC_V1_CONTEXT = VC_V1
+VC_V2_CONTEXT = VC_V2
 
 # OB 3.0 allows RS256 and ES256 only.
 PROFILE_ALGORITHMS: dict[SecuringProfileName, frozenset[str]] = {
@@ -59,14 +66,35 @@ def _registered_claims(credential: dict[str, Any]) -> dict[str, Any]:
 
 
 def as_vcdm11(credential: dict[str, Any]) -> dict[str, Any]:
-    """The same credential in the VCDM 1.1 vocabulary (contexts and date property names)."""
+    """The same credential in the VCDM 1.1 vocabulary: contexts, dates and the schema it passes.
+
+    The 1.1 context lacks the Bitstring Status List terms that VCDM 2.0's context defines, so
+    the status list context is added after the others; an Open Badges credential names Stapel's
+    VCDM 1.1 variant of the OB 3.0 schema instead of one written for VCDM 2.0.
+    """
     converted = dict(credential)
     contexts = [c for c in credential["@context"] if c != VC_V2_CONTEXT]
+    if "credentialStatus" in credential and STATUS_V1 not in contexts:
+        contexts.append(STATUS_V1)
     converted["@context"] = [VC_V1_CONTEXT, *contexts]
     converted["issuanceDate"] = converted.pop("validFrom")
     if "validUntil" in converted:
         converted["expirationDate"] = converted.pop("validUntil")
+    if "credentialSchema" in converted:
+        converted["credentialSchema"] = _schemas_for_vcdm11(converted["credentialSchema"])
     return converted
+
+
+def _schemas_for_vcdm11(schemas: Any) -> Any:
+    written_for_vcdm2 = {OB3_SCHEMA_URL, schema_url(STATUS_LISTS_SCHEMA_PATH)}
+    if not isinstance(schemas, list):
+        return schemas
+    return [
+        {**schema, "id": schema_url(VCDM11_SCHEMA_PATH)}
+        if isinstance(schema, dict) and schema.get("id") in written_for_vcdm2
+        else schema
+        for schema in schemas
+    ]
 
 
 def secure(

@@ -165,6 +165,7 @@ async def _issue(
         achievements={key: achievement_document(s, institution) for key, s in snapshots.items()},
         signer=signer,
         issued_at=datetime.now(UTC),
+        suspendable=institution.suspendable_credentials,
     )
 
     def build() -> list[dict[str, object]]:

@@ -33,6 +33,11 @@ class Institution(Base):
     # Whether claim links are mailed: mirrors smtp_settings.enabled (app/mail), kept here so
     # that issuance reads it from the institution it has in hand.
     smtp_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    # Whether credentials issued from now on carry a suspension status entry besides revocation
+    # (and so can be suspended); see app/credentials/ob3_schema.py for what that means for them.
+    suspendable_credentials: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="false"
+    )
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
 

@@ -60,6 +60,12 @@ class _InstitutionFields(BaseModel):
     default_profile: SecuringProfileName = "vc-jose"
     ects_min: float | None = Field(default=None, ge=0, le=240)
     ects_max: float | None = Field(default=None, gt=0, le=240)
+    suspendable_credentials: bool = Field(
+        default=False,
+        description="Credentials issued from now on can be suspended: they carry a suspension "
+        "status entry besides the revocation one, and name Stapel's variant of the OB 3.0 "
+        "schema, which allows the two. Off: one entry, the published OB 3.0 schema.",
+    )
 
 
 class InstitutionCreate(_InstitutionFields):
@@ -100,6 +106,7 @@ class InstitutionUpdate(BaseModel):
     default_profile: SecuringProfileName | None = None
     ects_min: float | None = Field(default=None, ge=0, le=240)
     ects_max: float | None = Field(default=None, gt=0, le=240)
+    suspendable_credentials: bool | None = None
     recognised: bool | None = None
 
 
@@ -123,6 +130,7 @@ class InstitutionOut(BaseModel):
     default_profile: SecuringProfileName
     ects_min: float
     ects_max: float
+    suspendable_credentials: bool
     created_at: datetime
     updated_at: datetime
 

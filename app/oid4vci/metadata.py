@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.config import SecuringProfileName
-from app.contexts import EU_MICROCREDENTIAL_V1, OB_V3P0, VC_V2
+from app.contexts import OB_V3P0, VC_V2, eu_microcredential_url
 from app.institutions.models import Institution
 from app.keys.did import issuer_base_url
 from app.oid4vci.proofs import BINDING_METHODS, PROOF_ALGORITHMS
@@ -28,18 +28,18 @@ _BACKGROUND, _TEXT = "#12355B", "#FFFFFF"
 class Configuration:
     format: str
     profile: SecuringProfileName
-    definition: dict[str, Any]
+    # The JSON-LD format (vc+jwt) names the credential's contexts as well; jwt_vc_json does not.
+    names_contexts: bool
+
+    def definition(self) -> dict[str, Any]:
+        if not self.names_contexts:
+            return {"type": CREDENTIAL_TYPE}
+        return {"@context": [VC_V2, OB_V3P0, eu_microcredential_url()], "type": CREDENTIAL_TYPE}
 
 
 CONFIGURATIONS: dict[str, Configuration] = {
-    "OpenBadgeCredential_jwt_vc_json": Configuration(
-        "jwt_vc_json", "vc-jwt-11", {"type": CREDENTIAL_TYPE}
-    ),
-    "OpenBadgeCredential_vc+jwt": Configuration(
-        "vc+jwt",
-        "vc-jose",
-        {"@context": [VC_V2, OB_V3P0, EU_MICROCREDENTIAL_V1], "type": CREDENTIAL_TYPE},
-    ),
+    "OpenBadgeCredential_jwt_vc_json": Configuration("jwt_vc_json", "vc-jwt-11", False),
+    "OpenBadgeCredential_vc+jwt": Configuration("vc+jwt", "vc-jose", True),
 }
 
 _CARD_NAMES = {"nl": "Microcredential", "en": "Micro-credential"}
@@ -95,7 +95,7 @@ def _configuration(
         cards.append(card)
     return {
         "format": configuration.format,
-        "credential_definition": configuration.definition,
+        "credential_definition": configuration.definition(),
         "cryptographic_binding_methods_supported": list(BINDING_METHODS),
         # Empty while the institution has no active key: then nothing can be signed.
         "credential_signing_alg_values_supported": [signing_algorithm] if signing_algorithm else [],

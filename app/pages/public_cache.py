@@ -37,7 +37,7 @@ from app.process_cache import ProcessCache
 from app.sharing import service as sharing
 from app.status_lists import recent
 from app.status_lists import service as status_lists
-from app.status_lists.service import PURPOSES
+from app.status_lists.service import StatusSlot, purposes_of
 from app.verification.profiles import parse_datetime
 
 MAX_PAGES: Final = 4096
@@ -72,9 +72,11 @@ _pages: ProcessCache[tuple[str, str], _Page] = ProcessCache(
 _addresses: ProcessCache[uuid.UUID, str] = ProcessCache(MAX_PAGES, _seconds)
 
 
-def _list_versions(list_id: uuid.UUID) -> _ListVersions | None:
+def _list_versions(credential: Credential) -> _ListVersions | None:
+    list_id = credential.status_list_id
+    slot = StatusSlot(list_id, credential.status_index)
     versions = []
-    for purpose in PURPOSES:
+    for purpose in purposes_of(credential.document, slot):
         publication = recent.lookup(list_id, purpose)
         if publication is None:
             return None
@@ -131,14 +133,14 @@ async def public_page(
         credential = await sharing.public_credential(session, public_id)
         # The lists' versions before the verification reads them: if they change meanwhile,
         # the page may show the older one and is not kept.
-        before = _list_versions(credential.status_list_id)
+        before = _list_versions(credential)
         response = await render(session, credential)
     # Pages rendered together (after a start, or when a list changed) would all run out and be
     # rendered again together, a burst of database reads; a share of the time at random
     # spreads them out, and a shorter stay is never less true.
     spread = random.uniform(0.75, 1.0)  # noqa: S311 (spreading load, not a secret)
     seconds = _seconds_left(credential, datetime.now(UTC)) * spread
-    if before is not None and before == _list_versions(credential.status_list_id):
+    if before is not None and before == _list_versions(credential):
         headers = tuple(
             (name, value)
             for name, value in response.headers.items()

@@ -59,9 +59,46 @@ def status_list_url(list_id: uuid.UUID, purpose: str) -> str:
     return f"{get_settings().public_base_url}/status-lists/{list_id}/{purpose}"
 
 
-def credential_status(slot: StatusSlot) -> list[dict[str, Any]]:
-    """The ``credentialStatus`` of a credential: one ``BitstringStatusListEntry`` per purpose."""
-    return [_status_entry(slot, purpose) for purpose in PURPOSES]
+def status_entries(slot: StatusSlot, *, suspension: bool) -> list[dict[str, Any]]:
+    """A credential's ``BitstringStatusListEntry`` objects: revocation, and suspension if offered.
+
+    Each credential has a slot in both bitstrings of its list; whether its document points at
+    the suspension one is the institution's choice at issuance (``suspendable_credentials``).
+    """
+    purposes: tuple[Purpose, ...] = PURPOSES if suspension else ("revocation",)
+    return [_status_entry(slot, purpose) for purpose in purposes]
+
+
+def entries_of(document: dict[str, Any]) -> list[Any]:
+    """A document's ``credentialStatus`` as a list: it may be one object, a list or absent."""
+    entries = document.get("credentialStatus")
+    if entries is None:
+        return []
+    return entries if isinstance(entries, list) else [entries]
+
+
+def own_entries(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The entries that point at this instance's lists (a VC-API caller may add its own)."""
+    prefix = f"{get_settings().public_base_url}/status-lists/"
+    return [
+        entry
+        for entry in entries_of(document)
+        if isinstance(entry, dict) and str(entry.get("statusListCredential", "")).startswith(prefix)
+    ]
+
+
+def offers_suspension(document: dict[str, Any], slot: StatusSlot) -> bool:
+    """Whether the signed ``document`` points at its slot in the suspension list."""
+    url = status_list_url(slot.status_list_id, "suspension")
+    return any(
+        isinstance(entry, dict) and entry.get("statusListCredential") == url
+        for entry in entries_of(document)
+    )
+
+
+def purposes_of(document: dict[str, Any], slot: StatusSlot) -> tuple[Purpose, ...]:
+    """The lists a verifier of ``document`` reads: revocation, and suspension if it points there."""
+    return PURPOSES if offers_suspension(document, slot) else ("revocation",)
 
 
 def _status_entry(slot: StatusSlot, purpose: Purpose) -> dict[str, Any]:

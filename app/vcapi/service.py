@@ -16,6 +16,7 @@ from app.credentials.document import iso
 from app.credentials.learners import lookup_digest
 from app.credentials.lifecycle import StatusAction
 from app.credentials.models import DOCUMENT_ID_INDEX, Credential
+from app.credentials.ob3_schema import declared_schema_errors
 from app.credentials.securing import secure
 from app.credentials.service import issued_event
 from app.errors import CredentialIdTaken, FieldError, NotFound, ValidationFailed
@@ -80,12 +81,15 @@ async def issue_document(
         "id": document_id,
         "issuer": {**issuer, "id": did} if isinstance(issuer, dict) else did,
         "validFrom": credential.get("validFrom", iso(now)),
-        # The caller's own status entries stay beside Stapel's, which come first.
-        "credentialStatus": [
-            *status_lists.credential_status(slot),
-            *_as_list(credential.get("credentialStatus", [])),
-        ],
+        "credentialStatus": _one_or_many(
+            # The caller's own status entries stay beside Stapel's, which come first.
+            [
+                *status_lists.status_entries(slot, suspension=institution.suspendable_credentials),
+                *status_lists.entries_of(credential),
+            ]
+        ),
     }
+    _refuse_schema_violations(document)
     signer = await keys.signer_for(session, institution)
     subject = subject_id(document)
     row = {
@@ -141,8 +145,22 @@ async def _refuse_taken_id(session: AsyncSession, document_id: str) -> None:
         raise _id_taken()
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
+def _refuse_schema_violations(document: dict[str, Any]) -> None:
+    """A credential that names a schema Stapel holds must pass it, as signed (status included)."""
+    errors = declared_schema_errors(document)
+    if errors:
+        raise ValidationFailed(
+            "The credential does not pass the JSON Schema it names in credentialSchema.",
+            errors=[
+                FieldError("#/credential/credentialSchema", error, "schema_violation")
+                for error in errors[:20]
+            ],
+        )
+
+
+def _one_or_many(entries: list[Any]) -> Any:
+    """A single entry as an object, as OB 3.0's schema wants it; several as a list."""
+    return entries[0] if len(entries) == 1 else entries
 
 
 async def update_status(

@@ -16,7 +16,7 @@ from typing import Any
 
 from pyld import jsonld
 
-from app.contexts import BUNDLED_CONTEXTS, VC_V2, bundled_context, bundled_context_bytes
+from app.contexts import VC_V2, bundled_context, bundled_context_bytes, is_bundled
 from app.errors import FieldError, ValidationFailed
 from app.verification.jws import depth_exceeds
 from app.verification.profiles import parse_datetime
@@ -125,7 +125,7 @@ def _context_problems(credential: dict[str, Any], pointer: str) -> list[FieldErr
             found.append(
                 FieldError(f"{where}/{index}", "must be a URL or an object", "context_invalid")
             )
-        elif entry not in BUNDLED_CONTEXTS:
+        elif not is_bundled(entry):
             found.append(
                 FieldError(
                     f"{where}/{index}",
@@ -314,7 +314,7 @@ def _digest_problems(resource: dict[str, Any], where: str) -> list[FieldError]:
         if parsed is None:
             found.append(FieldError(f"{where}/{name}", "cannot be read", "digest_invalid"))
             continue
-        if resource["id"] in BUNDLED_CONTEXTS:
+        if is_bundled(resource["id"]):
             algorithm, expected = parsed
             actual = hashlib.new(algorithm, bundled_context_bytes(resource["id"])).digest()
             if not hmac.compare_digest(actual, expected):
@@ -379,7 +379,7 @@ def _base58_decode(encoded: str) -> bytes | None:
 
 def _load_bundled(url: str, options: object) -> dict[str, Any]:
     """PyLD's document loader: the bundled contexts, and nothing from the network."""
-    if url not in BUNDLED_CONTEXTS:
+    if not is_bundled(url):
         raise jsonld.JsonLdError(
             "Only bundled contexts are loaded.",
             "jsonld.LoadDocumentError",

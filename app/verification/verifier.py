@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from jwcrypto import jwk
 
-from app.credentials.ob3_schema import schema_errors
+from app.credentials.ob3_schema import schema_errors, vcdm11_schema_errors
 from app.verification import profiles
 from app.verification.errors import KeyResolutionError
 from app.verification.jws import (
@@ -154,10 +154,11 @@ class Verifier:
             "within its validity period",
         )
         types = credential.get("type")
-        if profile == "vc-jwt-11" or not isinstance(types, list) or not set(types) & set(OB3_TYPES):
-            report.add("schema", "skipped", "not an Open Badges 3.0 credential in VCDM 2.0")
+        if not isinstance(types, list) or not set(types) & set(OB3_TYPES):
+            report.add("schema", "skipped", "not an Open Badges 3.0 credential")
             return
-        errors = schema_errors(credential)
+        # A vc-jwt-11 credential is in the VCDM 1.1 shape, checked against that variant.
+        errors = (vcdm11_schema_errors if profile == "vc-jwt-11" else schema_errors)(credential)
         report.record(
             "schema", "; ".join(errors[:5]) or None, "valid against the Open Badges 3.0 JSON Schema"
         )

@@ -12,7 +12,14 @@ import httpx
 import pytest
 
 from tests.credentials.helpers import issue, published_achievement
-from tests.factories import Tenant, add_key
+from tests.factories import Tenant, add_key, create_tenant
+
+
+@pytest.fixture
+def tenant(suspending_tenant: Tenant) -> Tenant:
+    """Suspension is offered: these tests suspend and reinstate."""
+    return suspending_tenant
+
 
 BASE = "https://stapel.test"
 
@@ -185,3 +192,28 @@ async def test_other_institution_cannot_revoke(
         headers=other_tenant.headers,
     )
     assert response.status_code == 404
+
+
+async def test_an_institution_without_suspension_issues_credentials_that_cannot_be_suspended(
+    client: httpx.AsyncClient, operator: str
+) -> None:
+    plain = await create_tenant(client, operator)
+    assert plain.institution["suspendable_credentials"] is False
+    credential = await issue(client, plain, (await published_achievement(client, plain))["id"])
+    refused = await _post(client, plain, credential, "suspend", reason_code="under_investigation")
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "suspension_not_offered"
+    shown = await client.get(f"/v1/credentials/{credential['id']}", headers=plain.headers)
+    assert shown.json()["state"] == "active"
+    # Switching it on changes the credentials issued from then on, not the ones before.
+    switched = await client.patch(
+        f"/v1/institutions/{plain.id}",
+        json={"suspendable_credentials": True},
+        headers=plain.headers,
+    )
+    assert switched.status_code == 200, switched.text
+    later = await issue(client, plain, credential["achievement_id"])
+    suspended = await _post(client, plain, later, "suspend", reason_code="under_investigation")
+    assert suspended.status_code == 200, suspended.text
+    again = await _post(client, plain, credential, "suspend", reason_code="under_investigation")
+    assert again.status_code == 409

@@ -5,11 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.observability import metrics
 from tests.credentials.helpers import issue, issue_payload, published_achievement
 from tests.factories import Tenant
+
+
+@pytest.fixture
+def tenant(suspending_tenant: Tenant) -> Tenant:
+    """Suspension is offered: every kind of status change is counted."""
+    return suspending_tenant
 
 
 async def _scrape(client: httpx.AsyncClient) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:

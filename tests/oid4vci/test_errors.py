@@ -30,6 +30,12 @@ from tests.oid4vci.holder import (
 )
 
 
+@pytest.fixture
+def tenant(suspending_tenant: Tenant) -> Tenant:
+    """Suspension is offered: a suspended credential is refused like a revoked one."""
+    return suspending_tenant
+
+
 def assert_error(response: httpx.Response, status: int, error: str) -> None:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/json"

@@ -69,10 +69,7 @@ async def test_a_wallet_library_picks_up_and_verifies_every_configuration(
             assert checks["signature"] == "verified"
             assert checks["issuer"] == tenant.institution["did"]
             assert checks["holder"] == wallet["holder_did"]
-            assert {s["purpose"]: s["set"] for s in checks["statuses"]} == {
-                "revocation": False,
-                "suspension": False,
-            }
+            assert {s["purpose"]: s["set"] for s in checks["statuses"]} == {"revocation": False}
             # Our own verifier agrees, and it is the same record: same id, same status entries.
             report = (
                 await http.post("/v1/verify", json={"verifiableCredential": result["credential"]})

@@ -88,7 +88,10 @@ async def test_the_banner_follows_revocation_and_a_revoked_credential_cannot_be_
     assert "cannot be shared" in refused.text
 
 
-async def test_suspension_shows_and_lifts(client: httpx.AsyncClient, tenant: Tenant) -> None:
+async def test_suspension_shows_and_lifts(
+    client: httpx.AsyncClient, suspending_tenant: Tenant
+) -> None:
+    tenant = suspending_tenant
     credential_id, claim = await issued_claim(client, tenant)
     await client.post(
         f"/v1/credentials/{credential_id}/suspend",

@@ -20,6 +20,12 @@ from tests.pages.helpers import issued_claim, publish
 
 
 @pytest.fixture
+def tenant(suspending_tenant: Tenant) -> Tenant:
+    """Suspension is offered: these tests suspend and watch both lists."""
+    return suspending_tenant
+
+
+@pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     now = [1000.0]
     monkeypatch.setattr(process_cache, "_clock", lambda: now[0])

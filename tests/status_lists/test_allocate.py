@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import get_settings
-from app.status_lists.service import StatusSlot, allocate, credential_status
+from app.status_lists.service import StatusSlot, allocate, offers_suspension, status_entries
 from tests.factories import Tenant
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -152,10 +152,25 @@ async def test_allocating_a_negative_count_is_a_programming_error(
         await _allocate(sessionmaker, tenant, -1)
 
 
-def test_credential_status_has_a_revocation_and_a_suspension_entry_at_the_same_index() -> None:
+def test_without_suspension_a_credential_has_only_its_revocation_entry() -> None:
+    list_id = uuid.UUID("7f1b0c8e-3d6f-4a55-9d0e-2b1f6c9a0e11")
+    slot = StatusSlot(list_id, 4242)
+    (entry,) = status_entries(slot, suspension=False)
+    assert entry["statusPurpose"] == "revocation"
+    assert not offers_suspension({"credentialStatus": entry}, slot)
+
+
+def test_a_suspension_entry_of_another_list_does_not_make_a_credential_suspendable() -> None:
+    slot = StatusSlot(uuid.UUID("7f1b0c8e-3d6f-4a55-9d0e-2b1f6c9a0e11"), 4242)
+    elsewhere = status_entries(StatusSlot(uuid.uuid4(), 4242), suspension=True)
+    assert not offers_suspension({"credentialStatus": elsewhere}, slot)
+    assert offers_suspension({"credentialStatus": status_entries(slot, suspension=True)}, slot)
+
+
+def test_with_suspension_a_credential_has_both_entries_at_the_same_index() -> None:
     list_id = uuid.UUID("7f1b0c8e-3d6f-4a55-9d0e-2b1f6c9a0e11")
     url = f"https://stapel.test/status-lists/{list_id}"
-    assert credential_status(StatusSlot(list_id, 4242)) == [
+    assert status_entries(StatusSlot(list_id, 4242), suspension=True) == [
         {
             "id": f"{url}/revocation#4242",
             "type": "BitstringStatusListEntry",

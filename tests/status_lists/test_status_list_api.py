@@ -21,7 +21,7 @@ from app.errors import NotFound
 from app.main import create_app
 from app.status_lists import service
 from app.status_lists.bitstring import postgres_bit_number
-from app.status_lists.service import StatusSlot, allocate, credential_status
+from app.status_lists.service import StatusSlot, allocate, status_entries
 from tests.factories import Tenant
 from tests.status_lists.independent import encoded_list_bits, jwt_part, set_indexes
 
@@ -114,7 +114,7 @@ async def test_each_status_entry_of_a_credential_points_at_a_served_list_of_its_
     client: httpx.AsyncClient, sessionmaker: Sessions, tenant: Tenant
 ) -> None:
     slot = await _slot(sessionmaker, tenant)
-    for entry in credential_status(slot):
+    for entry in status_entries(slot, suspension=True):
         path = entry["statusListCredential"].removeprefix("https://stapel.test")
         response = await client.get(path)
         assert response.status_code == 200, response.text

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 from pyld import jsonld
 
-from app.contexts import BUNDLED_CONTEXTS, bundled_context
+from app.contexts import bundled_context, is_bundled
 from tests.credentials.helpers import issue, published_achievement
 from tests.factories import Tenant
 from tests.vcapi.test_vcapi import vc
@@ -15,7 +15,7 @@ from tests.verification.forge import split
 
 
 def load_bundled(url: str, options: object) -> dict[str, Any]:
-    assert url in BUNDLED_CONTEXTS, f"the issued credential names a context not held: {url}"
+    assert is_bundled(url), f"the issued credential names a context not held: {url}"
     return {
         "contentType": "application/ld+json",
         "contextUrl": None,
@@ -66,7 +66,7 @@ async def test_an_issued_credential_expands_without_dropping_a_term(
     expanded = expand_whole(signed)
     # Stapel's own additions are among what expanded, not only the caller's members.
     statuses = expanded[0]["https://www.w3.org/2018/credentials#credentialStatus"]
-    assert len(statuses) == 2
+    assert len(statuses) == 1
     assert expanded[0]["https://www.w3.org/2018/credentials#issuer"] == [
         {"@id": tenant.institution["did"]}
     ]

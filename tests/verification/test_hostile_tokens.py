@@ -23,9 +23,24 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.keys.signer import Signer
 from tests.credentials.helpers import issue, published_achievement
-from tests.factories import Tenant
+from tests.factories import Tenant, create_tenant
 from tests.verification import forge
 from tests.verification.support import make_fetcher, no_dns
+
+
+@pytest.fixture
+def tenant(suspending_tenant: Tenant) -> Tenant:
+    """Suspension is offered: these tests forge both status entries."""
+    return suspending_tenant
+
+
+@pytest.fixture
+async def other_tenant(client: httpx.AsyncClient, operator: str) -> Tenant:
+    """The other institution offers suspension too, so that its lists can stand in for ours."""
+    return await create_tenant(
+        client, operator, display_name="Universiteit Elders", suspendable_credentials=True
+    )
+
 
 Json = dict[str, Any]
 

@@ -95,8 +95,9 @@ async def test_input_forms_are_all_accepted(client: httpx.AsyncClient, tenant: T
 
 
 async def test_status_changes_show_in_verification(
-    client: httpx.AsyncClient, tenant: Tenant
+    client: httpx.AsyncClient, suspending_tenant: Tenant
 ) -> None:
+    tenant = suspending_tenant
     credential = await issue(client, tenant, (await published_achievement(client, tenant))["id"])
     url = f"/v1/credentials/{credential['id']}"
     body = {"verifiableCredential": credential["jwt"]}

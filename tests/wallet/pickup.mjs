@@ -120,7 +120,9 @@ async function verify(jwt) {
   if (subjectId !== expected) throw new Error(`bound to ${subjectId}, not to the wallet's ${expected}`);
   if (payload.vc && payload.sub !== expected) throw new Error(`sub is ${payload.sub}, not ${expected}`);
   const statuses = [];
-  for (const entry of vc.credentialStatus) {
+  // One entry is an object, several a list (VC Data Model 2.0 allows both).
+  const entries = [vc.credentialStatus].flat();
+  for (const entry of entries) {
     const list = await (await fetch(loopback(entry.statusListCredential))).text();
     const { payload: listCredential } = await verifySigned(list);
     const bits = gunzipSync(Buffer.from(listCredential.credentialSubject.encodedList.slice(1), "base64url"));

@@ -21,6 +21,13 @@ from tests.factories import Tenant
 from tests.sis.simulator import connect_sis, course_result, drain
 from tests.webhooks.receiver import Receiver, running
 
+
+@pytest.fixture
+def tenant(suspending_tenant: Tenant) -> Tenant:
+    """Suspension is offered: suspending and reinstating are events too."""
+    return suspending_tenant
+
+
 EVERYTHING = [
     "credential.issued",
     "credential.revoked",
