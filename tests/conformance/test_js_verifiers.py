@@ -1,9 +1,11 @@
 """JavaScript verifiers no one here wrote verify every credential Stapel issues.
 
 A served Stapel issues a credential in every profile with every algorithm the profile allows
-(ES256, EdDSA and RS256 tenants, through the REST API), and ``tests/conformance/node/verify.mjs``
-checks the batch with libraries pinned in ``tests/conformance/node/package-lock.json``
-(``tests/conformance/prepare`` installs them):
+(ES256, EdDSA and RS256 tenants, through the REST API), once from an institution without
+suspension (one status entry, the published 1EdTech schema; the VCDM 1.1 variant for vc-jwt-11)
+and once from one with it (two entries, Stapel's schema variants). One run of
+``tests/conformance/node/verify.mjs`` checks the batch with libraries pinned in
+``tests/conformance/node/package-lock.json`` (``tests/conformance/prepare`` installs them):
 
 * ``did-jwt-vc`` ``verifyCredential``, resolving the issuer's did:web document from the served
   app (did-jwt has no RS256: for RS256 it must say so, and nothing else);
@@ -26,7 +28,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.credentials.document import OB3_SCHEMA_URL
+from app.credentials.ob3_schema import OB3_SCHEMA_URL
 from app.credentials.securing import PROFILE_ALGORITHMS, PROFILES
 from tests.credentials.helpers import issue, published_achievement
 from tests.factories import create_tenant, operator_token
@@ -78,26 +80,39 @@ def _run_node(batch: dict[str, Any]) -> tuple[dict[str, Any], str]:
 
 
 async def _issue_everything(base: str, operator: str) -> list[dict[str, str]]:
-    """One credential per profile and algorithm the profile allows, issued over HTTP."""
+    """One credential per profile, algorithm the profile allows and suspension choice."""
     batch: list[dict[str, str]] = []
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         for algorithm in ALGORITHMS:
-            tenant = await create_tenant(http, operator, signing_algorithm=algorithm)
-            achievement = await published_achievement(http, tenant)
-            for profile in PROFILES:
-                if algorithm not in PROFILE_ALGORITHMS[profile]:
-                    continue
-                issued = await issue(http, tenant, achievement["id"], profile=profile)
-                batch.append(
-                    {
-                        "name": f"{profile} {algorithm}",
-                        "profile": profile,
-                        "alg": algorithm,
-                        "issuer": tenant.institution["did"],
-                        "jwt": issued["jwt"],
-                    }
+            for suspendable in (False, True):
+                tenant = await create_tenant(
+                    http, operator, signing_algorithm=algorithm, suspendable_credentials=suspendable
                 )
+                achievement = await published_achievement(http, tenant)
+                for profile in PROFILES:
+                    if algorithm not in PROFILE_ALGORITHMS[profile]:
+                        continue
+                    issued = await issue(http, tenant, achievement["id"], profile=profile)
+                    batch.append(
+                        {
+                            "name": _name(profile, algorithm, suspendable),
+                            "profile": profile,
+                            "alg": algorithm,
+                            "issuer": tenant.institution["did"],
+                            "jwt": issued["jwt"],
+                        }
+                    )
     return batch
+
+
+def _name(profile: str, algorithm: str, suspendable: bool) -> str:
+    return f"{profile} {algorithm}{' suspendable' if suspendable else ''}"
+
+
+def _schema_id(credential: dict[str, str]) -> str:
+    payload = forge.split(credential["jwt"])[1]
+    document = payload["vc"] if credential["profile"] == "vc-jwt-11" else payload
+    return str(document["credentialSchema"][0]["id"])
 
 
 def _numeric_dates(token: str) -> dict[str, object]:
@@ -110,8 +125,16 @@ async def test_did_jwt_vc_jose_and_ajv_verify_every_profile_and_algorithm(
 ) -> None:
     credentials = await _issue_everything(live_server, await operator_token(sessionmaker))
     assert sorted(c["name"] for c in credentials) == sorted(
-        f"{p} {a}" for p in PROFILES for a in ALGORITHMS if a in PROFILE_ALGORITHMS[p]
+        _name(p, a, s)
+        for p in PROFILES
+        for a in ALGORITHMS
+        for s in (False, True)
+        if a in PROFILE_ALGORITHMS[p]
     )
+    # The published schema and Stapel's own, which node must fetch from the served app.
+    schemas = {_schema_id(c) for c in credentials}
+    assert OB3_SCHEMA_URL in schemas
+    assert any(schema.startswith(f"{live_server}/schemas/") for schema in schemas), schemas
     for credential in credentials:  # the issuing side writes integers, in every profile
         dates = _numeric_dates(credential["jwt"])
         assert dates, credential["name"]
