@@ -45,11 +45,13 @@ run: $(STAMP)
 	$(BIN)/stapel dev $(RUN_ARGS)
 
 # The browser tests need Chromium and axe-core, the wallet test an OpenID4VCI wallet library
-# from npm, the EUDI format tests their npm libraries; the scripts install them when they can.
+# from npm, the EUDI format tests and the conformance test (JavaScript VC-JWT verifiers) their
+# npm libraries; the scripts install them when they can.
 test: $(STAMP)
 	tests/browser/prepare
 	tests/wallet/prepare
 	tests/eudi/prepare
+	tests/conformance/prepare
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

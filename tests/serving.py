@@ -76,3 +76,25 @@ def served(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+
+
+def serve_on_test_database(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, public_base_url: str | None
+) -> Iterator[str]:
+    """`stapel serve` as its own process on the test database; its loopback base URL.
+
+    Without ``public_base_url`` the process names itself by its loopback address. Its caches
+    are off: the tests empty the tables between tests.
+    """
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        "STAPEL_DATABASE_URL": database_url,
+        "STAPEL_PUBLIC_BASE_URL": public_base_url or base,
+        "STAPEL_PROCESS_CACHE_SECONDS": "0",
+        "STAPEL_STATUS_LIST_PROCESS_CACHE_SECONDS": "0",
+        "STAPEL_FETCH_ALLOW_PRIVATE_ADDRESSES": "true",
+    }
+    output = tmp_path_factory.mktemp("served") / "serve.log"
+    with served(serve_command(port), port, output, env=env):
+        yield base

@@ -104,7 +104,7 @@ async def test_demo_institution_is_a_recognised_dutch_issuer_with_an_es256_key(
     assert institution["recognised"] is True
     assert {i["type"] for i in institution["identifiers"]} == {"brin", "schac_home_organisation"}
     assert "NVAO" in institution["quality_assurance_statement"]
-    (method,) = did.json()["verificationMethod"]
+    method, _multikey = did.json()["verificationMethod"]
     assert method["publicKeyJwk"]["crv"] == "P-256"
 
 

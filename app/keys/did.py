@@ -8,8 +8,14 @@ from urllib.parse import quote
 
 from app.config import get_settings
 from app.keys.models import SigningKey
+from app.keys.multikey import multibase_of
 
-DID_CONTEXT = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/jwk/v1"]
+DID_CONTEXT = [
+    "https://www.w3.org/ns/did/v1",
+    "https://w3id.org/security/jwk/v1",
+    "https://w3id.org/security/multikey/v1",
+]
+MULTIKEY_SUFFIX = "-multikey"
 
 
 def institution_did(slug: str) -> str:
@@ -28,16 +34,31 @@ def key_url(slug: str, kid: str) -> str:
 
 
 def did_document(slug: str, keys: Iterable[SigningKey]) -> dict[str, Any]:
+    """Each key as a ``JsonWebKey`` at ``#<kid>`` (what our ``kid``s name, as VC-JOSE-COSE
+    verifiers expect), and each P-256 or Ed25519 key once more as a ``Multikey`` at
+    ``#<kid>-multikey``: did-jwt(-vc) takes neither ``JsonWebKey`` nor the ``kid``, and tries
+    every method of a type it knows. See docs/verification.md."""
     did = institution_did(slug)
-    methods = [
-        {
-            "id": f"{did}#{key.kid}",
-            "type": "JsonWebKey",
-            "controller": did,
-            "publicKeyJwk": key.public_jwk,
-        }
-        for key in keys
-    ]
+    methods: list[dict[str, Any]] = []
+    for key in keys:
+        methods.append(
+            {
+                "id": f"{did}#{key.kid}",
+                "type": "JsonWebKey",
+                "controller": did,
+                "publicKeyJwk": key.public_jwk,
+            }
+        )
+        multibase = multibase_of(key.public_jwk)
+        if multibase is not None:
+            methods.append(
+                {
+                    "id": f"{did}#{key.kid}{MULTIKEY_SUFFIX}",
+                    "type": "Multikey",
+                    "controller": did,
+                    "publicKeyMultibase": multibase,
+                }
+            )
     method_ids = [m["id"] for m in methods]
     return {
         "@context": DID_CONTEXT,

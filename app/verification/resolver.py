@@ -4,7 +4,8 @@ Supported ``kid`` forms, as issued by this and comparable services:
 
 * ``did:web:<host>[:path...]#<fragment>`` — the DID document at ``https://<host>/<path>/did.json``
   (``/.well-known/did.json`` without a path); the key is the verification method with that id,
-  listed in ``assertionMethod``, of type ``JsonWebKey``/``JsonWebKey2020`` with a ``publicKeyJwk``;
+  listed in ``assertionMethod``, of type ``JsonWebKey``/``JsonWebKey2020`` with a ``publicKeyJwk``
+  or ``Multikey`` with a P-256 or Ed25519 ``publicKeyMultibase``;
 * ``did:jwk:<base64url JWK>[#0]`` — the key is in the identifier itself;
 * an ``https`` URL (``http`` too when the fetcher allows private addresses) that returns a bare JWK
   (the ``kid`` of the 1EdTech ``ob3-jwt`` profile).
@@ -26,6 +27,7 @@ from typing import Any, Literal, Protocol
 
 import orjson
 
+from app.keys.multikey import NotAMultikey, jwk_of
 from app.verification.errors import FetchError, KeyResolutionError
 from app.verification.fetching import SafeFetcher
 
@@ -41,6 +43,7 @@ REQUIRED_JWK_MEMBERS: dict[str, tuple[str, ...]] = {
     "OKP": ("crv", "x"),
 }
 JWK_METHOD_TYPES = frozenset({"JsonWebKey", "JsonWebKey2020"})
+MULTIKEY = "Multikey"
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _DID_WEB_HOST = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}(?::[0-9]{{1,5}})?")
@@ -191,19 +194,31 @@ def find_assertion_method(document: Any, did: str, kid: str) -> dict[str, Any]:
 
 
 def method_jwk(method: dict[str, Any], did: str) -> dict[str, Any]:
-    """The public JWK of a verification method of a JWK type controlled by ``did``."""
+    """The public JWK of a ``JsonWebKey(2020)`` or ``Multikey`` method controlled by ``did``."""
     method_type = method.get("type")
-    if not isinstance(method_type, str) or method_type not in JWK_METHOD_TYPES:
+    if not isinstance(method_type, str) or method_type not in {*JWK_METHOD_TYPES, MULTIKEY}:
         raise KeyResolutionError(
-            "unsupported_method_type", "verification method type must be JsonWebKey(2020)"
+            "unsupported_method_type",
+            "verification method type must be JsonWebKey(2020) or Multikey",
         )
     if "controller" in method and method["controller"] != did:
         raise KeyResolutionError(
             "controller_mismatch", f"the verification method is not controlled by {did}"
         )
+    if method_type == MULTIKEY:
+        return _multikey_jwk(method.get("publicKeyMultibase"))
     if "publicKeyJwk" not in method:
         raise KeyResolutionError("invalid_jwk", "the verification method has no publicKeyJwk")
     return public_jwk(method["publicKeyJwk"])
+
+
+def _multikey_jwk(multibase: Any) -> dict[str, Any]:
+    if not isinstance(multibase, str):
+        raise KeyResolutionError("invalid_jwk", "the Multikey has no publicKeyMultibase")
+    try:
+        return public_jwk(jwk_of(multibase))
+    except NotAMultikey as exc:
+        raise KeyResolutionError("invalid_jwk", f"the Multikey: {exc}") from None
 
 
 def public_jwk(value: Any) -> dict[str, Any]:

@@ -19,7 +19,8 @@ async def test_operator_creates_institution_with_did_and_active_key(
     did = await client.get("/issuers/hva/did.json")
     assert did.status_code == 200
     assert did.headers["content-type"].startswith("application/did+json")
-    assert len(did.json()["verificationMethod"]) == 1
+    methods = did.json()["verificationMethod"]
+    assert [m["type"] for m in methods] == ["JsonWebKey", "Multikey"]
 
 
 async def test_duplicate_slug_is_conflict(

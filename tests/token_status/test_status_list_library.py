@@ -19,8 +19,7 @@ from app.token_status import service
 from tests.credentials.helpers import issue, published_achievement
 from tests.factories import create_tenant, operator_token
 from tests.node import run_node_script
-from tests.oid4vci.conftest import serve_on_test_database
-from tests.serving import ROOT
+from tests.serving import ROOT, serve_on_test_database
 
 NODE_DIR = ROOT / "tests" / "eudi" / "node"
 LIBRARY = NODE_DIR / "node_modules" / "@sd-jwt" / "jwt-status-list" / "package.json"

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from jwcrypto import jwk
 
+from app.keys.multikey import multibase_of
 from app.verification.errors import HttpStatusError, KeyResolutionError
 from app.verification.resolver import KeyResolver, ResolvedKey, did_web_document_url
 from tests.verification.support import FakeDns, Server, make_fetcher, no_dns, no_http
@@ -214,7 +215,9 @@ async def test_method_listed_twice_is_ambiguous() -> None:
     assert error.code == "did_document_invalid"
 
 
-@pytest.mark.parametrize("method_type", ["Multikey", "Ed25519VerificationKey2020", None, 7])
+@pytest.mark.parametrize(
+    "method_type", ["Ed25519VerificationKey2020", "EcdsaSecp256r1VerificationKey2019", None, 7]
+)
 async def test_wrong_method_type_is_refused(method_type: Any) -> None:
     vm = method()
     vm["type"] = method_type
@@ -245,6 +248,37 @@ async def test_method_without_public_key_jwk_is_refused() -> None:
     server.json(DID_URL, document(method(publicKeyJwk=None, publicKeyMultibase="zabc")))
     error = await resolution_error(server, KID)
     assert error.code == "invalid_jwk"
+
+
+@pytest.mark.parametrize(("kty", "crv"), [("EC", "P-256"), ("OKP", "Ed25519")])
+async def test_multikey_method_resolves_to_its_jwk(kty: str, crv: str) -> None:
+    key: dict[str, Any] = jwk.JWK.generate(kty=kty, crv=crv).export_public(as_dict=True)
+    vm = method(publicKeyJwk=None, type="Multikey", publicKeyMultibase=multibase_of(key))
+    server = Server()
+    server.json(DID_URL, document(vm))
+    resolved = await resolve(server, KID)
+    assert resolved.jwk == {k: key[k] for k in ("kty", "crv", "x", "y") if k in key}
+
+
+@pytest.mark.parametrize(
+    ("multibase", "reason"),
+    [
+        (None, "no publicKeyMultibase"),
+        (7, "no publicKeyMultibase"),
+        ("uAAAA", "not a base58btc multibase value"),
+        ("z0OIl", "not a base58btc multibase value"),
+        ("z" + "2" * 200, "not a base58btc multibase value"),
+        ("z6LSbysY2xFMRpGMhb7tFTLMpeuPRaqaWM1yECx2AtzE3KCc", "only P-256 and Ed25519"),  # X25519
+        ("zDnaeQRy3dcKsKa1zmKtVKsTy3m2HYoQnFnfKuxD6HfSTQgYg", "not on the curve"),  # x = 1
+    ],
+)
+async def test_unreadable_multikey_is_refused(multibase: Any, reason: str) -> None:
+    vm = method(publicKeyJwk=None, type="Multikey", publicKeyMultibase=multibase)
+    server = Server()
+    server.json(DID_URL, document(vm))
+    error = await resolution_error(server, KID)
+    assert error.code == "invalid_jwk"
+    assert reason in error.detail
 
 
 async def test_encryption_key_is_refused() -> None:
