@@ -52,7 +52,12 @@ class IssuerMetadata:
                 raise KeyResolutionError(
                     "issuer_not_found", f"{issuer} is not an issuer here"
                 ) from None
-            return [public_jwk(m["publicKeyJwk"]) for m in document["verificationMethod"]]
+            # Each key is listed as a JsonWebKey and (P-256, Ed25519) again as a Multikey.
+            return [
+                public_jwk(m["publicKeyJwk"])
+                for m in document["verificationMethod"]
+                if "publicKeyJwk" in m
+            ]
         metadata = await self._json(issuer_metadata_url(issuer))
         if not isinstance(metadata, dict) or metadata.get("issuer") != issuer:
             raise KeyResolutionError(
