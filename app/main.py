@@ -20,6 +20,7 @@ from app.contexts.router import router as contexts_router
 from app.credentials.router import router as credentials_router
 from app.db.session import create_engine, create_sessionmaker
 from app.graphql.router import graphql_router
+from app.http.headers import SecurityHeadersMiddleware
 from app.images.router import router as images_router
 from app.institutions.router import router as institutions_router
 from app.keys.router import public_router as issuer_identity_router
@@ -86,6 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Inside RequestIdMiddleware (added later = further out), so log lines carry the request id.
     app.add_middleware(ObservabilityMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    # Outermost: the headers reach every answer, problems and unmatched paths included.
+    app.add_middleware(SecurityHeadersMiddleware, https=_served_over_https(settings))
     install_problem_handlers(app)
     install_page_error_handlers(app)
     install_oauth_error_handler(app)
@@ -140,6 +143,14 @@ def _graphiql_enabled(settings: Settings | None) -> bool:
     try:
         return (settings or get_settings()).graphiql
     except ValidationError:  # e.g. writing the OpenAPI document with no STAPEL_* set
+        return False
+
+
+def _served_over_https(settings: Settings | None) -> bool:
+    """Whether browsers reach this instance over https (then HSTS is sent); read like GraphiQL's."""
+    try:
+        return (settings or get_settings()).public_base_url.startswith("https://")
+    except ValidationError:
         return False
 
 
