@@ -21,6 +21,7 @@ from app.credentials.router import router as credentials_router
 from app.db.session import create_engine, create_sessionmaker
 from app.graphql.router import graphql_router
 from app.http.headers import SecurityHeadersMiddleware
+from app.http.shutdown import StoppedRequestMiddleware
 from app.images.router import router as images_router
 from app.institutions.router import router as institutions_router
 from app.keys.router import public_router as issuer_identity_router
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Inside RequestIdMiddleware (added later = further out), so log lines carry the request id.
     app.add_middleware(ObservabilityMiddleware)
+    app.add_middleware(StoppedRequestMiddleware)  # its 503 carries the request id
     app.add_middleware(RequestIdMiddleware)
     # Outermost: the headers reach every answer, problems and unmatched paths included.
     app.add_middleware(SecurityHeadersMiddleware, https=_served_over_https(settings))
