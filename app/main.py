@@ -27,7 +27,7 @@ from app.institutions.router import router as institutions_router
 from app.keys.router import public_router as issuer_identity_router
 from app.keys.router import router as keys_router
 from app.mail.router import router as smtp_router
-from app.observability.health import migration_heads
+from app.observability.health import create_probe_engine, migration_heads
 from app.observability.health import router as operations_router
 from app.observability.metrics import observed_engine
 from app.observability.middleware import ObservabilityMiddleware
@@ -59,6 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         resolved = settings or get_settings()
         engine = create_engine(resolved)
         app.state.engine = engine
+        app.state.settings = resolved
+        app.state.probe_engine = create_probe_engine(resolved)
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.fetcher = SafeFetcher.from_settings(resolved)
         app.state.schema_heads = migration_heads()
@@ -76,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await running
             await app.state.fetcher.aclose()
             await engine.dispose()
+            await app.state.probe_engine.dispose()
 
     app = FastAPI(
         title="Stapel",

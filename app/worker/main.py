@@ -16,7 +16,12 @@ from starlette.routing import Route
 
 from app.config import Settings
 from app.db.session import create_engine, create_sessionmaker
-from app.observability.health import NotReady, check_readiness, migration_heads
+from app.observability.health import (
+    NotReady,
+    check_readiness,
+    create_probe_engine,
+    migration_heads,
+)
 from app.observability.metrics import render_latest
 from app.runtime import settle_heap
 from app.worker.runner import Worker
@@ -31,7 +36,10 @@ class _StatusServer(uvicorn.Server):
 
 
 def _status_app(engine: AsyncEngine) -> Starlette:
-    """What probes and Prometheus need of a worker: alive, ready, and its metrics."""
+    """What probes and Prometheus need of a worker: alive, ready, and its metrics.
+
+    ``engine`` is the probe's own (see :func:`create_probe_engine`), not the loops' pool.
+    """
     heads = migration_heads()
 
     async def healthz(_: Request) -> Response:
@@ -59,9 +67,10 @@ async def run_worker(settings: Settings, metrics_port: int | None, metrics_host:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, worker.stop)
     server = None
+    probe_engine = create_probe_engine(settings)
     if metrics_port is not None:
         config = uvicorn.Config(
-            _status_app(engine),
+            _status_app(probe_engine),
             host=metrics_host,
             port=metrics_port,
             log_level="warning",
@@ -78,3 +87,4 @@ async def run_worker(settings: Settings, metrics_port: int | None, metrics_host:
             with contextlib.suppress(Exception):
                 await serving
         await engine.dispose()
+        await probe_engine.dispose()

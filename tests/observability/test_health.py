@@ -27,7 +27,11 @@ async def test_readyz_is_200_on_a_migrated_database(client: httpx.AsyncClient) -
     assert response.status_code == 200, response.text
     body = response.json()
     heads = ScriptDirectory.from_config(alembic_config("")).get_heads()
-    assert body == {"status": "ready", "schema_revision": ", ".join(sorted(heads))}
+    assert body == {
+        "status": "ready",
+        "schema_revision": ", ".join(sorted(heads)),
+        "pool": "ok",
+    }
     assert response.headers["cache-control"] == "no-store"
 
 
