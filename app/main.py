@@ -27,7 +27,7 @@ from app.institutions.router import router as institutions_router
 from app.keys.router import public_router as issuer_identity_router
 from app.keys.router import router as keys_router
 from app.mail.router import router as smtp_router
-from app.observability.health import create_probe_engine, migration_heads
+from app.observability.health import create_probe_engine, metrics_router, migration_heads
 from app.observability.health import router as operations_router
 from app.observability.metrics import observed_engine
 from app.observability.middleware import ObservabilityMiddleware
@@ -137,26 +137,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The pages' stylesheet, from the package itself (ETag and Last-Modified by StaticFiles).
     app.mount("/assets", StaticFiles(packages=[("app.pages", "static")]), name="assets")
 
-    app.include_router(operations_router)  # /readyz and /metrics
+    app.include_router(operations_router)  # /readyz
+    if _metrics_on_api_port(settings):
+        # An operator's choice, not part of the API: the document is the same either way.
+        app.include_router(metrics_router, include_in_schema=False)
 
     _register_problem_schema(app)
     return app
 
 
-def _graphiql_enabled(settings: Settings | None) -> bool:
-    """Read at app creation, when routes are fixed; off without a configuration."""
+def _configured(settings: Settings | None) -> Settings | None:
+    """Settings read at app creation, when routes are fixed; None without a configuration."""
     try:
-        return (settings or get_settings()).graphiql
+        return settings or get_settings()
     except ValidationError:  # e.g. writing the OpenAPI document with no STAPEL_* set
-        return False
+        return None
+
+
+def _graphiql_enabled(settings: Settings | None) -> bool:
+    configured = _configured(settings)
+    return configured is not None and configured.graphiql
+
+
+def _metrics_on_api_port(settings: Settings | None) -> bool:
+    configured = _configured(settings)
+    return configured is not None and configured.metrics_on_api_port
 
 
 def _served_over_https(settings: Settings | None) -> bool:
-    """Whether browsers reach this instance over https (then HSTS is sent); read like GraphiQL's."""
-    try:
-        return (settings or get_settings()).public_base_url.startswith("https://")
-    except ValidationError:
-        return False
+    """Whether browsers reach this instance over https (then HSTS is sent)."""
+    configured = _configured(settings)
+    return configured is not None and configured.public_base_url.startswith("https://")
 
 
 def _register_problem_schema(app: FastAPI) -> None:

@@ -34,6 +34,8 @@ READINESS_TIMEOUT_SECONDS: Final = 2.0
 UNDEFINED_TABLE: Final = "42P01"  # Postgres SQLSTATE
 
 router = APIRouter(tags=["operations"])
+# Included only with STAPEL_METRICS_ON_API_PORT; `stapel serve --metrics-port` is the default way.
+metrics_router = APIRouter(tags=["operations"])
 
 
 def migration_heads() -> frozenset[str]:
@@ -150,7 +152,7 @@ async def readyz(request: Request, response: Response) -> Readiness | JSONRespon
     return outcome
 
 
-@router.get(
+@metrics_router.get(
     "/metrics",
     response_class=Response,
     responses={
