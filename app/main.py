@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 
 from app.achievements.public_router import router as public_achievements_router
 from app.achievements.router import router as achievements_router
+from app.apidocs import router as api_docs
 from app.audit.router import router as audit_router
 from app.auth.router import router as api_clients_router
 from app.config import Settings, get_settings
@@ -19,7 +19,9 @@ from app.context import RequestIdMiddleware
 from app.contexts.router import router as contexts_router
 from app.credentials.router import router as credentials_router
 from app.db.session import create_engine, create_sessionmaker
+from app.graphql import ide as graphiql
 from app.graphql.router import graphql_router
+from app.http.assets import RevalidatedStaticFiles
 from app.http.headers import SecurityHeadersMiddleware
 from app.http.shutdown import StoppedRequestMiddleware
 from app.images.router import router as images_router
@@ -85,6 +87,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Issue, revoke and verify micro-credentials (Open Badges 3.0 on VC Data Model 2.0)",
         lifespan=lifespan,
+        # Swagger UI is served by app.apidocs from files in a package, not from a CDN; ReDoc,
+        # which would need one, is not offered.
+        docs_url=None,
+        redoc_url=None,
         # Any endpoint that reads or writes may meet a database restart or failover.
         responses=problems(503),
     )
@@ -108,9 +114,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (status_lists_router, verification_router, pages_router, credentials_router):
         app.include_router(router)
     # Documented by its own SDL (schema.graphql), not in the OpenAPI document.
-    app.include_router(
-        graphql_router(graphiql=_graphiql_enabled(settings)), include_in_schema=False
-    )
+    graphiql_enabled = _graphiql_enabled(settings)
+    app.include_router(graphql_router(graphiql=graphiql_enabled), include_in_schema=False)
+    if graphiql_enabled:
+        app.mount(graphiql.ASSETS_PATH, graphiql.assets(), name="graphiql-assets")
     for router in (
         vcapi_router,
         presentations_router,
@@ -135,7 +142,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     # The pages' stylesheet, from the package itself (ETag and Last-Modified by StaticFiles).
-    app.mount("/assets", StaticFiles(packages=[("app.pages", "static")]), name="assets")
+    app.mount("/assets", RevalidatedStaticFiles(packages=[("app.pages", "static")]), name="assets")
+    app.include_router(api_docs.router)
+    app.mount(api_docs.ASSETS_PATH, api_docs.assets(), name="docs-assets")
 
     app.include_router(operations_router)  # /readyz
     if _metrics_on_api_port(settings):
