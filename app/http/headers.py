@@ -21,23 +21,32 @@ from __future__ import annotations
 
 from typing import Final
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 JSON_CONTENT_SECURITY_POLICY: Final = "default-src 'none'; frame-ancestors 'none'"
 HSTS: Final = "max-age=31536000; includeSubDomains"
 
-_ALWAYS: Final = (
+RawHeaders = list[tuple[bytes, bytes]]
+
+
+def _raw(*pairs: tuple[str, str]) -> tuple[tuple[bytes, bytes], ...]:
+    return tuple((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in pairs)
+
+
+# Encoded once: the middleware runs on every answer, so it only compares names and appends.
+_ALWAYS: Final = _raw(
     ("X-Content-Type-Options", "nosniff"),
     # Claim links carry their secret in the path: no answer may pass its address on.
     ("Referrer-Policy", "no-referrer"),
     ("X-Frame-Options", "DENY"),
     ("Content-Security-Policy", JSON_CONTENT_SECURITY_POLICY),
 )
-_PRIVATE: Final = (
+_PRIVATE: Final = _raw(
     ("Cache-Control", "no-store"),
     ("Cross-Origin-Resource-Policy", "same-origin"),
 )
+_HSTS: Final = _raw(("Strict-Transport-Security", HSTS))
+_CACHE_CONTROL: Final = b"cache-control"
 
 
 class SecurityHeadersMiddleware:
@@ -54,17 +63,21 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                add_default_headers(MutableHeaders(scope=message), https=self.https)
+                message["headers"] = with_default_headers(
+                    list(message.get("headers", ())), https=self.https
+                )
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
-def add_default_headers(headers: MutableHeaders, *, https: bool) -> None:
-    for name, value in _ALWAYS:
-        headers.setdefault(name, value)
-    if "cache-control" not in headers:
-        for name, value in _PRIVATE:
-            headers.setdefault(name, value)
+def with_default_headers(headers: RawHeaders, *, https: bool) -> RawHeaders:
+    """``headers`` (ASGI's lower-case names) with each default the answer did not set added."""
+    present = {name.lower() for name, _ in headers}
+    defaults = list(_ALWAYS)
+    if _CACHE_CONTROL not in present:
+        defaults.extend(_PRIVATE)
     if https:
-        headers.setdefault("Strict-Transport-Security", HSTS)
+        defaults.extend(_HSTS)
+    headers.extend(pair for pair in defaults if pair[0] not in present)
+    return headers
