@@ -21,6 +21,7 @@ from app.observability.health import (
     check_readiness,
     create_probe_engine,
     migration_heads,
+    pool_state,
 )
 from app.observability.metrics import render_latest
 from app.runtime import settle_heap
@@ -35,10 +36,11 @@ class _StatusServer(uvicorn.Server):
         yield
 
 
-def _status_app(engine: AsyncEngine) -> Starlette:
+def _status_app(probe_engine: AsyncEngine, engine: AsyncEngine, settings: Settings) -> Starlette:
     """What probes and Prometheus need of a worker: alive, ready, and its metrics.
 
-    ``engine`` is the probe's own (see :func:`create_probe_engine`), not the loops' pool.
+    Readiness asks over ``probe_engine`` (see :func:`create_probe_engine`), not the loops' pool
+    (``engine``), whose fullness it reports beside.
     """
     heads = migration_heads()
 
@@ -46,9 +48,10 @@ def _status_app(engine: AsyncEngine) -> Starlette:
         return JSONResponse({"status": "ok"})
 
     async def readyz(_: Request) -> Response:
-        outcome = await check_readiness(engine, heads)
+        outcome = await check_readiness(probe_engine, heads)
         if isinstance(outcome, NotReady):
             return JSONResponse({"status": "not_ready", "check": outcome.check}, status_code=503)
+        outcome.pool = pool_state(engine, settings)
         return JSONResponse(outcome.model_dump())
 
     async def metrics(_: Request) -> Response:
@@ -70,7 +73,7 @@ async def run_worker(settings: Settings, metrics_port: int | None, metrics_host:
     probe_engine = create_probe_engine(settings)
     if metrics_port is not None:
         config = uvicorn.Config(
-            _status_app(probe_engine),
+            _status_app(probe_engine, engine, settings),
             host=metrics_host,
             port=metrics_port,
             log_level="warning",
