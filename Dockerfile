@@ -69,7 +69,8 @@ COPY --from=builder /opt/stapel /opt/stapel
 WORKDIR /opt/stapel
 USER 10001:10001
 
-EXPOSE 8000
+# The API, and its /metrics port (never published to the public).
+EXPOSE 8000 9100
 
 # For the API (the default command). A worker container serves /healthz on its metrics port
 # instead: run it as `worker --metrics-port 9000` with HEALTHCHECK_URL=http://127.0.0.1:9000/healthz.
@@ -78,4 +79,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(os.environ.get('HEALTHCHECK_URL') or 'http://127.0.0.1:8000/healthz', timeout=4)"]
 
 ENTRYPOINT ["stapel"]
-CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "8000", "--metrics-port", "9100"]

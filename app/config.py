@@ -132,6 +132,11 @@ class Settings(BaseSettings):
     graphiql: bool = Field(
         default=False, description="Serve the GraphiQL IDE at /graphql (development)."
     )
+    metrics_on_api_port: bool = Field(
+        default=False,
+        description="Also serve /metrics on the API port (off: use `stapel serve "
+        "--metrics-port`, which keeps it off the public port).",
+    )
     trusted_issuers: list[str] = Field(
         default_factory=list,
         description="Issuer ids (DIDs or URLs) of other issuers whose credentials verify as "

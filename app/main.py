@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 
 from app.achievements.public_router import router as public_achievements_router
 from app.achievements.router import router as achievements_router
+from app.apidocs import router as api_docs
 from app.audit.router import router as audit_router
 from app.auth.router import router as api_clients_router
 from app.certificates.router import router as certificates_router
@@ -24,13 +24,17 @@ from app.credentials.router import router as credentials_router
 from app.db.session import create_engine, create_sessionmaker
 from app.eudi.router import public_router as eudi_metadata_router
 from app.eudi.router import staff_router as sd_jwt_vc_router
+from app.graphql import ide as graphiql
 from app.graphql.router import graphql_router
+from app.http.assets import RevalidatedStaticFiles
+from app.http.headers import SecurityHeadersMiddleware
+from app.http.shutdown import StoppedRequestMiddleware
 from app.images.router import router as images_router
 from app.institutions.router import router as institutions_router
 from app.keys.router import public_router as issuer_identity_router
 from app.keys.router import router as keys_router
 from app.mail.router import router as smtp_router
-from app.observability.health import migration_heads
+from app.observability.health import create_probe_engine, metrics_router, migration_heads
 from app.observability.health import router as operations_router
 from app.observability.metrics import observed_engine
 from app.observability.middleware import ObservabilityMiddleware
@@ -65,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         resolved = settings or get_settings()
         engine = create_engine(resolved)
         app.state.engine = engine
+        app.state.settings = resolved
+        app.state.probe_engine = create_probe_engine(resolved)
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.fetcher = SafeFetcher.from_settings(resolved)
         app.state.schema_heads = migration_heads()
@@ -83,18 +89,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await running
             await app.state.fetcher.aclose()
             await engine.dispose()
+            await app.state.probe_engine.dispose()
 
     app = FastAPI(
         title="Stapel",
         version="0.1.0",
         summary="Issue, revoke and verify micro-credentials (Open Badges 3.0 on VC Data Model 2.0)",
         lifespan=lifespan,
+        # Swagger UI is served by app.apidocs from files in a package, not from a CDN; ReDoc,
+        # which would need one, is not offered.
+        docs_url=None,
+        redoc_url=None,
         # Any endpoint that reads or writes may meet a database restart or failover.
         responses=problems(503),
     )
     # Inside RequestIdMiddleware (added later = further out), so log lines carry the request id.
     app.add_middleware(ObservabilityMiddleware)
+    app.add_middleware(StoppedRequestMiddleware)  # its 503 carries the request id
     app.add_middleware(RequestIdMiddleware)
+    # Outermost: the headers reach every answer, problems and unmatched paths included.
+    app.add_middleware(SecurityHeadersMiddleware, https=_served_over_https(settings))
     install_problem_handlers(app)
     install_page_error_handlers(app)
     install_oauth_error_handler(app)
@@ -116,9 +130,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     # Documented by its own SDL (schema.graphql), not in the OpenAPI document.
-    app.include_router(
-        graphql_router(graphiql=_graphiql_enabled(settings)), include_in_schema=False
-    )
+    graphiql_enabled = _graphiql_enabled(settings)
+    app.include_router(graphql_router(graphiql=graphiql_enabled), include_in_schema=False)
+    if graphiql_enabled:
+        app.mount(graphiql.ASSETS_PATH, graphiql.assets(), name="graphiql-assets")
     for router in (
         vcapi_router,
         presentations_router,
@@ -149,20 +164,41 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     # The pages' stylesheet, from the package itself (ETag and Last-Modified by StaticFiles).
-    app.mount("/assets", StaticFiles(packages=[("app.pages", "static")]), name="assets")
+    app.mount("/assets", RevalidatedStaticFiles(packages=[("app.pages", "static")]), name="assets")
+    app.include_router(api_docs.router)
+    app.mount(api_docs.ASSETS_PATH, api_docs.assets(), name="docs-assets")
 
-    app.include_router(operations_router)  # /readyz and /metrics
+    app.include_router(operations_router)  # /readyz
+    if _metrics_on_api_port(settings):
+        # An operator's choice, not part of the API: the document is the same either way.
+        app.include_router(metrics_router, include_in_schema=False)
 
     _register_problem_schema(app)
     return app
 
 
-def _graphiql_enabled(settings: Settings | None) -> bool:
-    """Read at app creation, when routes are fixed; off without a configuration."""
+def _configured(settings: Settings | None) -> Settings | None:
+    """Settings read at app creation, when routes are fixed; None without a configuration."""
     try:
-        return (settings or get_settings()).graphiql
+        return settings or get_settings()
     except ValidationError:  # e.g. writing the OpenAPI document with no STAPEL_* set
-        return False
+        return None
+
+
+def _graphiql_enabled(settings: Settings | None) -> bool:
+    configured = _configured(settings)
+    return configured is not None and configured.graphiql
+
+
+def _metrics_on_api_port(settings: Settings | None) -> bool:
+    configured = _configured(settings)
+    return configured is not None and configured.metrics_on_api_port
+
+
+def _served_over_https(settings: Settings | None) -> bool:
+    """Whether browsers reach this instance over https (then HSTS is sent)."""
+    configured = _configured(settings)
+    return configured is not None and configured.public_base_url.startswith("https://")
 
 
 def _register_problem_schema(app: FastAPI) -> None:

@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 os.environ.setdefault("STAPEL_KEY_ENCRYPTION_KEY", base64.b64encode(b"k" * 32).decode())
 os.environ.setdefault("STAPEL_LEARNER_LOOKUP_KEY", base64.b64encode(b"l" * 32).decode())
 os.environ["STAPEL_PUBLIC_BASE_URL"] = "https://stapel.test"
+# The metrics tests scrape the app itself; served processes are given --metrics-port instead.
+os.environ.setdefault("STAPEL_METRICS_ON_API_PORT", "true")
 os.environ.setdefault("STAPEL_DATABASE_URL", "postgresql://unset/unset")
 
 from app.achievements import catalogue_cache

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import asyncpg
 from sqlalchemy.engine import make_url
 
@@ -25,5 +28,24 @@ async def recreate_database(server_url: str, name: str, *, drop_only: bool = Fal
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if not drop_only:
             await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def locked_table(server_url: str, table: str) -> AsyncIterator[None]:
+    """Hold ``table`` locked against every access for the block: queries on it wait.
+
+    How tests keep requests in flight for as long as they need, with nothing faked in the app.
+    """
+    conn = await asyncpg.connect(asyncpg_dsn(server_url))
+    try:
+        transaction = conn.transaction()
+        await transaction.start()
+        await conn.execute(f'LOCK TABLE "{table}" IN ACCESS EXCLUSIVE MODE')
+        try:
+            yield
+        finally:
+            await transaction.rollback()
     finally:
         await conn.close()

@@ -1,10 +1,19 @@
-"""A plain (non-editable) install carries every file the code reads at run time."""
+"""A plain (non-editable) install carries every file the code reads at run time, and works."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tomllib
+import uuid
 from fnmatch import fnmatch
 from pathlib import Path
+
+import asyncpg
+
+from app.db.schema_heads import SCHEMA_HEADS
+from tests.databases import asyncpg_dsn, recreate_database, url_with_database
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,3 +54,55 @@ def test_every_data_file_of_the_app_is_package_data() -> None:
 
     missing = [str(path.relative_to(ROOT)) for path in data_files if not covered(path)]
     assert not missing, f"not in [tool.setuptools.package-data]: {missing}"
+
+
+def _run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(  # noqa: S603 - our own commands, fixed arguments
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, f"{command}:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+async def test_a_built_wheel_installs_into_a_fresh_venv_migrates_and_runs(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The production path of the README, from a wheel: no source tree, no editable install.
+
+    The new virtualenv shares nothing with the project's; its packages come from the pinned
+    constraints (pip's cache makes that quick). Everything runs outside the source tree, so
+    ``app`` can only be imported from the installed wheel.
+    """
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    _run([*pip, "wheel", "--no-deps", "-w", str(tmp_path / "dist"), str(ROOT)], tmp_path)
+    (wheel,) = (tmp_path / "dist").glob("stapel-*.whl")
+    venv = tmp_path / "fresh"
+    _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], tmp_path)
+    python = venv / "bin" / "python"
+    install = ["install", "--no-compile", "-c", str(ROOT / "constraints.txt"), str(wheel)]
+    _run([*pip, "--python", str(python), *install], tmp_path)
+
+    name = f"stapel_wheel_{uuid.uuid4().hex[:8]}"
+    await recreate_database(database_url, name)
+    try:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in {"PYTHONPATH", "VIRTUAL_ENV"}
+        }
+        env["STAPEL_DATABASE_URL"] = url_with_database(database_url, name)
+        located = _run([str(python), "-c", "import app; print(app.__file__)"], tmp_path, env)
+        assert located.startswith(str(venv)), located
+        stapel = str(venv / "bin" / "stapel")
+        assert "up to date" in _run([stapel, "migrate"], tmp_path, env)
+        assert "serve" in _run([stapel, "--help"], tmp_path, env)
+        conn = await asyncpg.connect(asyncpg_dsn(env["STAPEL_DATABASE_URL"]))
+        try:
+            revisions = {
+                row[0] for row in await conn.fetch("SELECT version_num FROM alembic_version")
+            }
+        finally:
+            await conn.close()
+        assert revisions == set(SCHEMA_HEADS)
+    finally:
+        await recreate_database(database_url, name, drop_only=True)

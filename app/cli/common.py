@@ -15,6 +15,7 @@ from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings, get_settings
+from app.db.connection_errors import connection_failure
 from app.db.session import create_engine, create_sessionmaker
 from app.errors import DomainError, NotFound
 from app.institutions import repository as institutions_repository
@@ -87,11 +88,12 @@ def run_with_sessions(job: Callable[[async_sessionmaker[AsyncSession]], Awaitabl
         for error in exc.errors:
             note(f"  {error.pointer}: {error.detail}")
         fail(exc.detail)
-    except OSError as exc:
-        fail(f"cannot reach the database: {exc}")
     except ProgrammingError as exc:
         if getattr(exc.orig, "pgcode", None) == UNDEFINED_TABLE:
             fail("the database has no Stapel schema yet; run `stapel migrate` first")
+        raise
+    except Exception as exc:
+        fail_if_unreachable(exc, configured)
         raise
 
 
@@ -101,8 +103,16 @@ def migrate_database(configured: Settings) -> None:
 
     try:
         upgrade_to_head(configured.database_url)
-    except OSError as exc:
-        fail(f"cannot reach the database: {exc}")
+    except Exception as exc:
+        fail_if_unreachable(exc, configured)
+        raise
+
+
+def fail_if_unreachable(exc: Exception, configured: Settings) -> None:
+    """End the command with one line when ``exc`` is a failure to connect to the database."""
+    message = connection_failure(exc, configured.database_url)
+    if message is not None:
+        fail(message)
 
 
 def print_table(headers: Sequence[str] | None, rows: Sequence[Sequence[str]]) -> None:

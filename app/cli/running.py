@@ -25,6 +25,7 @@ from app.cli.common import (
 )
 from app.config import get_settings
 from app.observability.logging import configure_logging_from
+from app.observability.metrics_port import serving_metrics
 from app.observability.serving import SERVED_APP, metrics_directory
 from app.worker.main import run_worker
 
@@ -39,9 +40,10 @@ def _serve(
     proxy_headers: bool,
     forwarded_allow_ips: str | None,
     graceful_timeout: int = 30,
+    metrics: tuple[str, int | None] = ("127.0.0.1", None),
 ) -> None:
     configure_logging_from(settings())  # this process's lines; each worker configures its own
-    with metrics_directory(workers):
+    with metrics_directory(workers) as directory, serving_metrics(*metrics, directory):
         uvicorn.run(
             SERVED_APP,
             factory=True,
@@ -88,15 +90,31 @@ def serve(
             min=0, help="Seconds in-flight requests get to finish after SIGTERM or Ctrl+C."
         ),
     ] = 30,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Serve /metrics on this port, not on the API port; 0 or unset: none."),
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option(help="Address the metrics port listens on.")
+    ] = "0.0.0.0",  # noqa: S104 - Prometheus scrapes it from outside the container
 ) -> None:
     """Run the HTTP API (production entry point; run `stapel migrate` first).
 
-    With --workers N > 1 the workers share their Prometheus metrics through files in
-    $PROMETHEUS_MULTIPROC_DIR (a temporary directory unless it is set).
+    /metrics is not on the API port unless STAPEL_METRICS_ON_API_PORT is set: give
+    --metrics-port for Prometheus. With --workers N > 1 the workers share their metrics through
+    files in $PROMETHEUS_MULTIPROC_DIR (a temporary directory unless it is set).
     """
     settings()  # a configuration error is reported once here, not by every worker
     _exit_normally_on_stop_signals()  # a graceful stop on SIGTERM exits 0
-    _serve(host, port, workers, proxy_headers, forwarded_allow_ips, graceful_timeout)
+    _serve(
+        host,
+        port,
+        workers,
+        proxy_headers,
+        forwarded_allow_ips,
+        graceful_timeout,
+        metrics=(metrics_host, metrics_port or None),
+    )
 
 
 def worker(

@@ -4,11 +4,13 @@ import asyncio
 from typing import overload
 
 from fastapi import Request, Response, WebSocket
+from fastapi.responses import HTMLResponse
 from strawberry.fastapi import GraphQLRouter
 from strawberry.types.unset import UNSET
 
 from app.achievements import catalogue_cache
 from app.graphql.context import Context, get_context
+from app.graphql.ide import graphiql_response
 from app.graphql.response_cache import RESPONSES, Key, request_key
 from app.graphql.schema import schema
 
@@ -18,6 +20,10 @@ _running: dict[Key, asyncio.Future[bytes | None]] = {}
 
 class CatalogueRouter(GraphQLRouter[Context, None]):
     """Serves a response kept a moment ago for the same anonymous query (see response_cache)."""
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """Our GraphiQL page, whose assets Stapel serves itself, not Strawberry's CDN one."""
+        return graphiql_response()
 
     @overload
     async def run(

@@ -1,4 +1,11 @@
-"""``/readyz`` (the database answers and has this version's schema) and ``/metrics``."""
+"""``/readyz`` (the database answers and has this version's schema) and ``/metrics``.
+
+Readiness asks the database over a connection of its own (:func:`create_probe_engine`), never
+one of the request pool's: under load every pooled connection may be busy, and a probe queued
+behind them would report a healthy database as down, so that Kubernetes took a busy replica out
+of service just when it is needed. A full pool is reported beside a ready answer
+(``"pool": "saturated"``), for dashboards and for a human reading the probe, not as a failure.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +19,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import QueuePool
 
+from app.config import Settings
 from app.db.schema_heads import SCHEMA_HEADS
+from app.db.session import async_database_url
 from app.observability.metrics import render_latest
 from app.problems import PROBLEM_MEDIA_TYPE, Problem, ProblemFieldError, problem_response
 
@@ -24,6 +34,8 @@ READINESS_TIMEOUT_SECONDS: Final = 2.0
 UNDEFINED_TABLE: Final = "42P01"  # Postgres SQLSTATE
 
 router = APIRouter(tags=["operations"])
+# Included only with STAPEL_METRICS_ON_API_PORT; `stapel serve --metrics-port` is the default way.
+metrics_router = APIRouter(tags=["operations"])
 
 
 def migration_heads() -> frozenset[str]:
@@ -31,9 +43,37 @@ def migration_heads() -> frozenset[str]:
     return SCHEMA_HEADS
 
 
+def create_probe_engine(settings: Settings) -> AsyncEngine:
+    """One connection, kept open, for the readiness probe alone.
+
+    Pinged before each use, so a connection that died with a database restart is replaced
+    instead of failing a probe; a second probe arriving meanwhile waits for the first.
+    """
+    return create_async_engine(
+        async_database_url(settings.database_url),
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=READINESS_TIMEOUT_SECONDS,
+        pool_pre_ping=True,
+    )
+
+
+PoolState = Literal["ok", "saturated"]
+
+
+def pool_state(engine: AsyncEngine, settings: Settings) -> PoolState:
+    """``saturated`` while every connection the request pool may open is in use."""
+    pool = engine.pool
+    capacity = settings.db_pool_size + settings.db_max_overflow
+    if isinstance(pool, QueuePool) and pool.checkedout() >= capacity:
+        return "saturated"
+    return "ok"
+
+
 class Readiness(BaseModel):
     status: Literal["ready"] = "ready"
     schema_revision: str
+    pool: PoolState = "ok"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +131,13 @@ _NO_STORE: Final = {"Cache-Control": "no-store"}
     response_model=Readiness,
     responses=_NOT_READY,
     summary="Ready to serve: the database answers and its schema is at this version's revision",
+    description="Asked over a connection of its own, so a busy request pool does not make a "
+    "healthy database look down; `pool` is `saturated` while every pooled connection is in use "
+    "(still ready: requests queue for a connection).",
 )
 async def readyz(request: Request, response: Response) -> Readiness | JSONResponse:
-    outcome = await check_readiness(request.app.state.engine, request.app.state.schema_heads)
+    state = request.app.state
+    outcome = await check_readiness(state.probe_engine, state.schema_heads)
     if isinstance(outcome, NotReady):
         return problem_response(
             503,
@@ -104,10 +148,11 @@ async def readyz(request: Request, response: Response) -> Readiness | JSONRespon
             headers=_NO_STORE,
         )
     response.headers.update(_NO_STORE)
+    outcome.pool = pool_state(state.engine, state.settings)
     return outcome
 
 
-@router.get(
+@metrics_router.get(
     "/metrics",
     response_class=Response,
     responses={

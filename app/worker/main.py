@@ -16,7 +16,13 @@ from starlette.routing import Route
 
 from app.config import Settings
 from app.db.session import create_engine, create_sessionmaker
-from app.observability.health import NotReady, check_readiness, migration_heads
+from app.observability.health import (
+    NotReady,
+    check_readiness,
+    create_probe_engine,
+    migration_heads,
+    pool_state,
+)
 from app.observability.metrics import render_latest
 from app.runtime import settle_heap
 from app.worker.runner import Worker
@@ -30,17 +36,22 @@ class _StatusServer(uvicorn.Server):
         yield
 
 
-def _status_app(engine: AsyncEngine) -> Starlette:
-    """What probes and Prometheus need of a worker: alive, ready, and its metrics."""
+def _status_app(probe_engine: AsyncEngine, engine: AsyncEngine, settings: Settings) -> Starlette:
+    """What probes and Prometheus need of a worker: alive, ready, and its metrics.
+
+    Readiness asks over ``probe_engine`` (see :func:`create_probe_engine`), not the loops' pool
+    (``engine``), whose fullness it reports beside.
+    """
     heads = migration_heads()
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
     async def readyz(_: Request) -> Response:
-        outcome = await check_readiness(engine, heads)
+        outcome = await check_readiness(probe_engine, heads)
         if isinstance(outcome, NotReady):
             return JSONResponse({"status": "not_ready", "check": outcome.check}, status_code=503)
+        outcome.pool = pool_state(engine, settings)
         return JSONResponse(outcome.model_dump())
 
     async def metrics(_: Request) -> Response:
@@ -59,9 +70,10 @@ async def run_worker(settings: Settings, metrics_port: int | None, metrics_host:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, worker.stop)
     server = None
+    probe_engine = create_probe_engine(settings)
     if metrics_port is not None:
         config = uvicorn.Config(
-            _status_app(engine),
+            _status_app(probe_engine, engine, settings),
             host=metrics_host,
             port=metrics_port,
             log_level="warning",
@@ -78,3 +90,4 @@ async def run_worker(settings: Settings, metrics_port: int | None, metrics_host:
             with contextlib.suppress(Exception):
                 await serving
         await engine.dispose()
+        await probe_engine.dispose()

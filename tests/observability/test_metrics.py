@@ -8,6 +8,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from app.config import get_settings
+from app.main import create_app
 from app.observability import metrics
 from tests.credentials.helpers import issue, issue_payload, published_achievement
 from tests.factories import Tenant
@@ -163,3 +165,11 @@ def test_render_latest_serves_a_separate_process() -> None:
     assert samples["stapel_sis_results_total"].labels == {"outcome": "issued"}
     assert samples["stapel_webhook_delivery_attempts_total"].value >= 1
     assert samples["stapel_webhook_deliveries_failed_total"].value >= 1
+
+
+async def test_metrics_are_off_the_api_port_unless_configured() -> None:
+    for on_api_port, status in ((False, 404), (True, 200)):
+        configured = get_settings().model_copy(update={"metrics_on_api_port": on_api_port})
+        transport = httpx.ASGITransport(app=create_app(configured))
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+            assert (await http.get("/metrics")).status_code == status

@@ -122,9 +122,9 @@ def _served_per_process(directory: Path) -> dict[str, float]:
     return served
 
 
-def _scraped(base: str) -> dict[str, float]:
-    with httpx.Client() as fresh:  # a new connection: any worker may answer
-        text = fresh.get(f"{base}/metrics", timeout=5).text
+def _scraped(metrics_base: str) -> dict[str, float]:
+    with httpx.Client() as fresh:
+        text = fresh.get(f"{metrics_base}/metrics", timeout=5).text
     values: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -141,11 +141,17 @@ def _health_check(base: str) -> None:
         assert fresh.get(f"{base}/healthz", timeout=5).status_code == 200
 
 
-def test_workers_share_their_metrics(database_url: str, tmp_path: Path) -> None:
+def test_workers_share_their_metrics_on_the_metrics_port_only(
+    database_url: str, tmp_path: Path
+) -> None:
     directory = tmp_path / "metrics"  # made by the server: it needs not exist
     output = tmp_path / "serve.log"
-    env = {MULTIPROCESS_DIR_ENV: str(directory)}
-    with _serve(output, "--workers", "2", env=env) as (process, base):
+    env = {MULTIPROCESS_DIR_ENV: str(directory), "STAPEL_METRICS_ON_API_PORT": "false"}
+    port = free_port()
+    metrics_base = f"http://127.0.0.1:{port}"
+    options = ("--workers", "2", "--metrics-port", str(port), "--metrics-host", "127.0.0.1")
+    with _serve(output, *options, env=env) as (process, base):
+        assert httpx.get(f"{base}/metrics", timeout=5).status_code == 404
         sent = 0
         with ThreadPoolExecutor(max_workers=8) as pool:
             for _ in range(20):  # until both workers have answered some
@@ -157,8 +163,8 @@ def test_workers_share_their_metrics(database_url: str, tmp_path: Path) -> None:
         assert len([served for served in per_process.values() if served]) == 2, per_process
         assert sum(per_process.values()) == sent
 
-        for _ in range(4):  # whichever worker answers the scrape reports both
-            scraped = _scraped(base)
+        for _ in range(4):  # the metrics port reports both workers
+            scraped = _scraped(metrics_base)
             assert scraped["healthz"] == sent
             assert scraped["stapel_db_pool_size"] == 2 * get_settings().db_pool_size
 
@@ -167,6 +173,21 @@ def test_workers_share_their_metrics(database_url: str, tmp_path: Path) -> None:
     # The live pool gauges of stopped workers are gone; the counters stay.
     assert not list(directory.glob("gauge_live*"))
     assert list(directory.glob("counter_*.db"))
+
+
+def test_one_worker_serves_its_own_metrics_on_the_metrics_port(
+    database_url: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {"STAPEL_METRICS_ON_API_PORT": "false"}
+    options = ("--metrics-port", str(port), "--metrics-host", "127.0.0.1")
+    with _serve(tmp_path / "serve.log", *options, env=env) as (_, base):
+        for _ in range(3):
+            _health_check(base)
+        assert httpx.get(f"{base}/metrics", timeout=5).status_code == 404
+        scraped = _scraped(f"http://127.0.0.1:{port}")
+    assert scraped["healthz"] == 3
+    assert scraped["stapel_db_pool_size"] == get_settings().db_pool_size
 
 
 def test_serve_makes_a_metrics_directory_for_several_workers_only(
