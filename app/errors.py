@@ -148,6 +148,12 @@ class PayloadTooLarge(DomainError):
     title = "The request body is larger than accepted"
 
 
+class RequestTimeout(DomainError):
+    status_code = 408
+    code = "request_timeout"
+    title = "The request body did not arrive in time"
+
+
 class ImageTooLarge(PayloadTooLarge):
     code = "image_too_large"
     title = "The image is larger than accepted"

@@ -20,6 +20,8 @@ from app.contexts.router import router as contexts_router
 from app.credentials.router import router as credentials_router
 from app.db.session import create_engine, create_sessionmaker
 from app.graphql.router import graphql_router
+from app.http.limits import BodyLimits, RequestBodyLimits
+from app.http.openapi import document_limits
 from app.images.router import router as images_router
 from app.institutions.router import router as institutions_router
 from app.keys.router import public_router as issuer_identity_router
@@ -59,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.fetcher = SafeFetcher.from_settings(resolved)
+        app.state.body_limits = BodyLimits.from_settings(resolved)
         app.state.schema_heads = migration_heads()
         worker = Worker(resolved, app.state.sessionmaker) if resolved.embedded_worker else None
         running = asyncio.create_task(worker.run()) if worker else None
@@ -83,6 +86,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Any endpoint that reads or writes may meet a database restart or failover.
         responses=problems(503),
     )
+    # Bodies are bounded in front of everything that reads them; refusals are still counted,
+    # logged and carry the request id (the middleware added later is further out).
+    app.add_middleware(RequestBodyLimits)
     # Inside RequestIdMiddleware (added later = further out), so log lines carry the request id.
     app.add_middleware(ObservabilityMiddleware)
     app.add_middleware(RequestIdMiddleware)
@@ -153,6 +159,7 @@ def _register_problem_schema(app: FastAPI) -> None:
         components.setdefault(
             "Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}")
         )
+        document_limits(schema)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
