@@ -176,6 +176,44 @@ class Settings(BaseSettings):
         description="Time a connection has to send a complete request head (request line and "
         "headers), from its opening or the end of the previous response; then it is closed.",
     )
+    rate_limits_enabled: bool = Field(
+        default=True,
+        description="Apply the STAPEL_RATE_LIMIT_* limits; false turns every one of them off.",
+    )
+    rate_limit_api_key_per_minute: int = Field(
+        default=1200,
+        ge=1,
+        le=1_000_000,
+        description="Requests one API key may make a minute (a bucket that also allows a burst "
+        "of this many).",
+    )
+    rate_limit_public_per_minute: int = Field(
+        default=300,
+        ge=1,
+        le=1_000_000,
+        description="Requests one client address may make a minute to the public, costly "
+        "endpoints: verification, GraphQL, the learner's and the verify pages.",
+    )
+    rate_limit_offer_per_minute: int = Field(
+        default=10,
+        ge=1,
+        le=10_000,
+        description="Token requests a minute for one wallet offer (its pre-authorised code).",
+    )
+    rate_limit_auth_failures_per_minute: int = Field(
+        default=20,
+        ge=1,
+        le=10_000,
+        description="Failed API-key attempts a minute from one client address; further "
+        "requests with an API key from it are refused with 429 until the bucket refills.",
+    )
+    rate_limit_max_keys: int = Field(
+        default=10_000,
+        ge=100,
+        le=1_000_000,
+        description="Callers (keys, addresses, offers) each limit remembers, least recently "
+        "seen dropped first; bounds the memory of the limits (about 260 bytes each).",
+    )
 
     sis_max_results_per_event: int = Field(default=50_000, ge=1, le=1_000_000)
     sis_max_event_bytes: int = Field(default=33_554_432, ge=1024, le=1_073_741_824)

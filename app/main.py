@@ -22,6 +22,7 @@ from app.db.session import create_engine, create_sessionmaker
 from app.graphql.router import graphql_router
 from app.http.limits import BodyLimits, RequestBodyLimits
 from app.http.openapi import document_limits
+from app.http.rate_limits import PublicRateLimit, RateLimits
 from app.images.router import router as images_router
 from app.institutions.router import router as institutions_router
 from app.keys.router import public_router as issuer_identity_router
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.fetcher = SafeFetcher.from_settings(resolved)
         app.state.body_limits = BodyLimits.from_settings(resolved)
+        app.state.rate_limits = RateLimits.from_settings(resolved)
         app.state.schema_heads = migration_heads()
         worker = Worker(resolved, app.state.sessionmaker) if resolved.embedded_worker else None
         running = asyncio.create_task(worker.run()) if worker else None
@@ -89,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Bodies are bounded in front of everything that reads them; refusals are still counted,
     # logged and carry the request id (the middleware added later is further out).
     app.add_middleware(RequestBodyLimits)
+    app.add_middleware(PublicRateLimit)
     # Inside RequestIdMiddleware (added later = further out), so log lines carry the request id.
     app.add_middleware(ObservabilityMiddleware)
     app.add_middleware(RequestIdMiddleware)

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import DomainError, FieldError, Unauthenticated
+from app.errors import DomainError, FieldError, RateLimited, Unauthenticated
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ _HTTP_CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "validation_failed",
+    429: "rate_limited",
 }
 
 
@@ -123,6 +124,8 @@ def domain_problem_response(error: DomainError) -> JSONResponse:
     headers: dict[str, str] = {}
     if isinstance(error, Unauthenticated):
         headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(error, RateLimited):
+        headers["Retry-After"] = str(error.retry_after)
     return JSONResponse(
         domain_problem(error).model_dump(exclude_none=True),
         status_code=error.status_code,

@@ -20,6 +20,7 @@ _DESCRIPTIONS = {
     413: "Too many items, or too large",
     415: "Unsupported media type",
     422: "Validation or policy failure",
+    429: "Too many requests; Retry-After says when to try again",
     503: "The database is not reachable right now; nothing was stored (retry)",
 }
 

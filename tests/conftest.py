@@ -26,6 +26,9 @@ os.environ.setdefault("STAPEL_KEY_ENCRYPTION_KEY", base64.b64encode(b"k" * 32).d
 os.environ.setdefault("STAPEL_LEARNER_LOOKUP_KEY", base64.b64encode(b"l" * 32).decode())
 os.environ["STAPEL_PUBLIC_BASE_URL"] = "https://stapel.test"
 os.environ.setdefault("STAPEL_DATABASE_URL", "postgresql://unset/unset")
+# Every request of the suite comes from one address and a few keys; the tests of the limits
+# (tests/http) switch them on for themselves.
+os.environ.setdefault("STAPEL_RATE_LIMITS_ENABLED", "false")
 
 from app.achievements import catalogue_cache
 from app.config import get_settings
