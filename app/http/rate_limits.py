@@ -91,6 +91,11 @@ def _refused(wait: float, detail: str) -> RateLimited:
     return RateLimited(detail, retry_after=max(1, math.ceil(wait)))
 
 
+def _take(buckets: TokenBuckets | None, key: str, detail: str) -> None:
+    if buckets is not None and (wait := buckets.take(key)):
+        raise _refused(wait, detail)
+
+
 @dataclass(frozen=True, slots=True)
 class RateLimits:
     """The buckets of one process; ``None`` for every kind when the limits are off."""
@@ -113,16 +118,13 @@ class RateLimits:
         )
 
     def take_api_key(self, client_id: str) -> None:
-        if self.api_keys is not None and (wait := self.api_keys.take(client_id)):
-            raise _refused(wait, "This API key has made too many requests; slow down.")
+        _take(self.api_keys, client_id, "This API key has made too many requests; slow down.")
 
     def take_public(self, address: str) -> None:
-        if self.public is not None and (wait := self.public.take(address)):
-            raise _refused(wait, "Too many requests from this address; slow down.")
+        _take(self.public, address, "Too many requests from this address; slow down.")
 
     def take_offer(self, code_key: str) -> None:
-        if self.offers is not None and (wait := self.offers.take(code_key)):
-            raise _refused(wait, "Too many token requests for this offer.")
+        _take(self.offers, code_key, "Too many token requests for this offer.")
 
     def refuse_after_failures(self, address: str) -> None:
         """429 while the address has used up its failed API-key attempts."""

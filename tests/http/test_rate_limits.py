@@ -14,22 +14,15 @@ from app.http.rate_limits import RateLimits, TokenBuckets
 from tests.credentials.helpers import issue, published_achievement
 from tests.factories import Tenant
 from tests.oid4vci.holder import fetch_offer, make_offer, pre_authorized_code, token_response
+from tests.verification.support import FakeClock
 
 PER_MINUTE = 3  # a token every 20 s
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock(app: FastAPI) -> Iterator[Clock]:
+def clock(app: FastAPI) -> Iterator[FakeClock]:
     """Small limits on a clock the test moves, instead of the suite's limits (off)."""
-    clock = Clock()
+    clock = FakeClock()
     kept = app.state.rate_limits
     app.state.rate_limits = RateLimits(
         api_keys=TokenBuckets(PER_MINUTE, 100, clock),
@@ -60,7 +53,7 @@ PUBLIC_REQUESTS: list[tuple[str, str, dict[str, Any]]] = [
 
 @pytest.mark.parametrize(("method", "path", "options"), PUBLIC_REQUESTS)
 async def test_public_routes_are_limited_per_client_address(
-    client: httpx.AsyncClient, clock: Clock, method: str, path: str, options: dict[str, Any]
+    client: httpx.AsyncClient, clock: FakeClock, method: str, path: str, options: dict[str, Any]
 ) -> None:
     for _ in range(PER_MINUTE):
         assert (await client.request(method, path, **options)).status_code != 429
@@ -70,12 +63,12 @@ async def test_public_routes_are_limited_per_client_address(
         method, path, headers={"X-Forwarded-For": "198.51.100.7"}, **options
     )
     assert_limited(forged)
-    clock.now += 20
+    clock.advance(20)
     assert (await client.request(method, path, **options)).status_code != 429
     assert_limited(await client.request(method, path, **options))
 
 
-async def test_the_public_limit_is_per_address(app: FastAPI, clock: Clock) -> None:
+async def test_the_public_limit_is_per_address(app: FastAPI, clock: FakeClock) -> None:
     async def ask(address: str) -> int:
         transport = httpx.ASGITransport(app=app, client=(address, 40000))
         async with httpx.AsyncClient(transport=transport, base_url="https://stapel.test") as http:
@@ -88,18 +81,18 @@ async def test_the_public_limit_is_per_address(app: FastAPI, clock: Clock) -> No
 
 
 async def test_authenticated_routes_are_limited_per_api_key(
-    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant, clock: Clock
+    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant, clock: FakeClock
 ) -> None:
     for _ in range(PER_MINUTE):
         assert (await client.get("/v1/achievements", headers=tenant.headers)).status_code == 200
     assert_limited(await client.get("/v1/achievements", headers=tenant.headers))
     assert (await client.get("/v1/achievements", headers=other_tenant.headers)).status_code == 200
-    clock.now += 20
+    clock.advance(20)
     assert (await client.get("/v1/achievements", headers=tenant.headers)).status_code == 200
 
 
 async def test_failed_api_key_attempts_are_limited_per_client_address(
-    client: httpx.AsyncClient, tenant: Tenant, clock: Clock
+    client: httpx.AsyncClient, tenant: Tenant, clock: FakeClock
 ) -> None:
     wrong = {"Authorization": f"Bearer {tenant.token[:-4]}abcd"}
     for _ in range(PER_MINUTE):
@@ -107,7 +100,7 @@ async def test_failed_api_key_attempts_are_limited_per_client_address(
     assert_limited(await client.get("/v1/achievements", headers=wrong))
     # Guessing stops for the address, whichever key it sends next.
     assert_limited(await client.get("/v1/achievements", headers=tenant.headers))
-    clock.now += 20
+    clock.advance(20)
     assert (await client.get("/v1/achievements", headers=tenant.headers)).status_code == 200
 
 
@@ -117,7 +110,7 @@ async def credential(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, Any
 
 
 async def test_the_token_endpoint_is_limited_per_offer(
-    client: httpx.AsyncClient, tenant: Tenant, credential: dict[str, Any], clock: Clock
+    client: httpx.AsyncClient, tenant: Tenant, credential: dict[str, Any], clock: FakeClock
 ) -> None:
     offer = await make_offer(client, tenant, credential["id"])
     code = pre_authorized_code(await fetch_offer(client, offer))
@@ -132,7 +125,7 @@ async def test_the_token_endpoint_is_limited_per_offer(
 
 
 def test_each_limit_remembers_a_bounded_number_of_callers() -> None:
-    clock = Clock()
+    clock = FakeClock()
     buckets = TokenBuckets(1, max_keys=100, clock=clock)
     for caller in range(10_000):
         assert buckets.take(f"198.51.100.{caller}") == 0
