@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -87,41 +86,69 @@ def _too_large(limit: int) -> PayloadTooLarge:
 
 
 class _BoundedBody:
-    """The ``receive`` of one request: counts body bytes and keeps the body's deadline."""
+    """The ``receive`` of one request: counts body bytes and keeps the body's deadline.
+
+    One timer per request, armed at the first read and dropped once the body is complete: an
+    ``asyncio.timeout`` around every read cost more than the rest of the middleware together.
+    When it fires during a read, that read is cancelled; when between reads, the next one fails.
+    """
 
     def __init__(self, receive: Receive, limit: int, timeout: float) -> None:
         self._receive = receive
         self._limit = limit
         self._timeout = timeout
-        self._deadline: float | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._complete = False
+        self._overdue = False
+        self._reader: asyncio.Task[Any] | None = None
         self._received = 0
         self.refused: DomainError | None = None
 
     async def __call__(self) -> Message:
         if self.refused is not None:
             raise _BodyRefused(self.refused)
-        if self._deadline is None:
-            self._deadline = time.monotonic() + self._timeout
+        if self._timer is None and not self._complete:
+            self._timer = asyncio.get_running_loop().call_later(self._timeout, self._time_up)
+        if self._overdue:
+            raise self._timed_out()
+        self._reader = asyncio.current_task()
         try:
-            async with asyncio.timeout_at(_loop_time(self._deadline)):
-                message = await self._receive()
-        except TimeoutError:
-            self.refused = RequestTimeout(
-                f"The request body did not arrive within {self._timeout:g} seconds."
-            )
-            raise _BodyRefused(self.refused) from None
-        if message["type"] == "http.request":
-            self._received += len(message.get("body", b""))
-            if self._received > self._limit:
-                self.refused = _too_large(self._limit)
-                raise _BodyRefused(self.refused)
+            message = await self._receive()
+        except asyncio.CancelledError:
+            if not self._overdue or self._reader is None or self._reader.uncancel() > 0:
+                raise  # cancelled by someone else as well: theirs to handle
+            raise self._timed_out() from None
+        finally:
+            self._reader = None
+        if message["type"] != "http.request":
+            self._finish()
+            return message
+        self._received += len(message.get("body", b""))
+        if self._received > self._limit:
+            self._finish()
+            self.refused = _too_large(self._limit)
+            raise _BodyRefused(self.refused)
+        if not message.get("more_body", False):
+            self._finish()
         return message
 
+    def _time_up(self) -> None:
+        self._overdue = True
+        if self._reader is not None:
+            self._reader.cancel()
 
-def _loop_time(monotonic_deadline: float) -> float:
-    """``monotonic_deadline`` on the event loop's clock (which is monotonic, but may be offset)."""
-    loop = asyncio.get_running_loop()
-    return loop.time() + (monotonic_deadline - time.monotonic())
+    def _timed_out(self) -> _BodyRefused:
+        self._finish()
+        self.refused = RequestTimeout(
+            f"The request body did not arrive within {self._timeout:g} seconds."
+        )
+        return _BodyRefused(self.refused)
+
+    def _finish(self) -> None:
+        self._complete = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
 
 class RequestBodyLimits:
