@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ from app.http.rate_limits import RateLimits, TokenBuckets
 from tests.credentials.helpers import issue, published_achievement
 from tests.factories import Tenant
 from tests.oid4vci.holder import fetch_offer, make_offer, pre_authorized_code, token_response
+from tests.serving import free_port, serve_command, served
 from tests.verification.support import FakeClock
 
 PER_MINUTE = 3  # a token every 20 s
@@ -138,3 +140,24 @@ def test_the_limits_can_be_turned_off() -> None:
     for _ in range(10_000):
         limits.take_public("192.0.2.1")
     assert limits == RateLimits()
+
+
+@pytest.mark.parametrize(
+    ("allowed_proxies", "separate_buckets"), [("127.0.0.1", True), ("192.0.2.1", False)]
+)
+def test_a_served_process_takes_the_client_address_only_from_a_trusted_proxy(
+    database_url: str, tmp_path: Path, allowed_proxies: str, separate_buckets: bool
+) -> None:
+    port = free_port()
+    command = serve_command(port, "--forwarded-allow-ips", allowed_proxies)
+    env = {"STAPEL_RATE_LIMITS_ENABLED": "true", "STAPEL_RATE_LIMIT_PUBLIC_PER_MINUTE": "2"}
+    with served(command, port, tmp_path / "serve.log", env=env) as (_, base):
+
+        def page(client: str) -> httpx.Response:
+            return httpx.get(f"{base}/verify", headers={"X-Forwarded-For": client}, timeout=10)
+
+        assert [page("198.51.100.1").status_code for _ in range(2)] == [200, 200]
+        assert_limited(page("198.51.100.1"), retry_after=30)
+        # Another client behind the trusted proxy has a bucket of its own; behind a proxy that
+        # is not trusted, the header is ignored and every request is the proxy's.
+        assert page("198.51.100.2").status_code == (200 if separate_buckets else 429)
