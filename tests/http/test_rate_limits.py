@@ -120,6 +120,11 @@ async def test_the_token_endpoint_is_limited_per_offer(
         refused = await token_response(client, tenant, code, "000000")
         assert refused.status_code == 400, refused.text
     assert_limited(await token_response(client, tenant, code, offer.tx_code))
+    clock.advance(20)
+    # Let through again, and refused by the offer's own rule: three wrong codes killed it.
+    dead = await token_response(client, tenant, code, offer.tx_code)
+    assert dead.status_code == 400, dead.text
+    assert dead.json()["error"] == "invalid_grant"
     other = await make_offer(client, tenant, credential["id"])
     other_code = pre_authorized_code(await fetch_offer(client, other))
     granted = await token_response(client, tenant, other_code, other.tx_code)
