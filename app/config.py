@@ -13,7 +13,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from cryptography import x509
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SecuringProfileName = Literal["vc-jose", "ob3-jwt", "vc-jwt-11"]
@@ -181,6 +181,80 @@ class Settings(BaseSettings):
     fetch_max_redirects: int = Field(default=3, ge=0, le=10)
     fetch_cache_max_seconds: int = Field(default=3600, ge=0, le=86400)
 
+    request_max_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        le=52_428_800,
+        description="Largest request body of the JSON, form and GraphQL endpoints, in bytes; a "
+        "larger one is refused with 413 before it is read whole.",
+    )
+    request_max_upload_bytes: int = Field(
+        default=4_194_304,
+        ge=1024,
+        le=104_857_600,
+        description="Largest request body of the image uploads and the verify page's file "
+        "upload; at least STAPEL_IMAGE_MAX_BYTES and STAPEL_VERIFY_UPLOAD_MAX_BYTES.",
+    )
+    request_max_batch_bytes: int = Field(
+        default=16_777_216,
+        ge=1024,
+        le=1_073_741_824,
+        description="Largest body of POST /v1/credentials/batch. The SIS intake and CSV "
+        "imports are bounded by STAPEL_SIS_MAX_EVENT_BYTES.",
+    )
+    request_body_timeout_seconds: float = Field(
+        default=30,
+        gt=0,
+        le=3600,
+        description="Time a request's whole body must arrive in, counted from its first read; "
+        "a slower body is answered with 408.",
+    )
+    request_header_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        le=300,
+        description="Time a connection has to send a complete request head (request line and "
+        "headers), from its opening or the end of the previous response; then it is closed.",
+    )
+    rate_limits_enabled: bool = Field(
+        default=True,
+        description="Apply the STAPEL_RATE_LIMIT_* limits; false turns every one of them off.",
+    )
+    rate_limit_api_key_per_minute: int = Field(
+        default=1200,
+        ge=1,
+        le=1_000_000,
+        description="Requests one API key may make a minute (a bucket that also allows a burst "
+        "of this many).",
+    )
+    rate_limit_public_per_minute: int = Field(
+        default=300,
+        ge=1,
+        le=1_000_000,
+        description="Requests one client address may make a minute to the public, costly "
+        "endpoints: verification, GraphQL, the learner's and the verify pages.",
+    )
+    rate_limit_offer_per_minute: int = Field(
+        default=10,
+        ge=1,
+        le=10_000,
+        description="Token requests a minute for one wallet offer (its pre-authorised code).",
+    )
+    rate_limit_auth_failures_per_minute: int = Field(
+        default=20,
+        ge=1,
+        le=10_000,
+        description="Failed API-key attempts a minute from one client address; further "
+        "requests with an API key from it are refused with 429 until the bucket refills.",
+    )
+    rate_limit_max_keys: int = Field(
+        default=10_000,
+        ge=100,
+        le=1_000_000,
+        description="Callers (keys, addresses, offers) each limit remembers, least recently "
+        "seen dropped first; bounds the memory of the limits (about 260 bytes each).",
+    )
+
     sis_max_results_per_event: int = Field(default=50_000, ge=1, le=1_000_000)
     sis_max_event_bytes: int = Field(default=33_554_432, ge=1024, le=1_073_741_824)
     sis_max_attempts: int = Field(default=8, ge=1, le=100)
@@ -240,6 +314,16 @@ class Settings(BaseSettings):
         except (OSError, ValueError) as exc:
             raise ValueError("must be PEM certificates or the path of a file holding them") from exc
         return value
+
+    @model_validator(mode="after")
+    def _uploads_fit_their_bodies(self) -> Settings:
+        largest = max(self.image_max_bytes, self.verify_upload_max_bytes)
+        if self.request_max_upload_bytes < largest:
+            raise ValueError(
+                "request_max_upload_bytes must be at least image_max_bytes and "
+                "verify_upload_max_bytes"
+            )
+        return self
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod

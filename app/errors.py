@@ -178,6 +178,24 @@ class PayloadTooLarge(DomainError):
     title = "The request body is larger than accepted"
 
 
+class RequestTimeout(DomainError):
+    status_code = 408
+    code = "request_timeout"
+    title = "The request body did not arrive in time"
+
+
+class RateLimited(DomainError):
+    """Too many requests from one caller; ``retry_after`` is whole seconds until the next one."""
+
+    status_code = 429
+    code = "rate_limited"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class ImageTooLarge(PayloadTooLarge):
     code = "image_too_large"
     title = "The image is larger than accepted"

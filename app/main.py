@@ -28,6 +28,9 @@ from app.graphql import ide as graphiql
 from app.graphql.router import graphql_router
 from app.http.assets import RevalidatedStaticFiles
 from app.http.headers import SecurityHeadersMiddleware
+from app.http.limits import BodyLimits, RequestBodyLimits
+from app.http.openapi import document_limits
+from app.http.rate_limits import PublicRateLimit, RateLimits
 from app.http.shutdown import StoppedRequestMiddleware
 from app.images.router import router as images_router
 from app.institutions.router import router as institutions_router
@@ -73,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.probe_engine = create_probe_engine(resolved)
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.fetcher = SafeFetcher.from_settings(resolved)
+        app.state.body_limits = BodyLimits.from_settings(resolved)
+        app.state.rate_limits = RateLimits.from_settings(resolved)
         app.state.schema_heads = migration_heads()
         worker = Worker(resolved, app.state.sessionmaker) if resolved.embedded_worker else None
         running = asyncio.create_task(worker.run()) if worker else None
@@ -103,6 +108,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Any endpoint that reads or writes may meet a database restart or failover.
         responses=problems(503),
     )
+    # Bodies are bounded in front of everything that reads them; refusals are still counted,
+    # logged and carry the request id (the middleware added later is further out).
+    app.add_middleware(RequestBodyLimits)
+    app.add_middleware(PublicRateLimit)
     # Inside RequestIdMiddleware (added later = further out), so log lines carry the request id.
     app.add_middleware(ObservabilityMiddleware)
     app.add_middleware(StoppedRequestMiddleware)  # its 503 carries the request id
@@ -211,6 +220,7 @@ def _register_problem_schema(app: FastAPI) -> None:
         components.setdefault(
             "Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}")
         )
+        document_limits(schema)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

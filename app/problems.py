@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import DomainError, FieldError, Unauthenticated
+from app.errors import DomainError, FieldError, RateLimited, Unauthenticated
 
 logger = logging.getLogger(__name__)
 
@@ -27,10 +27,12 @@ _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     406: "not_acceptable",
+    408: "request_timeout",
     409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "validation_failed",
+    429: "rate_limited",
 }
 
 
@@ -114,11 +116,21 @@ def domain_problem(error: DomainError) -> Problem:
 async def _on_domain_error(_: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, DomainError):  # pragma: no cover - registered for DomainError only
         raise TypeError(exc)
+    return domain_problem_response(exc)
+
+
+def domain_problem_response(error: DomainError) -> JSONResponse:
+    """The problem answer of ``error``, with the headers its kind calls for."""
+    headers: dict[str, str] = {}
+    if isinstance(error, Unauthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(error, RateLimited):
+        headers["Retry-After"] = str(error.retry_after)
     return JSONResponse(
-        domain_problem(exc).model_dump(exclude_none=True),
-        status_code=exc.status_code,
+        domain_problem(error).model_dump(exclude_none=True),
+        status_code=error.status_code,
         media_type=PROBLEM_MEDIA_TYPE,
-        headers={"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None,
+        headers=headers or None,
     )
 
 

@@ -15,10 +15,12 @@ _DESCRIPTIONS = {
     403: "The API key lacks the scope",
     404: "Not found (or belongs to another institution)",
     406: "No acceptable representation",
+    408: "The request body did not arrive within the read deadline",
     409: "Conflict with the current state",
     413: "Too many items, or too large",
     415: "Unsupported media type",
     422: "Validation or policy failure",
+    429: "Too many requests; Retry-After says when to try again",
     503: "The database is not reachable right now; nothing was stored (retry)",
 }
 

@@ -28,6 +28,9 @@ os.environ["STAPEL_PUBLIC_BASE_URL"] = "https://stapel.test"
 # The metrics tests scrape the app itself; served processes are given --metrics-port instead.
 os.environ.setdefault("STAPEL_METRICS_ON_API_PORT", "true")
 os.environ.setdefault("STAPEL_DATABASE_URL", "postgresql://unset/unset")
+# Every request of the suite comes from one address and a few keys; the tests of the limits
+# (tests/http) switch them on for themselves.
+os.environ.setdefault("STAPEL_RATE_LIMITS_ENABLED", "false")
 
 from app.achievements import catalogue_cache
 from app.certificates.development import CertificateAuthority

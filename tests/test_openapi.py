@@ -34,9 +34,11 @@ def test_every_authenticated_operation_documents_its_problems() -> None:
 
 def _error_media_type(operation: dict[str, object], status: str) -> str:
     """Problems everywhere, except the wallets' OpenID endpoints, which answer as OAuth does
-    (a database outage is still a problem: it is answered before any OpenID rule runs)."""
+    (a database outage, a body too large or too slow and a rate limit are still problems: the
+    layers under every route answer them, before any OpenID rule runs)."""
     wallet_facing = "wallet pickup (OpenID4VCI)" in operation.get("tags", [])  # type: ignore[operator]
-    return "application/json" if wallet_facing and status != "503" else "application/problem+json"
+    shared = status in {"408", "413", "429", "503"}
+    return "application/json" if wallet_facing and not shared else "application/problem+json"
 
 
 def test_committed_graphql_schema_matches_the_code() -> None:

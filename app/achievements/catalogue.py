@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import (
     ColumnElement,
@@ -32,7 +32,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.achievements.catalogue_cache import CatalogueCache
 from app.achievements.models import SEARCH_CONFIGS, Achievement, AchievementVersion
+from app.errors import FieldError, ValidationFailed
 from app.institutions.models import Institution
+
+# A search text is a few words; a long one costs the database seconds to turn into a query in
+# five configurations. The other text filters are slugs, codes and URIs.
+MAX_SEARCH_CHARS: Final = 200
+MAX_FILTER_CHARS: Final = 256
 
 _CURRENT = and_(
     AchievementVersion.achievement_id == Achievement.id,
@@ -55,6 +61,30 @@ class CatalogueFilter:
     field_of_study: str | None = None
     esco_skill: str | None = None
     search: str | None = None
+
+
+def check_filter(f: CatalogueFilter) -> None:
+    """Refuse text filters too long to be meant, before any database work."""
+    texts = {
+        "institution": f.institution_slug,
+        "kind": f.kind,
+        "language": f.language,
+        "participation": f.participation,
+        "assessment": f.assessment,
+        "fieldOfStudy": f.field_of_study,
+        "escoSkill": f.esco_skill,
+    }
+    errors = [
+        FieldError(f"#/filter/{name}", f"at most {MAX_FILTER_CHARS} characters", "too_long")
+        for name, value in texts.items()
+        if value is not None and len(value) > MAX_FILTER_CHARS
+    ]
+    if f.search is not None and len(f.search) > MAX_SEARCH_CHARS:
+        errors.append(
+            FieldError("#/filter/search", f"at most {MAX_SEARCH_CHARS} characters", "too_long")
+        )
+    if errors:
+        raise ValidationFailed("A filter text is too long.", errors=errors)
 
 
 def _prefix_query(text: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,16 +16,30 @@ from app.auth.scopes import Scope
 from app.auth.tokens import parse_token, secret_matches
 from app.db.session import DbSession
 from app.errors import Unauthenticated
+from app.http.rate_limits import client_address, rate_limits_of
 from app.observability.context import note_caller
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `stapel_<id>_<secret>`.")
 
 
 async def authenticate(
+    request: Request,
     session: DbSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    return await principal_for(session, credentials.credentials if credentials else None)
+    """The caller's principal, under the rate limits of its key and of failed attempts."""
+    if credentials is None:
+        return await principal_for(session, None)
+    limits = rate_limits_of(request.app)
+    address = client_address(request.scope)
+    limits.refuse_after_failures(address)
+    try:
+        principal = await principal_for(session, credentials.credentials)
+    except Unauthenticated:
+        limits.note_failure(address)
+        raise
+    limits.take_api_key(str(principal.client_id))
+    return principal
 
 
 async def principal_for(session: AsyncSession, token: str | None) -> Principal:

@@ -24,6 +24,7 @@ from app.cli.common import (
     when,
 )
 from app.config import get_settings
+from app.http.connections import BoundedHeadProtocol
 from app.observability.logging import configure_logging_from
 from app.observability.metrics_port import serving_metrics
 from app.observability.serving import SERVED_APP, metrics_directory
@@ -55,6 +56,10 @@ def _serve(
             proxy_headers=proxy_headers,
             forwarded_allow_ips=forwarded_allow_ips,
             server_header=False,
+            # Request heads bounded in time and size (app.http.connections); idle keep-alive
+            # connections closed after 5 s; bodies are bounded by the app (app.http.limits).
+            http=BoundedHeadProtocol,
+            timeout_keep_alive=5,
             # Uvicorn's loggers go through our handler (JSON lines). Its access log stays off:
             # it prints query strings, which can carry a student number or e-mail address; the
             # app writes its own line per request with the route template instead.

@@ -10,8 +10,9 @@ from strawberry.types import Info
 
 from app.achievements import catalogue
 from app.achievements.catalogue import CatalogueFilter
+from app.errors import DomainError
 from app.graphql.context import Context
-from app.graphql.errors import graphql_error
+from app.graphql.errors import from_domain, graphql_error
 from app.graphql.types import Achievement, achievement_node
 from app.pagination import decode_keyset_cursor, encode_keyset_cursor
 
@@ -129,6 +130,10 @@ async def achievement_connection(
     if not 1 <= first <= MAX_PAGE:
         raise graphql_error("page_too_large", f"first must lie between 1 and {MAX_PAGE}")
     where = f if isinstance(f, CatalogueFilter) else to_filter(f)
+    try:
+        catalogue.check_filter(where)
+    except DomainError as exc:
+        raise from_domain(exc) from exc
     try:
         position = decode_keyset_cursor(after)
     except Exception as exc:  # a bad cursor is the caller's error, whatever broke

@@ -9,6 +9,7 @@ SMTP code only: a server's own text may quote the recipient's address.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -27,6 +28,10 @@ from app.retries import backoff_seconds
 from app.verification.errors import FetchError
 
 _PERMANENT: Final = 500
+# An attempt's deadline, in SMTP timeouts: aiosmtplib's timeout applies to each command, and a
+# server slow to answer each of the eight or so could hold an attempt past its lease (which the
+# worker sizes from this) and have the mail sent twice.
+ATTEMPT_TIMEOUTS: Final = 4
 
 
 class _Undeliverable(Exception):
@@ -88,17 +93,18 @@ class MailSender:
             message = self.message(mail, smtp.from_address, smtp.from_name, recipient, url)
         except ValueError as exc:  # an address the mail headers cannot carry
             raise _Undeliverable("the message could not be composed") from exc
-        await aiosmtplib.send(
-            message,
-            hostname=smtp.host,
-            port=smtp.port,
-            username=smtp.username,
-            password=password,
-            use_tls=smtp.security == "tls",
-            start_tls=smtp.security == "starttls",
-            tls_context=self._tls,
-            timeout=self._settings.mail_timeout_seconds,
-        )
+        async with asyncio.timeout(ATTEMPT_TIMEOUTS * self._settings.mail_timeout_seconds):
+            await aiosmtplib.send(
+                message,
+                hostname=smtp.host,
+                port=smtp.port,
+                username=smtp.username,
+                password=password,
+                use_tls=smtp.security == "tls",
+                start_tls=smtp.security == "starttls",
+                tls_context=self._tls,
+                timeout=self._settings.mail_timeout_seconds,
+            )
 
     @staticmethod
     def message(

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 
 from app.auth.dependencies import CredentialIssuer
 from app.db.session import DbSession
+from app.http.rate_limits import rate_limits_of
 from app.oid4vci import service
 from app.oid4vci.errors import (
     InvalidCredentialRequest,
@@ -129,6 +130,9 @@ async def credential_offer(
 )
 async def token(slug: Slug, request: Request, session: DbSession) -> Response:
     form = await _token_form(request)
+    offer = service.offer_of(form)
+    if offer is not None:
+        rate_limits_of(request.app).take_offer(offer)
     try:
         granted = await service.grant_token(session, slug, form)
     except service.WrongTxCode as refusal:

@@ -258,6 +258,12 @@ class WrongTxCode(InvalidGrant):
     """A wrong tx_code: refused, and counted, so the count must outlive the refusal."""
 
 
+def offer_of(request: TokenRequest) -> str | None:
+    """The key id of the offer a token request names (its rate limit's key); None for no code."""
+    parsed = parse_claim_token(request.pre_authorized_code or "")
+    return parsed.key_id if parsed else None
+
+
 async def grant_token(session: AsyncSession, slug: str, request: TokenRequest) -> GrantedToken:
     """An access token for a live offer's pre-authorised code and its tx_code.
 

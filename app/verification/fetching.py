@@ -9,8 +9,10 @@ URLs), so every fetch is a potential server-side request forgery. The rules:
   address — including IPv4 addresses embedded in IPv6 (mapped, 6to4, NAT64) — and if a name
   resolves to several addresses, *any* bad one refuses it;
 * redirects are followed by hand, each hop checked the same way, at most ``max_redirects``;
-* every hop (resolution, connect, headers and body) must finish within ``timeout`` seconds, and the
-  body is streamed and abandoned once more than ``max_bytes`` arrived;
+* the whole fetch (every hop's resolution, connect, headers and body) must finish within one
+  deadline, ``timeout`` seconds from its start, however many redirects there are and however
+  slowly a server drips its answer; the body is streamed and abandoned once more than
+  ``max_bytes`` arrived;
 * successful responses are cached in memory for as long as their ``Cache-Control`` allows, capped
   at ``max_cache_seconds``; concurrent gets of the same uncached URL share one request.
 
@@ -326,23 +328,28 @@ class SafeFetcher:
         Returns the response and whether it may be stored in the cache at all.
         """
         current = self._parse(url)
-        for _hop in range(self._max_redirects + 1):
-            outcome = await self._hop(current, accept)
-            if isinstance(outcome, httpx.URL):
-                current = outcome
-                continue
-            response, body = outcome
-            return self._fetched(current, response, body, default_max_age)
+        try:
+            # One deadline for the whole fetch: a timeout per hop would let a chain of slow
+            # redirects hold a verification for (redirects + 1) times as long.
+            async with asyncio.timeout(self._timeout):
+                for _hop in range(self._max_redirects + 1):
+                    outcome = await self._hop(current, accept)
+                    if isinstance(outcome, httpx.URL):
+                        current = outcome
+                        continue
+                    response, body = outcome
+                    return self._fetched(current, response, body, default_max_age)
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            raise FetchTimeout(f"{url}: no complete answer within {self._timeout:g} s") from exc
         raise TooManyRedirects(f"{url}: more than {self._max_redirects} redirects")
 
     async def _hop(self, url: httpx.URL, accept: str) -> httpx.URL | tuple[httpx.Response, bytes]:
         """One request: the next URL for a redirect, else the final response and its body."""
         try:
-            async with asyncio.timeout(self._timeout):
-                await self._check_url(url)
-                return await self._request(url, accept)
-        except (TimeoutError, httpx.TimeoutException) as exc:
-            raise FetchTimeout(f"{url}: no complete answer within {self._timeout:g} s") from exc
+            await self._check_url(url)
+            return await self._request(url, accept)
+        except httpx.TimeoutException:
+            raise  # the fetch's deadline reports it
         except httpx.DecodingError as exc:
             raise BadResponse(f"{url}: the response body could not be decoded") from exc
         except httpx.RemoteProtocolError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 
@@ -50,6 +51,18 @@ class Sender:
         await self._client.aclose()
         await self._guard.aclose()
 
+    async def _post(self, url: httpx.URL, body: str, headers: dict[str, str]) -> int:
+        """The receiver's status code, within one deadline; its body is never read.
+
+        The client's timeout applies to each network operation, so a receiver dripping its
+        answer could hold the attempt far beyond the lease; the deadline covers all of it.
+        """
+        async with (
+            asyncio.timeout(self._settings.webhook_timeout_seconds),
+            self._client.stream("POST", url, content=body, headers=headers) as response,
+        ):
+            return response.status_code
+
     async def send(self, delivery: Leased) -> AttemptResult:
         started = time.perf_counter()
         status_code: int | None = None
@@ -59,10 +72,11 @@ class Sender:
             secret = signing.unwrap_secret(delivery.secret_wrapped, delivery.endpoint_id)
             body = orjson.dumps(unsealed(delivery.payload)).decode()
             headers = signing.signed_headers(secret, str(delivery.id), datetime.now(UTC), body)
-            response = await self._client.post(url, content=body, headers=headers)
-            status_code = response.status_code
-            if not response.is_success:
+            status_code = await self._post(url, body, headers)
+            if not 200 <= status_code < 300:
                 error = f"HTTP {status_code}"
+        except TimeoutError:
+            error = f"no answer within {self._settings.webhook_timeout_seconds:g} s"
         except FetchError as exc:
             error = f"refused: {exc}"
         except httpx.HTTPError as exc:

@@ -27,7 +27,7 @@ from app.db.notify import WORK_CHANNEL
 from app.db.session import async_database_url
 from app.mail import repository as mail_repository
 from app.mail.repository import MAIL_WORK
-from app.mail.sending import MailSender
+from app.mail.sending import ATTEMPT_TIMEOUTS, MailSender
 from app.observability import metrics
 from app.pathways import engine as pathways
 from app.pathways.outbox import PATHWAY_WORK
@@ -280,7 +280,7 @@ class Worker:
 
     async def mail_round(self) -> int:
         """Lease due mails, send them with no transaction open, record every outcome."""
-        lease = self.settings.mail_timeout_seconds * 4 + _LEASE_MARGIN_SECONDS
+        lease = self.settings.mail_timeout_seconds * ATTEMPT_TIMEOUTS + _LEASE_MARGIN_SECONDS
         async with self.sessionmaker() as session, session.begin():
             leased = await mail_repository.lease_due(session, _MAILS_PER_ROUND, lease)
         if not leased:

@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from fastapi import FastAPI
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.mail.sending import ATTEMPT_TIMEOUTS
 from tests.credentials.helpers import issue, issue_payload, published_achievement
 from tests.factories import Tenant, create_tenant
 from tests.mail.smtp_server import Handler, self_signed, smtp_server
@@ -406,3 +409,59 @@ async def test_a_result_from_the_student_information_system_is_mailed_too(
     assert mail.recipients == ["student4242@student.voorbeeld.nl"]
     page = await client.get(_claim_link(mail.text()).removeprefix("https://stapel.test"))
     assert page.status_code == 200
+
+
+class _SlowServer(Handler):
+    """Answers every command a little inside the SMTP timeout: no command ever times out."""
+
+    pause = 0.9
+
+    async def handle_EHLO(  # noqa: N802 - the name aiosmtpd calls
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        await asyncio.sleep(self.pause)
+        session.host_name = hostname
+        return responses
+
+    async def handle_MAIL(  # noqa: N802
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        await asyncio.sleep(self.pause)
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        await asyncio.sleep(self.pause)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(  # noqa: N802
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
+        await asyncio.sleep(self.pause)
+        return await super().handle_DATA(server, session, envelope)
+
+    async def handle_QUIT(  # noqa: N802
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
+        await asyncio.sleep(self.pause)
+        return "221 Bye"
+
+
+async def test_an_attempt_ends_at_its_deadline_however_slowly_the_server_answers(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    # Five commands of 0.9 s each: 4.5 s, past the attempt's deadline of 4 timeouts of 1 s.
+    started = time.monotonic()
+    await _issue_and_send(client, tenant, sessionmaker, _SlowServer(), mail_timeout_seconds=1)
+    assert time.monotonic() - started < ATTEMPT_TIMEOUTS * 1 + 1.5
+    (row,) = await outbox(sessionmaker)
+    assert row["status"] == "pending"
+    assert row["last_error"] == "TimeoutError"
