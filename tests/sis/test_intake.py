@@ -72,7 +72,11 @@ async def test_a_different_body_under_a_used_webhook_id_is_refused_counted_and_l
     assert other.headers["content-type"] == "application/problem+json"
     assert other.json()["code"] == "webhook_id_reused"
     assert metrics.SIS_MESSAGE_IDS_REUSED.labels("webhook")._value.get() == before + 1
-    logged = [r.getMessage() for r in caplog.records if "msg_reused" in r.getMessage()]
+    logged = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "app.sis.intake" and "msg_reused" in r.getMessage()
+    ]
     assert len(logged) == 1
     assert "s0000002" not in logged[0]
     assert "Student 2" not in logged[0]
