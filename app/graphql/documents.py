@@ -19,6 +19,8 @@ from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.schema import validate_document
 
+from app.graphql.input_text import StorableStrings
+
 MAX_DEPTH: Final = 8
 MAX_ALIASES: Final = 20
 MAX_TOKENS: Final = 2000
@@ -28,7 +30,7 @@ MAX_DOCUMENTS: Final = 256
 MAX_QUERY_CHARS: Final = 20_000
 
 # Built once: the limiter extensions would create new rule classes for every request.
-RULES: Final = (depth_rule(MAX_DEPTH, None, None), aliases_rule(MAX_ALIASES))
+RULES: Final = (depth_rule(MAX_DEPTH, None, None), aliases_rule(MAX_ALIASES), StorableStrings)
 
 
 @dataclass(slots=True)

@@ -1,0 +1,1 @@
+"""What every face (REST, GraphQL, pages, OpenID) does with raw input before a service sees it."""
