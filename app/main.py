@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 
@@ -20,6 +20,9 @@ from app.contexts.router import router as contexts_router
 from app.credentials.router import router as credentials_router
 from app.db.session import create_engine, create_sessionmaker
 from app.graphql.router import graphql_router
+from app.http.guard import InputGuardMiddleware
+from app.http.openapi import document_input_problems
+from app.http.strings import refuse_unstorable_input
 from app.images.router import router as images_router
 from app.institutions.router import router as institutions_router
 from app.keys.router import public_router as issuer_identity_router
@@ -82,7 +85,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         # Any endpoint that reads or writes may meet a database restart or failover.
         responses=problems(503),
+        dependencies=[Depends(refuse_unstorable_input)],
     )
+    app.add_middleware(InputGuardMiddleware, settings=settings)
     # Inside RequestIdMiddleware (added later = further out), so log lines carry the request id.
     app.add_middleware(ObservabilityMiddleware)
     app.add_middleware(RequestIdMiddleware)
@@ -144,7 +149,8 @@ def _graphiql_enabled(settings: Settings | None) -> bool:
 
 
 def _register_problem_schema(app: FastAPI) -> None:
-    """Make sure ``#/components/schemas/Problem`` exists even where no route names it as model."""
+    """Make sure ``#/components/schemas/Problem`` exists even where no route names it as model,
+    and that every operation documents the answers of the input checks."""
     original = app.openapi
 
     def openapi() -> dict[str, object]:
@@ -153,6 +159,7 @@ def _register_problem_schema(app: FastAPI) -> None:
         components.setdefault(
             "Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}")
         )
+        document_input_problems(schema)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

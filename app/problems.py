@@ -83,7 +83,12 @@ def _json_pointer(parts: Iterable[object]) -> str:
 
 
 def _field_error(error: FieldError) -> ProblemFieldError:
-    return ProblemFieldError(pointer=error.pointer, detail=error.detail, code=error.code)
+    return ProblemFieldError(
+        pointer=error.pointer or None,
+        parameter=error.parameter,
+        detail=error.detail,
+        code=error.code,
+    )
 
 
 def _validation_error(err: dict[str, Any]) -> ProblemFieldError:
@@ -111,15 +116,19 @@ def domain_problem(error: DomainError) -> Problem:
     )
 
 
+def domain_problem_response(error: DomainError) -> JSONResponse:
+    return JSONResponse(
+        domain_problem(error).model_dump(exclude_none=True),
+        status_code=error.status_code,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers={"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthenticated) else None,
+    )
+
+
 async def _on_domain_error(_: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, DomainError):  # pragma: no cover - registered for DomainError only
         raise TypeError(exc)
-    return JSONResponse(
-        domain_problem(exc).model_dump(exclude_none=True),
-        status_code=exc.status_code,
-        media_type=PROBLEM_MEDIA_TYPE,
-        headers={"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None,
-    )
+    return domain_problem_response(exc)
 
 
 async def _on_request_validation(_: Request, exc: Exception) -> JSONResponse:

@@ -31,10 +31,13 @@ _TRUE = {"true", "yes", "ja", "1", "y", "j"}
 _FALSE = {"false", "no", "nee", "0", "n"}
 
 
+KEY_PREFIX = "csv:key:"
+
+
 def message_id_for(body: bytes, idempotency_key: str | None) -> str:
     """Uploading the same file twice is one import, unless the caller gives its own key."""
     if idempotency_key:
-        return f"csv:key:{idempotency_key}"
+        return KEY_PREFIX + idempotency_key
     return f"csv:sha256:{hashlib.sha256(body).hexdigest()}"
 
 

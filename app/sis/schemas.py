@@ -18,7 +18,8 @@ from pydantic import (
 )
 
 from app.credentials.schemas import Did
-from app.schemas_common import EmailStr, LongText, ShortText
+from app.schemas_common import EmailStr, LongText, ShortText, fits
+from app.sis.models import Integration
 
 CourseCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
@@ -108,12 +109,15 @@ ResultStatus = Literal["pending", "issued", "revoked", "skipped", "failed", "dea
 # --- integrations and course mappings ---------------------------------------------------------
 
 
+IntegrationName = Annotated[ShortText, fits(Integration.name)]
+
+
 class IntegrationCreate(_Strict):
-    name: ShortText
+    name: IntegrationName
 
 
 class IntegrationUpdate(_Strict):
-    name: ShortText
+    name: IntegrationName
 
 
 class SecretOut(BaseModel):

@@ -122,3 +122,31 @@ async def test_imports_need_the_integrations_scope(
         headers={**bearer(issuer_only), "content-type": "text/csv"},
     )
     assert response.status_code == 403
+
+
+async def test_a_nul_in_one_row_fails_that_row_only(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    sis = await connect_sis(client, tenant)
+    bad = _row(2).replace("Student 2", "Student\u00002")
+    response = await _upload(client, tenant, sis.integration_id, _csv(_row(1), bad, _row(3)))
+    assert response.status_code == 202, response.text
+    accepted = response.json()
+    assert [i["position"] for i in accepted["invalid"]] == [1]
+    assert accepted["invalid"][0]["errors"][0]["pointer"] == "#/rows/1/student/name"
+
+
+async def test_an_import_key_longer_than_the_message_id_allows_is_a_422(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    sis = await connect_sis(client, tenant)
+    body = _csv(_row(1))
+    response = await _upload(
+        client, tenant, sis.integration_id, body, **{"idempotency-key": "k" * 248}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["header"] == "idempotency-key"
+    response = await _upload(
+        client, tenant, sis.integration_id, body, **{"idempotency-key": "k" * 247}
+    )
+    assert response.status_code == 202, response.text

@@ -181,3 +181,46 @@ async def test_another_institutions_integration_id_cannot_be_read(
         "/v1/sis/results", params={"event_id": accepted["event_id"]}, headers=other_tenant.headers
     )
     assert listed.json()["items"] == []
+
+
+async def test_a_nul_in_one_student_name_fails_that_result_not_the_batch(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    sis = await connect_sis(client, tenant)
+    bad = course_result()
+    bad["student"]["name"] = "Jan\u0000Jansen"
+    response = await sis.batch([course_result(), bad, course_result()])
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert [i["position"] for i in body["invalid"]] == [1]
+    assert body["invalid"][0]["errors"][0]["pointer"] == "#/data/results/1/student/name"
+    failed = await sis.results(status="failed")
+    assert [(r["position"], r["reason_code"]) for r in failed] == [(1, "invalid_data")]
+    assert len(await sis.results(status="pending")) == 2
+    stored = await scalar(
+        sessionmaker, "SELECT payload->'student'->>'name' FROM sis_results WHERE position = 1"
+    )
+    assert stored == "Jan\ufffdJansen"
+
+
+async def test_a_nul_in_a_single_result_refuses_it_naming_the_field(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    sis = await connect_sis(client, tenant)
+    response = await sis.record(course_result(course_code="INF\u0000"))
+    assert response.status_code == 422, response.text
+    assert [e["pointer"] for e in response.json()["errors"]] == ["#/data/course_code"]
+    assert await _stored(sessionmaker) == (0, 0)
+
+
+async def test_an_integration_name_longer_than_its_column_is_a_422(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    for name in ("x" * 201, "x" * 300):
+        response = await client.post(
+            "/v1/integrations", json={"name": name}, headers=tenant.headers
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["pointer"] == "#/name"
+    fits = await client.post("/v1/integrations", json={"name": "x" * 200}, headers=tenant.headers)
+    assert fits.status_code == 201, fits.text
