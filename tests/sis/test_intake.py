@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import orjson
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.errors import DomainError
+from app.sis import intake
+from app.sis.schemas import Parsed
 from tests.factories import Tenant
+from tests.sis.properties import JSON, PROPERTIES, TEXT, assert_storable_rows
 from tests.sis.simulator import connect_sis, course_result, scalar
 
 
@@ -224,3 +233,39 @@ async def test_an_integration_name_longer_than_its_column_is_a_422(
         assert response.json()["errors"][0]["pointer"] == "#/name"
     fits = await client.post("/v1/integrations", json={"name": "x" * 200}, headers=tenant.headers)
     assert fits.status_code == 201, fits.text
+
+
+_INTEGRATION = uuid.UUID("00000000-0000-4000-8000-000000000001")
+_STUDENT = {"id": TEXT, "name": TEXT, "email": TEXT}
+_FIELDS = ["result_id", "course_code", "term", "grade", "assessment_date", "identity_verified"]
+# A valid result with a field or two replaced by anything, the student's included.
+_RESULTS = st.builds(
+    lambda overrides, student: {**course_result(1, **overrides), **student},
+    st.dictionaries(st.sampled_from(_FIELDS), JSON, max_size=2),
+    st.just({})
+    | st.builds(
+        lambda *v: {"student": dict(zip(("id", "name", "email"), v, strict=True))}, TEXT, TEXT, TEXT
+    ),
+)
+
+
+@PROPERTIES
+@given(body=st.binary(max_size=300) | JSON.map(lambda v: json.dumps(v).encode()))
+def test_any_body_is_an_event_or_a_domain_error(body: bytes) -> None:
+    with contextlib.suppress(DomainError):
+        assert intake.parse_envelope(body).payloads
+
+
+@PROPERTIES
+@given(
+    payloads=st.lists(
+        _RESULTS | JSON,
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_every_result_of_a_batch_gets_a_storable_row(payloads: list[Any]) -> None:
+    parsed = Parsed("course_results.batch", "recorded", payloads, single=False)
+    rows = intake.result_rows(_INTEGRATION, parsed, "#/data/results/{position}")
+    assert [row["position"] for row in rows.rows] == list(range(len(payloads)))
+    assert_storable_rows(rows.rows)
