@@ -17,6 +17,7 @@ from app.errors import InvalidBody, JsonTooDeep, MalformedRequest
 # A body with fewer brackets than the limit cannot nest deeper than it: most bodies are let
 # through on this count alone, which costs far less than parsing them.
 _OPENING: Final = (b"[", b"{")
+_CONTAINERS: Final = (dict, list)
 
 
 def brackets(body: bytes) -> int:
@@ -24,22 +25,23 @@ def brackets(body: bytes) -> int:
 
 
 def depth(value: Any, limit: int) -> int:
-    """How deep ``value`` nests (a scalar is 0), counting no further than ``limit + 1``."""
-    deepest = 0
-    stack: list[tuple[int, Any]] = [(0, value)]
+    """How deep ``value`` nests (a scalar is 0), counting no further than ``limit + 1``.
+
+    Only containers are visited: scalars, most of any document, cost one type check each.
+    """
+    if type(value) not in _CONTAINERS:
+        return 0
+    deepest = 1
+    stack: list[tuple[int, Any]] = [(1, value)]
     while stack:
         level, item = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        level += 1
-        deepest = max(deepest, level)
-        if deepest > limit:
-            return deepest
-        stack.extend((level, child) for child in children)
+        children = item.values() if type(item) is dict else item
+        nested = [child for child in children if type(child) in _CONTAINERS]
+        if nested:
+            deepest = max(deepest, level + 1)
+            if deepest > limit:
+                return deepest
+            stack.extend((level + 1, child) for child in nested)
     return deepest
 
 
