@@ -6,8 +6,9 @@ is searched only when its bytes hold an escape that may decode to NUL or a surro
 is parsed again and every such string is named by its JSON Pointer.
 
 Routes that check strings themselves are marked with :func:`mark_own_string_checks`: GraphQL
-(answered as GraphQL errors), the SIS intake (a bad result fails alone, not its batch) and the
-wallets' OpenID endpoints (answered in OAuth's words).
+(answered as GraphQL errors), the SIS intake (a bad result fails alone, not its batch), the
+wallets' OpenID endpoints (answered in OAuth's words) and images by digest (any address that is
+not a digest is a 404).
 """
 
 from __future__ import annotations
