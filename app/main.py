@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=problems(503),
         dependencies=[Depends(refuse_unstorable_input)],
     )
+    # Innermost: its 400s carry the request id and are logged like any other answer.
     app.add_middleware(InputGuardMiddleware, settings=settings)
     # Inside RequestIdMiddleware (added later = further out), so log lines carry the request id.
     app.add_middleware(ObservabilityMiddleware)

@@ -30,6 +30,8 @@ EmailStr = Annotated[
 ]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)]
+# The value of a BIGINT identity column: anything beyond it cannot even be sent to Postgres.
+BigintId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]
 
 

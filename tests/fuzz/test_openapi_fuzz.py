@@ -17,6 +17,9 @@ from tests.serving import ROOT
 pytestmark = pytest.mark.fuzz
 
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance"
+# Revoking an API key would revoke the run's own (its stateful phase finds the key's id), and
+# every request after it would test nothing but the 401.
+SPARED = "revoke_api_client_v1_api_clients__client_id__delete"
 
 
 def test_no_operation_answers_a_server_error_or_anything_undocumented(
@@ -32,6 +35,8 @@ def test_no_operation_answers_a_server_error_or_anything_undocumented(
         f"Authorization: Bearer {tenant.token}",
         "--checks",
         CHECKS,
+        "--exclude-operation-id",
+        SPARED,
         "--generation-deterministic",
         "--max-time",
         os.environ.get("STAPEL_FUZZ_SECONDS", "150"),
