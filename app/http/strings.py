@@ -7,8 +7,8 @@ is parsed again and every such string is named by its JSON Pointer.
 
 Routes that check strings themselves are marked with :func:`mark_own_string_checks`: GraphQL
 (answered as GraphQL errors), the SIS intake (a bad result fails alone, not its batch), the
-wallets' OpenID endpoints (answered in OAuth's words) and images by digest (any address that is
-not a digest is a 404).
+wallets' OpenID endpoints (answered in OAuth's words), and images by digest and the learner's
+pages (an address that names nothing they show is a 404, as it always was).
 """
 
 from __future__ import annotations
