@@ -11,12 +11,13 @@ RUN_ARGS ?=
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint format typecheck openapi check deploy-check bench bench-smoke
+.PHONY: help venv run test fuzz lint format typecheck openapi check deploy-check bench bench-smoke
 
 help:
 	@echo "make run        the service with demo data on an embedded Postgres (http://127.0.0.1:8000)"
 	@echo "make test       the whole test suite on a real Postgres (STAPEL_TEST_DATABASE_URL to pick one)"
 	@echo "                 (installs chromium and axe-core for the browser tests when it can)"
+	@echo "make fuzz       schemathesis and hypothesis-graphql against the served app (~5 min)"
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make format     format and fix what ruff can"
 	@echo "make typecheck  mypy (strict)"
@@ -53,6 +54,10 @@ test: $(STAMP)
 	tests/eudi/prepare
 	tests/conformance/prepare
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Not part of `make test`: a time budget of its own (STAPEL_FUZZ_SECONDS, see tests/fuzz).
+fuzz: $(STAMP)
+	$(BIN)/pytest -m fuzz tests/fuzz $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

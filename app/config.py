@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     status_list_process_cache_seconds: int = Field(default=5, ge=0, le=300)
     process_cache_seconds: float = Field(default=5, ge=0, le=60)
     max_batch_size: int = Field(default=1000, ge=1, le=10000)
+    max_json_depth: int = Field(default=64, ge=8, le=512)
     claim_link_days: int = Field(
         default=90,
         ge=1,

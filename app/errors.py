@@ -12,11 +12,12 @@ from typing import ClassVar
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
-    """One invalid field, addressed by a JSON Pointer into the request body."""
+    """One invalid field, addressed by a JSON Pointer into the request body, or a parameter."""
 
     pointer: str
     detail: str
     code: str = "invalid"
+    parameter: str | None = None  # a path or query parameter's name (then ``pointer`` is "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +115,23 @@ class MalformedRequest(DomainError):
     status_code = 400
     code = "malformed_request"
     title = "The request body could not be parsed"
+
+
+class InvalidBody(MalformedRequest):
+    code = "invalid_body"
+    title = "The request body is not valid UTF-8"
+
+
+class JsonTooDeep(MalformedRequest):
+    code = "json_too_deep"
+    title = "The JSON body nests too deep"
+
+
+class InvalidCharacters(ValidationFailed):
+    """A string holds a character that cannot be stored: NUL or a lone surrogate."""
+
+    code = "invalid_characters"
+    title = "The request holds characters that cannot be stored"
 
 
 class PolicyViolation(DomainError):

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from pydantic import ValidationError
 
 from app.achievements.public_router import router as public_achievements_router
@@ -27,11 +27,13 @@ from app.eudi.router import staff_router as sd_jwt_vc_router
 from app.graphql import ide as graphiql
 from app.graphql.router import graphql_router
 from app.http.assets import RevalidatedStaticFiles
+from app.http.guard import InputGuardMiddleware
 from app.http.headers import SecurityHeadersMiddleware
 from app.http.limits import BodyLimits, RequestBodyLimits
-from app.http.openapi import document_limits
+from app.http.openapi import document_input_problems, document_limits
 from app.http.rate_limits import PublicRateLimit, RateLimits
 from app.http.shutdown import StoppedRequestMiddleware
+from app.http.strings import refuse_unstorable_input
 from app.images.router import router as images_router
 from app.institutions.router import router as institutions_router
 from app.keys.router import public_router as issuer_identity_router
@@ -63,6 +65,23 @@ from app.verification.router import router as verification_router
 from app.webhooks.router import deliveries_router as webhook_deliveries_router
 from app.webhooks.router import router as webhook_endpoints_router
 from app.worker.runner import Worker
+
+
+def _install_middleware(app: FastAPI, settings: Settings | None) -> None:
+    """The middleware, innermost first (each one added is further out than the one before)."""
+    # Innermost: its 400s carry the request id and are logged like any other answer; it reads
+    # JSON bodies whole, so the body limits below (further out) bound it first.
+    app.add_middleware(InputGuardMiddleware, settings=settings)
+    # Bodies are bounded in front of everything that reads them; refusals are still counted,
+    # logged and carry the request id (the middleware added later is further out).
+    app.add_middleware(RequestBodyLimits)
+    app.add_middleware(PublicRateLimit)
+    # Inside RequestIdMiddleware (added later = further out), so log lines carry the request id.
+    app.add_middleware(ObservabilityMiddleware)
+    app.add_middleware(StoppedRequestMiddleware)  # its 503 carries the request id
+    app.add_middleware(RequestIdMiddleware)
+    # Outermost: the headers reach every answer, problems and unmatched paths included.
+    app.add_middleware(SecurityHeadersMiddleware, https=_served_over_https(settings))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -107,17 +126,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         # Any endpoint that reads or writes may meet a database restart or failover.
         responses=problems(503),
+        dependencies=[Depends(refuse_unstorable_input)],
     )
-    # Bodies are bounded in front of everything that reads them; refusals are still counted,
-    # logged and carry the request id (the middleware added later is further out).
-    app.add_middleware(RequestBodyLimits)
-    app.add_middleware(PublicRateLimit)
-    # Inside RequestIdMiddleware (added later = further out), so log lines carry the request id.
-    app.add_middleware(ObservabilityMiddleware)
-    app.add_middleware(StoppedRequestMiddleware)  # its 503 carries the request id
-    app.add_middleware(RequestIdMiddleware)
-    # Outermost: the headers reach every answer, problems and unmatched paths included.
-    app.add_middleware(SecurityHeadersMiddleware, https=_served_over_https(settings))
+    _install_middleware(app, settings)
     install_problem_handlers(app)
     install_page_error_handlers(app)
     install_oauth_error_handler(app)
@@ -211,7 +222,8 @@ def _served_over_https(settings: Settings | None) -> bool:
 
 
 def _register_problem_schema(app: FastAPI) -> None:
-    """Make sure ``#/components/schemas/Problem`` exists even where no route names it as model."""
+    """Make sure ``#/components/schemas/Problem`` exists even where no route names it as model,
+    and that every operation documents the answers of the input checks."""
     original = app.openapi
 
     def openapi() -> dict[str, object]:
@@ -221,6 +233,7 @@ def _register_problem_schema(app: FastAPI) -> None:
             "Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}")
         )
         document_limits(schema)
+        document_input_problems(schema)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

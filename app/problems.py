@@ -85,7 +85,12 @@ def _json_pointer(parts: Iterable[object]) -> str:
 
 
 def _field_error(error: FieldError) -> ProblemFieldError:
-    return ProblemFieldError(pointer=error.pointer, detail=error.detail, code=error.code)
+    return ProblemFieldError(
+        pointer=error.pointer or None,
+        parameter=error.parameter,
+        detail=error.detail,
+        code=error.code,
+    )
 
 
 def _validation_error(err: dict[str, Any]) -> ProblemFieldError:

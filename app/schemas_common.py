@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
+from sqlalchemy import String
+from sqlalchemy.orm import QueryableAttribute
 
 
 def _http_url(value: str) -> str:
@@ -28,4 +30,16 @@ EmailStr = Annotated[
 ]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)]
+# The value of a BIGINT identity column: anything beyond it cannot even be sent to Postgres.
+BigintId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]
+
+
+def fits(column: QueryableAttribute[Any], reserve: int = 0) -> Any:
+    """A ``max_length`` of the column's size, to stack on a text type (``Annotated[ShortText,
+    fits(Model.column)]``): longer input is a 422, never a database error. ``reserve``: what
+    the value is stored with (a prefix)."""
+    column_type = column.property.columns[0].type
+    if not isinstance(column_type, String) or column_type.length is None:
+        raise TypeError(f"{column} has no length")
+    return Field(max_length=column_type.length - reserve)

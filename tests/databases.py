@@ -6,7 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -49,3 +51,24 @@ async def locked_table(server_url: str, table: str) -> AsyncIterator[None]:
             await transaction.rollback()
     finally:
         await conn.close()
+
+
+@asynccontextmanager
+async def refusing_inserts(
+    sessionmaker: async_sessionmaker[AsyncSession], table: str
+) -> AsyncIterator[None]:
+    """Every row written to ``table`` fails a real check constraint while this is open.
+
+    A database error provoked for real, with the statement's real parameters, for the tests of
+    what errors show and log; the constraint is dropped again afterwards.
+    """
+    name = f"stapel_test_refuse_{table}"
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            text(f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK (false) NOT VALID")
+        )
+    try:
+        yield
+    finally:
+        async with sessionmaker() as session, session.begin():
+            await session.execute(text(f"ALTER TABLE {table} DROP CONSTRAINT {name}"))

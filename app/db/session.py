@@ -67,6 +67,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_pre_ping=False,
         json_serializer=json_dumps,
         json_deserializer=json_loads,
+        # Statement parameters hold student numbers, names and addresses: they must never
+        # reach an error message, which may be logged.
+        hide_parameters=True,
     )
 
 

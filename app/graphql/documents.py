@@ -20,6 +20,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.schema.schema import validate_document
 
 from app.graphql.cost import QueryCostLimit
+from app.graphql.input_text import StorableStrings
 
 MAX_DEPTH: Final = 8
 MAX_ALIASES: Final = 20
@@ -30,7 +31,12 @@ MAX_DOCUMENTS: Final = 256
 MAX_QUERY_CHARS: Final = 20_000
 
 # Built once: the limiter extensions would create new rule classes for every request.
-RULES: Final = (depth_rule(MAX_DEPTH, None, None), aliases_rule(MAX_ALIASES), QueryCostLimit)
+RULES: Final = (
+    depth_rule(MAX_DEPTH, None, None),
+    aliases_rule(MAX_ALIASES),
+    QueryCostLimit,
+    StorableStrings,
+)
 
 
 @dataclass(slots=True)

@@ -13,6 +13,7 @@ from app.graphql.context import Context, get_context
 from app.graphql.ide import graphiql_response
 from app.graphql.response_cache import RESPONSES, Key, request_key
 from app.graphql.schema import schema
+from app.http.strings import mark_own_string_checks
 
 # Futures of the cacheable queries being executed now, by key; None when not to be shared.
 _running: dict[Key, asyncio.Future[bytes | None]] = {}
@@ -76,7 +77,7 @@ class CatalogueRouter(GraphQLRouter[Context, None]):
 
 def graphql_router(graphiql: bool) -> GraphQLRouter[Context, None]:
     """``/graphql``: the catalogue and staff mutations (and GraphiQL when enabled)."""
-    return CatalogueRouter(
+    router = CatalogueRouter(
         schema,
         # The prefix belongs to the router, not to include_router(): routes included under a
         # prefix keep their own empty path, which the metrics and the access log then
@@ -86,3 +87,6 @@ def graphql_router(graphiql: bool) -> GraphQLRouter[Context, None]:
         graphql_ide="graphiql" if graphiql else None,
         tags=["graphql"],
     )
+    # Arguments and variables are checked by the schema, and answered as GraphQL errors.
+    mark_own_string_checks(router.routes)
+    return router

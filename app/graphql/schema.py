@@ -26,7 +26,8 @@ from app.graphql.catalogue import (
 )
 from app.graphql.context import Context
 from app.graphql.documents import DocumentCache
-from app.graphql.errors import from_domain, graphql_error
+from app.graphql.errors import StableErrors, from_domain, graphql_error
+from app.graphql.input_text import StorableVariables
 from app.graphql.response_cache import MarkCacheable
 from app.graphql.types import Achievement, Institution, achievement_node, institution_node
 from app.institutions import repository as institutions
@@ -136,6 +137,7 @@ class Mutation:
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
-    # Depth 8, 20 aliases, 2,000 tokens, with parsed and validated documents reused.
-    extensions=[DocumentCache, MarkCacheable],
+    # Depth 8, 20 aliases, 2,000 tokens, storable strings, with parsed and validated documents
+    # reused; errors with stable codes and no internals.
+    extensions=[DocumentCache, StorableVariables, MarkCacheable, StableErrors],
 )

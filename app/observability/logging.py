@@ -25,6 +25,7 @@ from structlog.types import EventDict, Processor, WrappedLogger
 from app.config import Settings
 from app.context import current_request_id
 from app.observability.context import current_facts
+from app.observability.tracebacks import format_exception
 
 REDACTED: Final = "[REDACTED]"
 
@@ -102,6 +103,8 @@ def redact(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
         event_dict[key] = REDACTED if _sensitive_key(key) else _redact_value(value)
     return event_dict
 
+
+_format_exc_info: Final = structlog.processors.ExceptionRenderer(format_exception)
 
 _LEADING_KEYS: Final = ("timestamp", "level", "logger", "event")
 
@@ -200,8 +203,9 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
         foreign_pre_chain=shared,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            # Plain traceback text, never the local variables of the frames.
-            structlog.processors.format_exc_info,
+            # Plain traceback text: never the local variables of the frames, nor the
+            # statement parameters and quoted values in a database error's message.
+            _format_exc_info,
             redact,
             *renderers,
         ],

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from app.auth.dependencies import CredentialIssuer
 from app.db.session import DbSession
 from app.http.rate_limits import rate_limits_of
+from app.http.strings import mark_own_string_checks
 from app.oid4vci import service
 from app.oid4vci.errors import (
     InvalidCredentialRequest,
@@ -258,3 +259,8 @@ async def create_offer(
         expires_at=offer.expires_at,
         credential_configuration_ids=offer.configuration_ids,
     )
+
+
+# Wallets are answered in OAuth's words, so these endpoints refuse unusable strings themselves
+# (an unknown offer reference, a proof that is not a JWT) instead of as problems.
+mark_own_string_checks(openid_router.routes)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.baking import service as baking
 from app.credentials.models import Credential
 from app.db.session import DbSession
+from app.http.strings import mark_own_string_checks
 from app.images import service as images
 from app.institutions import cache as institutions
 from app.pages.linkedin import add_certification_url
@@ -135,3 +136,8 @@ def page_actions(
         else None
     )
     return PageActions(downloads_path=base, linkedin_url=linkedin)
+
+
+# Pages answer any address that names nothing they show (a NUL in it included) with their 404
+# page, never with a problem.
+mark_own_string_checks(router.routes)

@@ -17,6 +17,7 @@ from starlette.background import BackgroundTask
 from app.config import get_settings
 from app.credentials.models import Credential
 from app.db.session import DbSession
+from app.http.strings import mark_own_string_checks
 from app.oid4vci import service as wallets
 from app.pages import public_cache
 from app.pages.downloads import DownloadName, page_actions, page_images
@@ -143,3 +144,8 @@ async def public_page(public_id: str, request: Request) -> Response:
 
     sessionmaker = request.app.state.sessionmaker
     return await public_cache.public_page(sessionmaker, public_id, t.language, render)
+
+
+# Pages answer any address that names nothing they show (a NUL in it included) with their 404
+# page, never with a problem.
+mark_own_string_checks(router.routes)

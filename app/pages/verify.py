@@ -18,6 +18,7 @@ from app.config import get_settings
 from app.db.session import session_if_used
 from app.errors import CredentialNotReadable, DomainError, NotFound, PayloadTooLarge, TokenTooLarge
 from app.errors import ValidationFailed as Unsupported
+from app.http.strings import mark_own_string_checks
 from app.pages.i18n import Translator, negotiate
 from app.pages.rendering import render, translator
 from app.pages.routing import PageRoute
@@ -139,3 +140,8 @@ async def verify_posted(request: Request) -> HTMLResponse:
     finally:
         await form.close()
     return _page(t, result=verdict(t, report))
+
+
+# Pages answer any address that names nothing they show (a NUL in it included) with their 404
+# page, never with a problem.
+mark_own_string_checks(router.routes)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Iterator
 from typing import Any
 
 from app.config import get_settings
@@ -31,10 +32,13 @@ _TRUE = {"true", "yes", "ja", "1", "y", "j"}
 _FALSE = {"false", "no", "nee", "0", "n"}
 
 
+KEY_PREFIX = "csv:key:"
+
+
 def message_id_for(body: bytes, idempotency_key: str | None) -> str:
     """Uploading the same file twice is one import, unless the caller gives its own key."""
     if idempotency_key:
-        return f"csv:key:{idempotency_key}"
+        return KEY_PREFIX + idempotency_key
     return f"csv:sha256:{hashlib.sha256(body).hexdigest()}"
 
 
@@ -99,6 +103,14 @@ def _result(row: dict[str, str]) -> dict[str, Any]:
     return result
 
 
+def _rows(reader: Iterator[list[str]], names: list[str]) -> Iterator[dict[str, str]]:
+    """The rows as header name to stripped cell; blank lines (e.g. at the end) are skipped."""
+    for cells in reader:
+        if any(cell.strip() for cell in cells):
+            padded = cells + [""] * (len(names) - len(cells))
+            yield dict(zip(names, (c.strip() for c in padded), strict=False))
+
+
 def parse_csv(body: bytes) -> Parsed:
     settings = get_settings()
     if len(body) > settings.sis_max_event_bytes:
@@ -110,15 +122,17 @@ def parse_csv(body: bytes) -> Parsed:
             "The CSV file is empty.", errors=[FieldError("#/header", "no header", "empty_file")]
         )
     reader = csv.reader(io.StringIO(text), _dialect(lines[0]))
-    names = _check_header(next(reader))
-    results = []
-    row_lines = []
-    for cells in reader:
-        if not any(cell.strip() for cell in cells):
-            continue  # blank lines, e.g. at the end
-        padded = cells + [""] * (len(names) - len(cells))
-        results.append(_result(dict(zip(names, (c.strip() for c in padded), strict=False))))
-        row_lines.append(reader.line_num)
+    try:
+        names = _check_header(next(reader))
+        # Consumed lazily, so line_num is each row's own (a quoted field may span lines).
+        numbered = [(reader.line_num, row) for row in _rows(reader, names)]
+    except csv.Error as exc:  # e.g. a lone carriage return inside a field
+        raise ValidationFailed(
+            "The CSV file cannot be read.",
+            errors=[FieldError(f"#/lines/{reader.line_num}", "not CSV", "unreadable_file")],
+        ) from exc
+    results = [_result(row) for _, row in numbered]
+    row_lines = [line for line, _ in numbered]
     if not results:
         raise ValidationFailed(
             "The CSV file has no rows.", errors=[FieldError("#/rows", "no rows", "empty_file")]

@@ -34,6 +34,7 @@ from app.errors import (
     ValidationFailed,
     WebhookIdReused,
 )
+from app.http.text import INVALID_CHARACTERS_DETAIL, pointer_to, sanitised, unstorable_paths
 from app.observability import metrics
 from app.sis import csv_import, repository
 from app.sis.models import Integration, SisEvent
@@ -125,6 +126,14 @@ def _field_errors(error: ValidationError, prefix: str) -> list[dict[str, Any]]:
     ]
 
 
+def _unstorable(payload: Any, prefix: str) -> list[dict[str, Any]]:
+    """A field error for each string of ``payload`` that Postgres cannot store (NUL)."""
+    return [
+        {"pointer": sanitised(prefix + pointer_to(path)[1:]), "detail": INVALID_CHARACTERS_DETAIL}
+        for path in unstorable_paths(payload)
+    ]
+
+
 @dataclass(slots=True)
 class Rows:
     rows: list[dict[str, Any]] = field(default_factory=list)
@@ -135,10 +144,17 @@ def result_rows(integration_id: uuid.UUID, parsed: Parsed, pointer: str) -> Rows
     out = Rows()
     for position, payload in enumerate(parsed.payloads):
         row: dict[str, Any] = {"position": position, "kind": parsed.kind, "payload": payload}
+        prefix = pointer.format(position=position)
         try:
-            result = parse_result(parsed.kind, payload)
+            errors = _unstorable(payload, prefix)
+            if errors:
+                # Kept with the characters replaced, so the result still shows what was sent.
+                row["payload"] = sanitised(payload)
+            else:
+                result = parse_result(parsed.kind, payload)
         except ValidationError as error:
-            errors = _field_errors(error, pointer.format(position=position))
+            errors = _field_errors(error, prefix)
+        if errors:
             out.invalid.append((position, errors))
             summary = "; ".join(f"{e['pointer']}: {e['detail']}" for e in errors)
             row |= {"status": "failed", "reason_code": "invalid_data", "reason": summary}

@@ -18,7 +18,8 @@ from pydantic import (
 )
 
 from app.credentials.schemas import Did
-from app.schemas_common import EmailStr, LongText, ShortText
+from app.schemas_common import BigintId, EmailStr, LongText, ShortText, fits
+from app.sis.models import Integration
 
 CourseCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
@@ -110,12 +111,15 @@ ResultStatus = Literal["pending", "issued", "revoked", "skipped", "failed", "dea
 # --- integrations and course mappings ---------------------------------------------------------
 
 
+IntegrationName = Annotated[ShortText, fits(Integration.name)]
+
+
 class IntegrationCreate(_Strict):
-    name: ShortText
+    name: IntegrationName
 
 
 class IntegrationUpdate(_Strict):
-    name: ShortText
+    name: IntegrationName
 
 
 class SecretOut(BaseModel):
@@ -244,7 +248,7 @@ class ResultOut(BaseModel):
 class Replay(_Strict):
     event_id: uuid.UUID | None = None
     integration_id: uuid.UUID | None = None
-    result_ids: list[int] | None = Field(default=None, max_length=10_000)
+    result_ids: list[BigintId] | None = Field(default=None, max_length=10_000)
     statuses: list[Literal["failed", "dead"]] = Field(default=["failed", "dead"], min_length=1)
 
 

@@ -68,7 +68,9 @@ def _claiming_engine(engine: AsyncEngine) -> AsyncEngine:
     fresh connection per claim costs a few milliseconds, once per ``BLOCK`` issuances."""
     key = engine.url.render_as_string(hide_password=False)
     if key not in _claiming_engines:
-        _claiming_engines[key] = create_async_engine(engine.url, poolclass=NullPool)
+        _claiming_engines[key] = create_async_engine(
+            engine.url, poolclass=NullPool, hide_parameters=True
+        )
     return _claiming_engines[key]
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas_common import HttpUrlStr, ShortText
+from app.schemas_common import HttpUrlStr, ShortText, fits
+from app.webhooks.models import WebhookEndpoint
 
 EventTypeName = Literal[
     "credential.issued",
@@ -26,13 +27,13 @@ class _Strict(BaseModel):
 class EndpointCreate(_Strict):
     url: HttpUrlStr = Field(description="HTTPS URL events are posted to.")
     event_types: list[EventTypeName] = Field(min_length=1)
-    description: ShortText | None = None
+    description: Annotated[ShortText, fits(WebhookEndpoint.description)] | None = None
 
 
 class EndpointUpdate(_Strict):
     url: HttpUrlStr | None = None
     event_types: list[EventTypeName] | None = Field(default=None, min_length=1)
-    description: ShortText | None = None
+    description: Annotated[ShortText, fits(WebhookEndpoint.description)] | None = None
     enabled: bool | None = Field(
         default=None, description="Set true to resume an endpoint disabled after failures."
     )

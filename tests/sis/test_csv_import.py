@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 
 import httpx
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.errors import DomainError
+from app.sis import csv_import, intake
 from tests.factories import Tenant
+from tests.sis.properties import PROPERTIES, TEXT, assert_storable_rows
 from tests.sis.simulator import COURSE, TERM, connect_sis, drain, scalar
 
 HEADER = (
@@ -135,3 +141,66 @@ async def test_imports_need_the_integrations_scope(
         headers={**bearer(issuer_only), "content-type": "text/csv"},
     )
     assert response.status_code == 403
+
+
+async def test_a_nul_in_one_row_fails_that_row_only(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    sis = await connect_sis(client, tenant)
+    bad = _row(2).replace("Student 2", "Student\u00002")
+    response = await _upload(client, tenant, sis.integration_id, _csv(_row(1), bad, _row(3)))
+    assert response.status_code == 202, response.text
+    accepted = response.json()
+    assert [i["position"] for i in accepted["invalid"]] == [1]
+    assert accepted["invalid"][0]["errors"][0]["pointer"] == "#/rows/1/student/name"
+
+
+async def test_an_import_key_longer_than_the_message_id_allows_is_a_422(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    sis = await connect_sis(client, tenant)
+    body = _csv(_row(1))
+    response = await _upload(
+        client, tenant, sis.integration_id, body, **{"idempotency-key": "k" * 248}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["header"] == "idempotency-key"
+    response = await _upload(
+        client, tenant, sis.integration_id, body, **{"idempotency-key": "k" * 247}
+    )
+    assert response.status_code == 202, response.text
+
+
+_INTEGRATION = uuid.UUID("00000000-0000-4000-8000-000000000001")
+
+
+def _rows_as_csv(rows: list[list[str]]) -> bytes:
+    """A file with the real header and these cells, encoded as an SIS would (surrogates kept)."""
+    lines = [HEADER, *(";".join(cells) for cells in rows)]
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8", "surrogatepass")
+
+
+_CELLS = st.lists(TEXT.map(lambda t: t.replace(";", "").replace("\n", "")), min_size=8, max_size=9)
+
+
+@PROPERTIES
+@given(body=st.binary(max_size=300) | st.lists(_CELLS, max_size=4).map(_rows_as_csv))
+def test_any_file_is_rows_with_storable_outcomes_or_a_domain_error(body: bytes) -> None:
+    try:
+        parsed = csv_import.parse_csv(body)
+    except DomainError:
+        return
+    rows = intake.result_rows(_INTEGRATION, parsed, "#/rows/{position}")
+    assert len(rows.rows) == len(parsed.payloads)
+    assert_storable_rows(rows.rows)
+
+
+async def test_a_file_the_csv_reader_cannot_read_is_a_422_not_a_500(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    sis = await connect_sis(client, tenant)
+    body = _csv(_row(1), _row(2).replace("Student 2", 'Student "2\r"x'))
+    response = await _upload(client, tenant, sis.integration_id, body)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["code"] == "unreadable_file"
+    assert await scalar(sessionmaker, "SELECT count(*) FROM sis_events") == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -11,12 +13,18 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import get_settings
+from app.errors import DomainError
 from app.observability import metrics
+from app.sis import intake
+from app.sis.schemas import Parsed
 from tests.factories import Tenant
+from tests.sis.properties import JSON, PROPERTIES, TEXT, assert_storable_rows
 from tests.sis.simulator import connect_sis, course_result, scalar
 
 
@@ -306,3 +314,82 @@ async def test_another_institutions_integration_id_cannot_be_read(
         "/v1/sis/results", params={"event_id": accepted["event_id"]}, headers=other_tenant.headers
     )
     assert listed.json()["items"] == []
+
+
+async def test_a_nul_in_one_student_name_fails_that_result_not_the_batch(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    sis = await connect_sis(client, tenant)
+    bad = course_result()
+    bad["student"]["name"] = "Jan\u0000Jansen"
+    response = await sis.batch([course_result(), bad, course_result()])
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert [i["position"] for i in body["invalid"]] == [1]
+    assert body["invalid"][0]["errors"][0]["pointer"] == "#/data/results/1/student/name"
+    failed = await sis.results(status="failed")
+    assert [(r["position"], r["reason_code"]) for r in failed] == [(1, "invalid_data")]
+    assert len(await sis.results(status="pending")) == 2
+    stored = await scalar(
+        sessionmaker, "SELECT payload->'student'->>'name' FROM sis_results WHERE position = 1"
+    )
+    assert stored == "Jan\ufffdJansen"
+
+
+async def test_a_nul_in_a_single_result_refuses_it_naming_the_field(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    sis = await connect_sis(client, tenant)
+    response = await sis.record(course_result(course_code="INF\u0000"))
+    assert response.status_code == 422, response.text
+    assert [e["pointer"] for e in response.json()["errors"]] == ["#/data/course_code"]
+    assert await _stored(sessionmaker) == (0, 0)
+
+
+async def test_an_integration_name_longer_than_its_column_is_a_422(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    for name in ("x" * 201, "x" * 300):
+        response = await client.post(
+            "/v1/integrations", json={"name": name}, headers=tenant.headers
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["pointer"] == "#/name"
+    fits = await client.post("/v1/integrations", json={"name": "x" * 200}, headers=tenant.headers)
+    assert fits.status_code == 201, fits.text
+
+
+_INTEGRATION = uuid.UUID("00000000-0000-4000-8000-000000000001")
+_STUDENT = {"id": TEXT, "name": TEXT, "email": TEXT}
+_FIELDS = ["result_id", "course_code", "term", "grade", "assessment_date", "identity_verified"]
+# A valid result with a field or two replaced by anything, the student's included.
+_RESULTS = st.builds(
+    lambda overrides, student: {**course_result(1, **overrides), **student},
+    st.dictionaries(st.sampled_from(_FIELDS), JSON, max_size=2),
+    st.just({})
+    | st.builds(
+        lambda *v: {"student": dict(zip(("id", "name", "email"), v, strict=True))}, TEXT, TEXT, TEXT
+    ),
+)
+
+
+@PROPERTIES
+@given(body=st.binary(max_size=300) | JSON.map(lambda v: json.dumps(v).encode()))
+def test_any_body_is_an_event_or_a_domain_error(body: bytes) -> None:
+    with contextlib.suppress(DomainError):
+        assert intake.parse_envelope(body).payloads
+
+
+@PROPERTIES
+@given(
+    payloads=st.lists(
+        _RESULTS | JSON,
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_every_result_of_a_batch_gets_a_storable_row(payloads: list[Any]) -> None:
+    parsed = Parsed("course_results.batch", "recorded", payloads, single=False)
+    rows = intake.result_rows(_INTEGRATION, parsed, "#/data/results/{position}")
+    assert [row["position"] for row in rows.rows] == list(range(len(payloads)))
+    assert_storable_rows(rows.rows)

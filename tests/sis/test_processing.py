@@ -246,3 +246,14 @@ async def test_final_outcomes_drop_the_students_identifiers_failed_ones_keep_the
         "SELECT count(*) FROM sis_results WHERE NOT payload ? 'student' AND status = 'issued'",
     )
     assert (kept, dropped) == (1, 1)
+
+
+async def test_a_result_id_beyond_bigint_is_a_422_not_a_500(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    for result_id in (2**63, -(2**64), 0):
+        replay = await client.post(
+            "/v1/sis/results/replay", json={"result_ids": [1, result_id]}, headers=tenant.headers
+        )
+        assert replay.status_code == 422, replay.text
+        assert replay.json()["errors"][0]["pointer"] == "#/result_ids/1"

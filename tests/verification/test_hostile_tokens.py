@@ -461,29 +461,35 @@ async def test_deeply_nested_payload_fails_parsing(
     assert_fails_at(result, "parsing", "payload")
 
 
-@pytest.mark.parametrize(
-    ("depth", "detail"), [(100, "nests too deeply"), (5_000, "not valid JSON")]
-)
-async def test_deeply_nested_request_body_is_a_400(
-    client: httpx.AsyncClient, depth: int, detail: str
-) -> None:
+@pytest.mark.parametrize("depth", [100, 5_000])
+async def test_deeply_nested_request_body_is_a_400(client: httpx.AsyncClient, depth: int) -> None:
     body = '{"verifiableCredential":' + _nested_arrays(depth) + "}"
     response = await client.post(
         "/v1/verify", content=body, headers={"Content-Type": "application/json"}
     )
-    problem = assert_problem(response, 400, "malformed_request")
-    assert detail in problem["detail"]
+    problem = assert_problem(response, 400, "json_too_deep")
+    assert "nests deeper than 64 levels" in problem["detail"]
 
 
 # --- request bodies ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("body", [b"{", b'{"verifiableCredential": "a.b.c",}', b"\xff\xfe", b""])
-async def test_malformed_json_body_is_a_400(client: httpx.AsyncClient, body: bytes) -> None:
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"{", "malformed_request"),
+        (b'{"verifiableCredential": "a.b.c",}', "malformed_request"),
+        (b"\xff\xfe", "invalid_body"),
+        (b"", "malformed_request"),
+    ],
+)
+async def test_malformed_json_body_is_a_400(
+    client: httpx.AsyncClient, body: bytes, code: str
+) -> None:
     response = await client.post(
         "/v1/verify", content=body, headers={"Content-Type": "application/json"}
     )
-    assert_problem(response, 400, "malformed_request")
+    assert_problem(response, 400, code)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,90 @@
+"""Every JSON request body checked once, before routing: UTF-8 and depth.
+
+FastAPI and Strawberry parse bodies with the standard library, which fails with a 500 on a body
+nested some thousand levels deep and reads invalid UTF-8 as a generic error. Checking here
+covers every JSON route at once, including those that read their body themselves.
+
+Most bodies cost a UTF-8 check and two counts over their bytes: only a body with more brackets
+than the depth limit is parsed here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.config import Settings, get_settings
+from app.errors import DomainError, InvalidBody, JsonTooDeep
+from app.http import json_body
+from app.problems import domain_problem_response
+
+_BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def is_json(content_type: bytes) -> bool:
+    media = content_type.split(b";", 1)[0].strip().lower()
+    return media == b"application/json" or media.endswith(b"+json")
+
+
+class InputGuardMiddleware:
+    """Refuses JSON bodies not UTF-8 or nested too deep with a 400 problem, before any route."""
+
+    def __init__(self, app: ASGIApp, settings: Settings | None = None) -> None:
+        self.app = app
+        self._settings: Callable[[], Settings] = (lambda: settings) if settings else get_settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        if not is_json(headers.get(b"content-type", b"")):
+            await self.app(scope, receive, send)
+            return
+        body, more = await _read_body(receive)
+        try:
+            self._check(body)
+        except DomainError as error:
+            await domain_problem_response(error)(scope, receive, send)
+            return
+        await self.app(scope, _replay(body, more, receive), send)
+
+    def _check(self, body: bytes) -> None:
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidBody("The body is not valid UTF-8.") from exc
+        limit = self._settings().max_json_depth
+        if json_body.brackets(body) <= limit:
+            return
+        try:
+            json_body.parse(body, limit)
+        except JsonTooDeep:
+            raise
+        except DomainError:
+            return  # not JSON at all: each route answers that in its own way
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, list[Message]]:
+    """The whole body, and any message that came after it (a disconnect)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), [message]
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks), []
+
+
+def _replay(body: bytes, after: list[Message], receive: Receive) -> Receive:
+    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}, *after]
+
+    async def replayed() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replayed

@@ -1,0 +1,117 @@
+"""Input Postgres cannot store, bodies nested too deep or not UTF-8: a 4xx problem, never a 500."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.factories import Tenant, bearer, institution_payload
+
+PROBLEM = "application/problem+json"
+
+
+def _refused(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body: dict[str, Any] = response.json()
+    assert body["code"] == code
+    return body
+
+
+@pytest.mark.parametrize("suffix", ["did.json", "jwks.json", "keys/k1"])
+async def test_a_nul_in_a_public_path_parameter_is_a_422_naming_it(
+    client: httpx.AsyncClient, suffix: str
+) -> None:
+    response = await client.get(f"/issuers/a%00b/{suffix}")
+    body = _refused(response, 422, "invalid_characters")
+    assert body["errors"] == [
+        {
+            "parameter": "slug",
+            "detail": "must not contain NUL characters or lone surrogates",
+            "code": "invalid_characters",
+        }
+    ]
+
+
+async def test_a_nul_in_a_query_parameter_is_a_422_naming_it(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    response = await client.get("/v1/credentials?cursor=a%00b", headers=tenant.headers)
+    body = _refused(response, 422, "invalid_characters")
+    assert [e["parameter"] for e in body["errors"]] == ["cursor"]
+
+
+@pytest.mark.parametrize("bad", ["a\u0000b", "\ud800", "x\udfff"])
+async def test_an_unstorable_string_in_a_json_field_is_a_422_with_its_pointer(
+    client: httpx.AsyncClient, operator: str, sessionmaker: Any, bad: str
+) -> None:
+    payload = institution_payload(region=bad)
+    payload["identifiers"][1]["value"] = bad
+    # The standard library writes a lone surrogate as the escape a client would send.
+    response = await client.post(
+        "/v1/institutions",
+        content=json.dumps(payload),
+        headers={**bearer(operator), "content-type": "application/json"},
+    )
+    body = _refused(response, 422, "invalid_characters")
+    assert sorted(e["pointer"] for e in body["errors"]) == ["#/identifiers/1/value", "#/region"]
+    listed = await client.get("/v1/institutions", headers=bearer(operator))
+    assert listed.json() == []
+
+
+async def test_an_escaped_backslash_before_u0000_is_ordinary_text(
+    client: httpx.AsyncClient, operator: str
+) -> None:
+    payload = institution_payload(region="C:\\u0000 is not a NUL")
+    response = await client.post("/v1/institutions", json=payload, headers=bearer(operator))
+    assert response.status_code == 201, response.text
+    assert response.json()["region"] == "C:\\u0000 is not a NUL"
+
+
+async def test_a_surrogate_pair_is_ordinary_text(client: httpx.AsyncClient, operator: str) -> None:
+    payload = institution_payload(region="Utrecht \U0001f393")
+    response = await client.post(
+        "/v1/institutions",
+        content=json.dumps(payload),  # escaped as \ud83c\udf93
+        headers={**bearer(operator), "content-type": "application/json"},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["region"] == "Utrecht \U0001f393"
+
+
+@pytest.mark.parametrize("path", ["/v1/institutions", "/graphql", "/credentials/verify"])
+async def test_a_body_nested_ten_thousand_deep_is_a_400(
+    client: httpx.AsyncClient, operator: str, path: str
+) -> None:
+    deep = b'{"query": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
+    response = await client.post(
+        path, content=deep, headers={**bearer(operator), "content-type": "application/json"}
+    )
+    _refused(response, 400, "json_too_deep")
+
+
+async def test_a_body_within_the_depth_limit_passes(
+    client: httpx.AsyncClient, operator: str
+) -> None:
+    nested: Any = 1
+    for _ in range(60):  # the body nests 62 deep: parsed by the guard, and let through
+        nested = [nested]
+    payload = institution_payload()
+    payload["identifiers"][0]["extra"] = nested
+    response = await client.post("/v1/institutions", json=payload, headers=bearer(operator))
+    assert response.status_code == 201, response.text
+
+
+async def test_a_body_that_is_not_utf8_is_a_400_invalid_body(
+    client: httpx.AsyncClient, operator: str
+) -> None:
+    body = json.dumps(institution_payload()).encode().replace(b"Utrecht", b"Utr\xe9cht")
+    response = await client.post(
+        "/v1/institutions",
+        content=body,
+        headers={**bearer(operator), "content-type": "application/json"},
+    )
+    _refused(response, 400, "invalid_body")
