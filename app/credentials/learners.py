@@ -80,6 +80,11 @@ def _form(identity_type: str) -> IdentifierForm:
     return settings.credential_email
 
 
+# The name in parts, when given, in clear like the whole name (OB 3.0 has no type for them).
+FAMILY_NAME = "ext:familyName"
+GIVEN_NAME = "ext:givenName"
+
+
 def identity_objects(learner: Learner, institution_id: uuid.UUID) -> list[dict[str, Any]]:
     identities = []
     for identity_type, value in _normalised(learner):
@@ -90,14 +95,13 @@ def identity_objects(learner: Learner, institution_id: uuid.UUID) -> list[dict[s
         elif form == "keyed":
             keyed = pseudonym(institution_id, identity_type, value)
             identities.append(_salted(KEYED_TYPES[identity_type], keyed, salt))
-    identities.append(
-        {
-            "type": "IdentityObject",
-            "identityType": "name",
-            "hashed": False,
-            "identityHash": learner.name,
-        }
-    )
+    named = [("name", learner.name), (FAMILY_NAME, learner.family_name)]
+    named.append((GIVEN_NAME, learner.given_name))
+    identities += [
+        {"type": "IdentityObject", "identityType": kind, "hashed": False, "identityHash": value}
+        for kind, value in named
+        if value
+    ]
     return identities
 
 

@@ -30,6 +30,10 @@ class Learner(_Strict):
     """Who earned it. Give at least one of student number, email or DID, and a name."""
 
     name: ShortText
+    # The name in parts, optional: the EU Learning Credential (SD-JWT VC) carries family and
+    # given names as claims of their own, and Stapel does not guess a split of ``name``.
+    family_name: ShortText | None = None
+    given_name: ShortText | None = None
     student_number: (
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None
     ) = None

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from app.credentials.learners import FAMILY_NAME, GIVEN_NAME
+
 VCT = "urn:eu.europa.ec.eudi:learning:credential:1"
 
 ClaimType = Literal["string", "date", "integer", "string_list"]
@@ -93,8 +95,9 @@ def learning_claims(document: dict[str, Any]) -> dict[str, Any]:
         "issuing_country": _object(issuer.get("address")).get("addressCountryCode"),
         "date_of_issuance": _day(document.get("validFrom")),
         "date_of_expiry": _day(document.get("validUntil")),
-        # Stapel records a learner's name whole; it is not split into family and given names
-        # here, since any split would be a guess (see docs/eu-elements.md).
+        # Only when the name was given in parts: a split of the whole name would be a guess.
+        "family_name": _identity(subject, FAMILY_NAME),
+        "given_name": _identity(subject, GIVEN_NAME),
         "learner_identification": subject.get("id"),
         "achievement_title": achievement.get("name"),
         "achievement_description": achievement.get("description"),
@@ -119,6 +122,15 @@ def learning_claims(document: dict[str, Any]) -> dict[str, Any]:
     return {
         spec.name: found[spec.name] for spec in CLAIMS if found.get(spec.name) not in (None, "", [])
     }
+
+
+def _identity(subject: dict[str, Any], identity_type: str) -> Any:
+    """The clear value of the subject's identifier of ``identity_type``, if it has one."""
+    identifiers = subject.get("identifier")
+    for identity in identifiers if isinstance(identifiers, list) else []:
+        if _object(identity).get("identityType") == identity_type and not identity.get("hashed"):
+            return identity.get("identityHash")
+    return None
 
 
 def _object(value: Any) -> dict[str, Any]:

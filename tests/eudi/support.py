@@ -26,6 +26,8 @@ async def issued_credential(client: httpx.AsyncClient, tenant: Tenant) -> dict[s
         achievement["id"],
         learner={
             "name": "Sanne de Vries",
+            "family_name": "de Vries",
+            "given_name": "Sanne",
             "student_number": "s1234567",
             "did": "did:example:sanne",
         },

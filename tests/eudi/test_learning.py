@@ -75,6 +75,17 @@ def test_the_learner_name_is_not_split_into_family_and_given_names() -> None:
     assert "given_name" not in claims
 
 
+def test_a_name_given_in_parts_becomes_family_and_given_name() -> None:
+    document = _document()
+    document["credentialSubject"]["identifier"] = [
+        {"identityType": "name", "hashed": False, "identityHash": "Sanne de Vries"},
+        {"identityType": "ext:familyName", "hashed": False, "identityHash": "de Vries"},
+        {"identityType": "ext:givenName", "hashed": False, "identityHash": "Sanne"},
+    ]
+    claims = learning_claims(document)
+    assert (claims["family_name"], claims["given_name"]) == ("de Vries", "Sanne")
+
+
 def test_an_expiry_becomes_the_date_of_expiry() -> None:
     document = {**_document(), "validUntil": "2031-07-01T00:00:00Z"}
     assert learning_claims(document)["date_of_expiry"] == "2031-07-01"

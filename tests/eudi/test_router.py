@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import httpx
 
 from app.eudi.learning import VCT
@@ -46,6 +49,15 @@ async def test_every_claim_but_the_technical_ones_is_selectively_disclosable(
     payload = parse_compact(split(sd_jwt).jwt).payload
     assert set(payload) <= {"iss", "vct", "iat", "nbf", "exp", "cnf", "status", "_sd", "_sd_alg"}
     assert len(payload["_sd"]) > len(split(sd_jwt).disclosures)  # decoys among the digests
+    disclosed = {
+        name: value
+        for _, name, value in (
+            json.loads(base64.urlsafe_b64decode(d + "=" * (-len(d) % 4)))
+            for d in split(sd_jwt).disclosures
+        )
+    }
+    # The name given in parts: the claims the EU reference issuer asks for, each withholdable.
+    assert (disclosed["family_name"], disclosed["given_name"]) == ("de Vries", "Sanne")
 
 
 async def test_the_download_is_audited(client: httpx.AsyncClient, tenant: Tenant) -> None:
