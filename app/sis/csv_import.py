@@ -3,7 +3,8 @@
 One row per result, a header naming the columns (any order; `,`, `;` or tab separated, UTF-8 with
 or without BOM). Required: ``student_id``, ``student_name``, ``course_code``, ``term``, ``grade``,
 ``assessment_date`` (YYYY-MM-DD), ``identity_verified`` (true/false, yes/no, ja/nee, 1/0).
-Optional: ``student_email``, ``student_did``, ``result_id``.
+Optional: ``student_email``, ``student_did``, ``student_family_name``,
+``student_given_name``, ``result_id``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ REQUIRED = (
     "assessment_date",
     "identity_verified",
 )
-OPTIONAL = ("student_email", "student_did", "result_id")
+OPTIONAL = (
+    "student_email",
+    "student_did",
+    "student_family_name",
+    "student_given_name",
+    "result_id",
+)
 _TRUE = {"true", "yes", "ja", "1", "y", "j"}
 _FALSE = {"false", "no", "nee", "0", "n"}
 
@@ -84,12 +91,19 @@ def _flag(raw: str) -> bool | str:
     return raw  # left as text, so that validation names the field
 
 
+_OPTIONAL_STUDENT_FIELDS = {
+    "student_email": "email",
+    "student_did": "did",
+    "student_family_name": "family_name",
+    "student_given_name": "given_name",
+}
+
+
 def _result(row: dict[str, str]) -> dict[str, Any]:
     student: dict[str, Any] = {"id": row["student_id"], "name": row["student_name"]}
-    if row.get("student_email"):
-        student["email"] = row["student_email"]
-    if row.get("student_did"):
-        student["did"] = row["student_did"]
+    for column, field in _OPTIONAL_STUDENT_FIELDS.items():
+        if row.get(column):
+            student[field] = row[column]
     result: dict[str, Any] = {
         "student": student,
         "course_code": row["course_code"],

@@ -327,7 +327,12 @@ def _request(item: CourseResult, mapping: CourseMapping) -> CredentialIssue:
     return CredentialIssue(
         achievement_id=mapping.achievement_id,
         learner=Learner(
-            name=student.name, student_number=student.id, email=student.email, did=student.did
+            name=student.name,
+            family_name=student.family_name,
+            given_name=student.given_name,
+            student_number=student.id,
+            email=student.email,
+            did=student.did,
         ),
         awarded_on=item.assessment_date,
         assessment_date=item.assessment_date,

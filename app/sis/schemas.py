@@ -47,6 +47,9 @@ class _Strict(BaseModel):
 class Student(_Strict):
     id: StudentId = Field(description="The student number in the SIS.")
     name: ShortText
+    # Optional, for the EU Learning Credential's family_name and given_name (see docs/eudi.md).
+    family_name: ShortText | None = None
+    given_name: ShortText | None = None
     email: EmailStr | None = None
     did: Did | None = None
 

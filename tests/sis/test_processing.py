@@ -257,3 +257,24 @@ async def test_a_result_id_beyond_bigint_is_a_422_not_a_500(
         )
         assert replay.status_code == 422, replay.text
         assert replay.json()["errors"][0]["pointer"] == "#/result_ids/1"
+
+
+async def test_a_name_sent_in_parts_reaches_the_credential_for_the_learning_credential(
+    client: httpx.AsyncClient, tenant: Tenant, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    sis = await connect_sis(client, tenant)
+    sent = course_result()
+    sent["student"] = {"id": "s7654321", "name": "Noor Bakker"}
+    sent["student"] |= {"family_name": "Bakker", "given_name": "Noor"}
+    await sis.record(sent)
+    await drain(sessionmaker)
+    (result,) = await sis.results()
+    body = (
+        await client.get(f"/v1/credentials/{result['credential_id']}", headers=tenant.headers)
+    ).json()
+    names = {
+        i["identityType"]: i["identityHash"]
+        for i in body["credential"]["credentialSubject"]["identifier"]
+        if not i["hashed"]
+    }
+    assert names == {"name": "Noor Bakker", "ext:familyName": "Bakker", "ext:givenName": "Noor"}
