@@ -167,3 +167,24 @@ async def other_tenant(client: httpx.AsyncClient, operator: str) -> Tenant:
 def trusted_ca() -> Iterator[CertificateAuthority]:
     """A CA of the test's own, the only trust anchor while the test runs."""
     yield from trusted_ca_for_the_test()
+
+
+# Checks whose outcome does not depend on which Postgres runs under them (a browser, a socket, a
+# wheel, a JavaScript verifier), and that take long: CI's second run, on another Postgres, skips
+# them (-m "not once"). Each still runs on every `make test`.
+_ONCE = (
+    "tests/browser/",
+    "tests/conformance/",
+    "tests/http/test_connections.py",
+    "tests/http/test_rate_limits.py",
+    "tests/http/test_shutdown.py",
+    "tests/test_packaging.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    root = Path(__file__).resolve().parents[1]
+    for item in items:
+        where = item.path.relative_to(root).as_posix()
+        if where.startswith(_ONCE):
+            item.add_marker(pytest.mark.once)
