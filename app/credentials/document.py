@@ -16,6 +16,7 @@ from app.contexts import OB_V3P0, VC_V2, eu_microcredential_url
 from app.credentials.learners import identity_objects
 from app.credentials.ob3_schema import STATUS_LISTS_SCHEMA_PATH, schema_reference
 from app.credentials.schemas import CredentialIssue
+from app.status_lists.entries import as_credential_status
 
 
 # A batch formats the same few moments once per credential (its issue time, a handful of
@@ -72,7 +73,7 @@ def credential_document(
         "credentialSubject": subject,
         # One entry (revocation) is what the 1EdTech schema allows; with suspension there are two,
         # and the credential names Stapel's variant of the schema, which allows a list.
-        "credentialStatus": status[0] if len(status) == 1 else status,
+        "credentialStatus": as_credential_status(status),
         "credentialSchema": schema_reference(
             None if len(status) == 1 else STATUS_LISTS_SCHEMA_PATH
         ),

@@ -28,8 +28,6 @@ from app.credentials.ob3_schema import (
 from app.keys.signer import Signer
 
 PROFILES: tuple[SecuringProfileName, ...] = get_args(SecuringProfileName)
-VC_V1_CONTEXT = VC_V1
-VC_V2_CONTEXT = VC_V2
 
 # OB 3.0 allows RS256 and ES256 only.
 PROFILE_ALGORITHMS: dict[SecuringProfileName, frozenset[str]] = {
@@ -73,10 +71,10 @@ def as_vcdm11(credential: dict[str, Any]) -> dict[str, Any]:
     VCDM 1.1 variant of the OB 3.0 schema instead of one written for VCDM 2.0.
     """
     converted = dict(credential)
-    contexts = [c for c in credential["@context"] if c != VC_V2_CONTEXT]
+    contexts = [c for c in credential["@context"] if c != VC_V2]
     if "credentialStatus" in credential and STATUS_V1 not in contexts:
         contexts.append(STATUS_V1)
-    converted["@context"] = [VC_V1_CONTEXT, *contexts]
+    converted["@context"] = [VC_V1, *contexts]
     converted["issuanceDate"] = converted.pop("validFrom")
     if "validUntil" in converted:
         converted["expirationDate"] = converted.pop("validUntil")

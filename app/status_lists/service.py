@@ -22,7 +22,8 @@ from typing import Any, Literal, get_args
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import get_settings
-from app.credentials.securing import VC_V2_CONTEXT, secure
+from app.contexts import VC_V2
+from app.credentials.securing import secure
 from app.errors import NotFound
 from app.institutions import repository as institutions
 from app.institutions.models import Institution
@@ -31,6 +32,7 @@ from app.keys.did import institution_did
 from app.status_lists import recent, repository
 from app.status_lists.allocation import permutation
 from app.status_lists.bitstring import empty_bits, encode_list, postgres_bit_number
+from app.status_lists.entries import entries_of
 
 Purpose = Literal["revocation", "suspension"]
 PURPOSES: tuple[Purpose, ...] = get_args(Purpose)
@@ -67,14 +69,6 @@ def status_entries(slot: StatusSlot, *, suspension: bool) -> list[dict[str, Any]
     """
     purposes: tuple[Purpose, ...] = PURPOSES if suspension else ("revocation",)
     return [_status_entry(slot, purpose) for purpose in purposes]
-
-
-def entries_of(document: dict[str, Any]) -> list[Any]:
-    """A document's ``credentialStatus`` as a list: it may be one object, a list or absent."""
-    entries = document.get("credentialStatus")
-    if entries is None:
-        return []
-    return entries if isinstance(entries, list) else [entries]
 
 
 def own_entries(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -235,7 +229,7 @@ def list_credential(
     """
     url = status_list_url(list_id, purpose)
     return {
-        "@context": [VC_V2_CONTEXT],
+        "@context": [VC_V2],
         "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": institution_did(institution.slug),

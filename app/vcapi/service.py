@@ -27,6 +27,7 @@ from app.observability import metrics
 from app.sharing import service as sharing
 from app.sharing.service import IssuedClaim
 from app.status_lists import service as status_lists
+from app.status_lists.entries import as_credential_status, entries_of
 from app.status_lists.reserve import reserve
 from app.vcapi import policy
 from app.vcapi.schemas import StatusUpdate
@@ -81,11 +82,11 @@ async def issue_document(
         "id": document_id,
         "issuer": {**issuer, "id": did} if isinstance(issuer, dict) else did,
         "validFrom": credential.get("validFrom", iso(now)),
-        "credentialStatus": _one_or_many(
+        "credentialStatus": as_credential_status(
             # The caller's own status entries stay beside Stapel's, which come first.
             [
                 *status_lists.status_entries(slot, suspension=institution.suspendable_credentials),
-                *status_lists.entries_of(credential),
+                *entries_of(credential),
             ]
         ),
     }
@@ -156,11 +157,6 @@ def _refuse_schema_violations(document: dict[str, Any]) -> None:
                 for error in errors[:20]
             ],
         )
-
-
-def _one_or_many(entries: list[Any]) -> Any:
-    """A single entry as an object, as OB 3.0's schema wants it; several as a list."""
-    return entries[0] if len(entries) == 1 else entries
 
 
 async def update_status(

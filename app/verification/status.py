@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from app.status_lists.bitstring import MalformedStatusList, bit_is_set, decode_list
+from app.status_lists.entries import entries_of
 from app.verification.errors import FetchError, KeyResolutionError
 from app.verification.jws import (
     CompactJws,
@@ -49,13 +50,6 @@ class StatusProblem(Exception):
 class EntryResult:
     purpose: str
     set: bool
-
-
-def _entries(credential: dict[str, Any]) -> list[Any]:
-    status = credential.get("credentialStatus")
-    if status is None:
-        return []
-    return status if isinstance(status, list) else [status]
 
 
 def _index(entry: dict[str, Any]) -> int:
@@ -98,7 +92,7 @@ async def check_status(
     skew: timedelta,
 ) -> tuple[Outcome, str]:
     """(outcome, detail) of the status check."""
-    entries = _entries(credential)
+    entries = entries_of(credential)
     if not entries:
         return "warning", "the credential carries no status: it cannot be revoked"
     issuer = issuer_id(credential)
