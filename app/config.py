@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     status_list_process_cache_seconds: int = Field(default=5, ge=0, le=300)
     process_cache_seconds: float = Field(default=5, ge=0, le=60)
     max_batch_size: int = Field(default=1000, ge=1, le=10000)
+    issue_group_max: int = Field(
+        default=100,
+        ge=1,
+        le=1000,
+        description="How many concurrent single issuances of one API client may share one "
+        "transaction (group commit); 1 gives every request a transaction of its own.",
+    )
     max_json_depth: int = Field(default=64, ge=8, le=512)
     claim_link_days: int = Field(
         default=90,

@@ -19,6 +19,7 @@ from app.certificates.service import warn_of_development_certificates
 from app.config import Settings, get_settings
 from app.context import RequestIdMiddleware
 from app.contexts.router import router as contexts_router
+from app.credentials.group_commit import GroupCommit
 from app.credentials.public_router import router as credential_schemas_router
 from app.credentials.router import router as credentials_router
 from app.db.session import create_engine, create_sessionmaker
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.fetcher = SafeFetcher.from_settings(resolved)
         app.state.body_limits = BodyLimits.from_settings(resolved)
         app.state.rate_limits = RateLimits.from_settings(resolved)
+        app.state.group_commit = GroupCommit(app.state.sessionmaker, resolved.issue_group_max)
         app.state.schema_heads = migration_heads()
         worker = Worker(resolved, app.state.sessionmaker) if resolved.embedded_worker else None
         running = asyncio.create_task(worker.run()) if worker else None

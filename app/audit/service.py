@@ -21,6 +21,8 @@ class AuditEntry:
     target_id: str
     institution_id: uuid.UUID | None
     data: dict[str, Any] = field(default_factory=dict)
+    # The request the change came with, when it is not the one being served (group commit).
+    request_id: str | None = None
 
 
 # A Core insert into the table: the ORM's bulk insert of the entity keeps per-row bookkeeping
@@ -45,7 +47,7 @@ async def record_many(session: AsyncSession, actor: str, entries: Sequence[Audit
                 "action": e.action,
                 "target_type": e.target_type,
                 "target_id": e.target_id,
-                "request_id": request_id,
+                "request_id": e.request_id or request_id,
                 "data": e.data,
             }
             for e in entries

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from app.auth.dependencies import CredentialIssuer, CredentialReader, CredentialRevoker
 from app.credentials import lifecycle, service
+from app.credentials.group_commit import GroupCommit
 from app.credentials.issuance import Outcome
 from app.credentials.learners import digest_for_query
 from app.credentials.models import Credential
@@ -98,11 +99,13 @@ def credential_out(credential: Credential, claim_url: str | None = None) -> Cred
 )
 async def issue_credential(
     body: CredentialIssue,
-    session: DbSession,
+    request: Request,
     principal: CredentialIssuer,
     idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
-    issued = await service.issue_one(session, principal, body, idempotency_key)
+    # Not the request's own transaction: concurrent issuances share one (group commit).
+    group_commit: GroupCommit = request.app.state.group_commit
+    issued = await group_commit.issue(principal, body, idempotency_key)
     headers = {"Location": f"/v1/credentials/{issued.credential.id}"}
     if issued.replayed:
         headers["Idempotent-Replayed"] = "true"

@@ -53,6 +53,11 @@ async def issue_one(
 ) -> Issued:
     """Issue one credential, or replay the one an earlier request with this key issued."""
     (outcome,) = await issue_many(session, principal, [(request, key)])
+    return issued_from(outcome)
+
+
+def issued_from(outcome: Outcome) -> Issued:
+    """The credential a request issued or replayed; its error raised when it failed."""
     if outcome.error is not None:
         raise outcome.error
     if outcome.credential is None:  # pragma: no cover - an outcome has one or the other
@@ -64,7 +69,10 @@ async def issue_many(
     session: AsyncSession,
     principal: Principal,
     requests: Sequence[tuple[CredentialIssue, str | None]],
+    request_ids: Sequence[str | None] | None = None,
 ) -> list[Outcome]:
+    """Issue each request's credential; ``request_ids`` name, per request, the HTTP request
+    it came with when that is not the one being served (the audit entries carry them)."""
     limit = get_settings().max_batch_size
     if len(requests) > limit:
         raise BatchTooLarge(
@@ -76,7 +84,7 @@ async def issue_many(
     signer = await keys.signer_for(session, institution)
     accepted = await _checked(session, institution, signer, requests, pending, outcomes)
     if accepted:
-        await _issue(session, principal, institution, signer, accepted, outcomes)
+        await _issue(session, principal, institution, signer, accepted, outcomes, request_ids)
     return outcomes
 
 
@@ -156,6 +164,7 @@ async def _issue(
     signer: Signer,
     accepted: list[Accepted],
     outcomes: list[Outcome],
+    request_ids: Sequence[str | None] | None,
 ) -> None:
     slots = await reserve(session, institution.id, len(accepted))
     # One OB3 achievement per distinct version, however many items of the batch share it.
@@ -217,8 +226,10 @@ async def _issue(
                 str(row["id"]),
                 institution.id,
                 {"achievement_id": str(row["achievement_id"]), "profile": row["profile"]},
+                request_ids[item.position] if request_ids else None,
             )
-            for row in new_rows
+            for item, row in zip(accepted, rows, strict=True)
+            if row["id"] in inserted
         ],
     )
 

@@ -71,6 +71,11 @@ CREDENTIALS_ISSUED = Counter(
     "Credentials issued (one by one, in batches and through the VC-API); replays not counted.",
 )
 STATUS_ACTIONS: Final = ("revoke", "suspend", "reinstate")
+ISSUE_GROUP_SIZE = Histogram(
+    "stapel_issue_group_size",
+    "Single issuances that shared one transaction (group commit), per transaction.",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000),
+)
 CREDENTIAL_STATUS_CHANGES = Counter(
     "stapel_credentials_status_changes_total",
     "Credential status changes, by action (revoke, suspend, reinstate).",
@@ -215,6 +220,10 @@ def observe_request(method: str, route: str, status: int, seconds: float) -> Non
 def count_issued(count: int = 1) -> None:
     if count > 0:
         CREDENTIALS_ISSUED.inc(count)
+
+
+def observe_issue_group(size: int) -> None:
+    ISSUE_GROUP_SIZE.observe(size)
 
 
 def count_status_change(action: str) -> None:
