@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth import repository
 from app.auth.cache import ActiveKey, active_keys
+from app.auth.models import ApiClient
 from app.auth.principal import Principal
 from app.auth.scopes import Scope
 from app.auth.tokens import parse_token, secret_matches
-from app.db.session import DbSession
 from app.errors import Unauthenticated
 from app.http.rate_limits import client_address, rate_limits_of
 from app.observability.context import note_caller
@@ -24,17 +25,22 @@ _bearer = HTTPBearer(auto_error=False, description="An API key: `stapel_<id>_<se
 
 async def authenticate(
     request: Request,
-    session: DbSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller's principal, under the rate limits of its key and of failed attempts."""
+    """The caller's principal, under the rate limits of its key and of failed attempts.
+
+    Not through the request's transaction: a key not in the process cache is looked up in a
+    short one of its own, so that a request which then waits (for a shared issuing transaction,
+    say) holds no pooled connection meanwhile.
+    """
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     if credentials is None:
-        return await principal_for(session, None)
+        return await _principal(None, _looked_up_in(sessionmaker))
     limits = rate_limits_of(request.app)
     address = client_address(request.scope)
     limits.refuse_after_failures(address)
     try:
-        principal = await principal_for(session, credentials.credentials)
+        principal = await _principal(credentials.credentials, _looked_up_in(sessionmaker))
     except Unauthenticated:
         limits.note_failure(address)
         raise
@@ -44,10 +50,29 @@ async def authenticate(
 
 async def principal_for(session: AsyncSession, token: str | None) -> Principal:
     """The principal an API key stands for; Unauthenticated for none, unknown or revoked."""
+
+    async def find(key_id: str) -> ApiClient | None:
+        return await repository.find_active_by_key_id(session, key_id)
+
+    return await _principal(token, find)
+
+
+Find = Callable[[str], Awaitable[ApiClient | None]]
+
+
+def _looked_up_in(sessionmaker: async_sessionmaker[AsyncSession]) -> Find:
+    async def find(key_id: str) -> ApiClient | None:
+        async with sessionmaker() as session:
+            return await repository.find_active_by_key_id(session, key_id)
+
+    return find
+
+
+async def _principal(token: str | None, find: Find) -> Principal:
     if token is None:
         raise Unauthenticated("Send an API key as 'Authorization: Bearer <key>'.")
     parsed = parse_token(token)
-    known = await _active_key(session, parsed.key_id) if parsed else None
+    known = await _active_key(parsed.key_id, find) if parsed else None
     if parsed is None or known is None or not secret_matches(parsed.secret, known.secret_hash):
         raise Unauthenticated("The API key is unknown or revoked.")
     principal = known.principal
@@ -55,19 +80,45 @@ async def principal_for(session: AsyncSession, token: str | None) -> Principal:
     return principal
 
 
-async def _active_key(session: AsyncSession, key_id: str) -> ActiveKey | None:
+# Look-ups in flight, by key id: when a key's cache entry runs out under load, the requests
+# that arrive meanwhile wait for one look-up instead of each making its own.
+_looking_up: dict[str, asyncio.Future[ActiveKey | None]] = {}
+
+
+async def _active_key(key_id: str, find: Find) -> ActiveKey | None:
     known = active_keys.get(key_id)
-    if known is None:
-        client = await repository.find_active_by_key_id(session, key_id)
-        if client is None:
-            return None
-        principal = Principal(
-            client_id=client.id,
-            institution_id=client.institution_id,
-            scopes=frozenset(client.scopes),
-        )
-        known = ActiveKey(client.secret_hash, principal)
-        active_keys.put(key_id, known)
+    if known is not None:
+        return known
+    pending = _looking_up.get(key_id)
+    if pending is not None and pending.get_loop() is asyncio.get_running_loop():
+        await asyncio.wait([pending])
+        if not pending.cancelled():  # else that look-up failed: this request makes its own
+            return pending.result()
+    lookup: asyncio.Future[ActiveKey | None] = asyncio.get_running_loop().create_future()
+    _looking_up[key_id] = lookup
+    try:
+        known = await _look_up(key_id, find)
+    except BaseException:
+        lookup.cancel()
+        raise
+    finally:
+        if _looking_up.get(key_id) is lookup:
+            del _looking_up[key_id]
+    lookup.set_result(known)
+    return known
+
+
+async def _look_up(key_id: str, find: Find) -> ActiveKey | None:
+    client = await find(key_id)
+    if client is None:
+        return None
+    principal = Principal(
+        client_id=client.id,
+        institution_id=client.institution_id,
+        scopes=frozenset(client.scopes),
+    )
+    known = ActiveKey(client.secret_hash, principal)
+    active_keys.put(key_id, known)
     return known
 
 
