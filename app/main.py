@@ -57,6 +57,7 @@ from app.recognition.router import router as recognitions_router
 from app.responses import problems
 from app.runtime import settle_heap
 from app.sis.router import intake_router, integrations_router
+from app.status_lists.reserve import close_claiming_connections
 from app.status_lists.router import router as status_lists_router
 from app.token_status.router import router as token_status_router
 from app.vcapi.router import presentations_router
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await running
             await app.state.fetcher.aclose()
             await engine.dispose()
+            await close_claiming_connections()
             await app.state.probe_engine.dispose()
 
     app = FastAPI(

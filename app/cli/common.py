@@ -20,6 +20,7 @@ from app.db.session import create_engine, create_sessionmaker
 from app.errors import DomainError, NotFound
 from app.institutions import repository as institutions_repository
 from app.institutions.models import Institution
+from app.status_lists.reserve import close_claiming_connections
 
 T = TypeVar("T")
 
@@ -67,6 +68,7 @@ async def _with_sessions(
         return await job(create_sessionmaker(engine))
     finally:
         await engine.dispose()
+        await close_claiming_connections()
 
 
 def run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:

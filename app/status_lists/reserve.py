@@ -17,7 +17,6 @@ from collections import deque
 from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
-from sqlalchemy.pool import NullPool
 
 from app.status_lists.service import StatusSlot, allocate
 
@@ -59,17 +58,19 @@ class SlotReserve:
             return await allocate(session, institution_id, missing + self._block)
 
 
-_claiming_engines: dict[str, AsyncEngine] = {}
+# By event loop as well: a pooled connection belongs to the loop that opened it.
+_claiming_engines: dict[tuple[int, str], AsyncEngine] = {}
 
 
 def _claiming_engine(engine: AsyncEngine) -> AsyncEngine:
-    """A connection outside the request pool: a request that holds a pooled connection while it
-    waits for a claim must not wait for the pool too (at full load that would never end). A
-    fresh connection per claim costs a few milliseconds, once per ``BLOCK`` issuances."""
-    key = engine.url.render_as_string(hide_password=False)
+    """A small pool of its own, outside the request pool: a request that holds a pooled
+    connection while it waits for a claim must not wait for the pool too (at full load that
+    would never end). Its connections are kept: opening one per claim cost several
+    milliseconds, and every request queued behind the claim waited them out."""
+    key = (id(asyncio.get_running_loop()), engine.url.render_as_string(hide_password=False))
     if key not in _claiming_engines:
         _claiming_engines[key] = create_async_engine(
-            engine.url, poolclass=NullPool, hide_parameters=True
+            engine.url, pool_size=1, max_overflow=3, hide_parameters=True
         )
     return _claiming_engines[key]
 
@@ -87,3 +88,10 @@ async def reserve(session: AsyncSession, institution_id: uuid.UUID, count: int) 
 
 def forget_reserved_slots() -> None:
     _RESERVE.clear()
+
+
+async def close_claiming_connections() -> None:
+    """Close the claims' own connections of this event loop (at shutdown, with the engine)."""
+    loop = id(asyncio.get_running_loop())
+    for key in [key for key in _claiming_engines if key[0] == loop]:
+        await _claiming_engines.pop(key).dispose()

@@ -25,6 +25,7 @@ from app.observability.health import (
 )
 from app.observability.metrics import render_latest
 from app.runtime import settle_heap
+from app.status_lists.reserve import close_claiming_connections
 from app.worker.runner import Worker
 
 
@@ -90,4 +91,5 @@ async def run_worker(settings: Settings, metrics_port: int | None, metrics_host:
             with contextlib.suppress(Exception):
                 await serving
         await engine.dispose()
+        await close_claiming_connections()
         await probe_engine.dispose()
