@@ -19,7 +19,7 @@ from app.certificates.service import warn_of_development_certificates
 from app.config import Settings, get_settings
 from app.context import RequestIdMiddleware
 from app.contexts.router import router as contexts_router
-from app.credentials.group_commit import GroupCommit
+from app.credentials.grouped import issue_group as single_issuance_group
 from app.credentials.public_router import router as credential_schemas_router
 from app.credentials.router import router as credentials_router
 from app.db.session import create_engine, create_sessionmaker
@@ -27,6 +27,7 @@ from app.eudi.router import public_router as eudi_metadata_router
 from app.eudi.router import staff_router as sd_jwt_vc_router
 from app.graphql import ide as graphiql
 from app.graphql.router import graphql_router
+from app.group_commit.lanes import GroupCommit
 from app.http.assets import RevalidatedStaticFiles
 from app.http.guard import InputGuardMiddleware
 from app.http.headers import SecurityHeadersMiddleware
@@ -60,6 +61,7 @@ from app.sis.router import intake_router, integrations_router
 from app.status_lists.reserve import close_claiming_connections
 from app.status_lists.router import router as status_lists_router
 from app.token_status.router import router as token_status_router
+from app.vcapi.grouped import issue_group as document_issuance_group
 from app.vcapi.router import presentations_router
 from app.vcapi.router import router as vcapi_router
 from app.verification.fetching import SafeFetcher
@@ -99,7 +101,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.fetcher = SafeFetcher.from_settings(resolved)
         app.state.body_limits = BodyLimits.from_settings(resolved)
         app.state.rate_limits = RateLimits.from_settings(resolved)
-        app.state.group_commit = GroupCommit(app.state.sessionmaker, resolved.issue_group_max)
+        # Concurrent issuances of one client share a transaction (app.group_commit).
+        app.state.single_issuance = GroupCommit(
+            app.state.sessionmaker, resolved.issue_group_max, single_issuance_group
+        )
+        app.state.document_issuance = GroupCommit(
+            app.state.sessionmaker, resolved.issue_group_max, document_issuance_group
+        )
         app.state.schema_heads = migration_heads()
         worker = Worker(resolved, app.state.sessionmaker) if resolved.embedded_worker else None
         running = asyncio.create_task(worker.run()) if worker else None

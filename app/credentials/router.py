@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from app.auth.dependencies import CredentialIssuer, CredentialReader, CredentialRevoker
 from app.credentials import lifecycle, service
-from app.credentials.group_commit import GroupCommit
+from app.credentials.grouped import SingleIssuance
 from app.credentials.issuance import Outcome
 from app.credentials.learners import digest_for_query
 from app.credentials.models import Credential
@@ -104,8 +104,8 @@ async def issue_credential(
     idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
     # Not the request's own transaction: concurrent issuances share one (group commit).
-    group_commit: GroupCommit = request.app.state.group_commit
-    issued = await group_commit.issue(principal, body, idempotency_key)
+    single_issuance: SingleIssuance = request.app.state.single_issuance
+    issued = await single_issuance.submit(principal, body, idempotency_key)
     headers = {"Location": f"/v1/credentials/{issued.credential.id}"}
     if issued.replayed:
         headers["Idempotent-Replayed"] = "true"

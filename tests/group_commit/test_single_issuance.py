@@ -1,16 +1,14 @@
-"""Group commit: single issuances that arrive while one is in flight share the next transaction,
-and each keeps the answer it would have had alone.
+"""Group commit of ``POST /v1/credentials``: single issuances that arrive while one is in
+flight share the next transaction, and each keeps the answer it would have had alone.
 
-The first request is held inside its transaction by a row lock on its achievement taken from
-another connection; the requests sent meanwhile queue, and are seen to share one transaction by
-the ``xmin`` (inserting transaction) of the rows they wrote.
+The first request is held by a row lock on its achievement (see ``support``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import httpx
@@ -18,74 +16,11 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.credentials.group_commit import GroupCommit
 from tests.credentials.helpers import issue_payload, published_achievement
 from tests.factories import Tenant
+from tests.group_commit.support import first_request_held, queued_behind, transactions_by_size
 
 Send = Callable[..., Awaitable[httpx.Response]]
-
-
-@asynccontextmanager
-async def first_request_held(
-    app: FastAPI,
-    client: httpx.AsyncClient,
-    tenant: Tenant,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    achievement_id: str,
-) -> AsyncIterator[asyncio.Task[httpx.Response]]:
-    """A request in flight, waiting on a lock inside its transaction until the block ends."""
-    async with sessionmaker() as locker, locker.begin():
-        await locker.execute(
-            text("SELECT 1 FROM achievements WHERE id = :id FOR UPDATE"), {"id": achievement_id}
-        )
-        first = asyncio.create_task(
-            client.post(
-                "/v1/credentials",
-                json=issue_payload(
-                    achievement_id, learner={"name": "First", "student_number": "f"}
-                ),
-                headers=tenant.headers,
-            )
-        )
-        await _until(lambda: _lock_waits(sessionmaker))
-        yield first
-    assert (await first).status_code == 201
-
-
-async def queue_behind(
-    app: FastAPI, requests: list[Awaitable[httpx.Response]]
-) -> list[asyncio.Task[httpx.Response]]:
-    """Send the requests and return once all of them wait for the next transaction."""
-    group_commit: GroupCommit = app.state.group_commit
-    tasks = [asyncio.ensure_future(request) for request in requests]
-    await _until(lambda: _true(group_commit.queued() == len(tasks)))
-    return tasks
-
-
-async def transactions_by_size(sessionmaker: async_sessionmaker[AsyncSession]) -> list[int]:
-    async with sessionmaker() as session:
-        rows = await session.execute(
-            text("SELECT count(*) FROM credentials GROUP BY xmin::text ORDER BY 1")
-        )
-        return [int(count) for (count,) in rows]
-
-
-async def _lock_waits(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
-    async with sessionmaker() as session:
-        waiting = await session.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
-        return int(waiting.scalar_one()) > 0
-
-
-async def _true(value: bool) -> bool:
-    return value
-
-
-async def _until(condition: Callable[[], Awaitable[bool]]) -> None:
-    for _ in range(500):
-        if await condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the condition never held")
 
 
 def _post(client: httpx.AsyncClient, tenant: Tenant) -> Send:
@@ -97,6 +32,27 @@ def _post(client: httpx.AsyncClient, tenant: Tenant) -> Send:
     return send
 
 
+def _held(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    achievement_id: str,
+) -> AbstractAsyncContextManager[None]:
+    """A first issuance held inside its transaction by a row lock on the achievement."""
+    first = issue_payload(achievement_id, learner={"name": "First", "student_number": "f"})
+    return first_request_held(
+        sessionmaker,
+        text("SELECT 1 FROM achievements WHERE id = CAST(:id AS uuid) FOR UPDATE").bindparams(
+            id=achievement_id
+        ),
+        lambda: _post(client, tenant)(first),
+    )
+
+
+def _queued(app: FastAPI, requests: list[Awaitable[httpx.Response]]) -> Any:
+    return queued_behind(app.state.single_issuance, requests)
+
+
 async def test_requests_arriving_during_a_transaction_share_the_next_one(
     app: FastAPI,
     client: httpx.AsyncClient,
@@ -105,8 +61,8 @@ async def test_requests_arriving_during_a_transaction_share_the_next_one(
 ) -> None:
     achievement = await published_achievement(client, tenant)
     send = _post(client, tenant)
-    async with first_request_held(app, client, tenant, sessionmaker, achievement["id"]):
-        queued = await queue_behind(
+    async with _held(client, tenant, sessionmaker, achievement["id"]):
+        queued = await _queued(
             app,
             [
                 send(
@@ -146,8 +102,8 @@ async def test_a_refused_request_in_a_shared_transaction_fails_alone(
     achievement = await published_achievement(client, tenant)
     send = _post(client, tenant)
     unknown = "00000000-0000-4000-8000-000000000000"
-    async with first_request_held(app, client, tenant, sessionmaker, achievement["id"]):
-        queued = await queue_behind(
+    async with _held(client, tenant, sessionmaker, achievement["id"]):
+        queued = await _queued(
             app,
             [
                 send(
@@ -178,8 +134,8 @@ async def test_one_idempotency_key_twice_in_a_queue_is_replayed_or_refused_as_if
     key = {"Idempotency-Key": "result-88231"}
     same = issue_payload(achievement["id"])
     different = issue_payload(achievement["id"], grade="6.0")
-    async with first_request_held(app, client, tenant, sessionmaker, achievement["id"]):
-        queued = await queue_behind(
+    async with _held(client, tenant, sessionmaker, achievement["id"]):
+        queued = await _queued(
             app,
             [
                 send(same, key),
@@ -226,8 +182,8 @@ async def test_a_database_error_inside_a_shared_transaction_reaches_only_its_req
             )
         )
     try:
-        async with first_request_held(app, client, tenant, sessionmaker, achievement["id"]):
-            queued = await queue_behind(
+        async with _held(client, tenant, sessionmaker, achievement["id"]):
+            queued = await _queued(
                 app,
                 [
                     send(

@@ -1,0 +1,1 @@
+"""Group commit: concurrent requests of one client share one transaction (see ``lanes``)."""
