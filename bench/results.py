@@ -72,6 +72,8 @@ def from_wrk(
             "latency_ms": measured.latency_ms,
         },
     )
+    if measured.distinct is not None:
+        result.detail["distinct_sent"] = measured.distinct
     if measured.requests == 0:
         result.status = "errors"
         result.note = "no request completed within the run"

@@ -232,9 +232,10 @@ def wrk_scenarios(run: Run, context: scenarios.Context) -> None:
     low, high = config.low, config.high
     for c in (low, high) if config.runs("healthz") else ():
         attempt(run, f"healthz_c{c}", "a. trivial endpoint", partial(scenarios.healthz, context, c))
-    for c in (low, high) if config.runs("issue") else ():
-        issue = partial(scenarios.single_issue, context, c)
-        attempt(run, f"single_issue_c{c}", "b. single issuance", issue)
+    for shape in (scenarios.MINIMAL_ISSUE, scenarios.FULL_ISSUE) if config.runs("issue") else ():
+        for c in (1, low, high):
+            issue = partial(scenarios.single_issue, context, c, shape)
+            attempt(run, f"{shape.key}_c{c}", shape.title, issue)
     for c in (low, high) if config.runs("verify") else ():
         attempt(run, f"verify_c{c}", "d. verification", partial(scenarios.verify, context, c))
     for conditional in (False, True) if config.runs("status") else ():
