@@ -101,6 +101,35 @@ def achievement_payload(index: int) -> dict[str, Any]:
     }
 
 
+def pathway_component(index: int, course_code: str) -> dict[str, Any]:
+    """Module ``index`` (0, 1, 2, ...) of a pathway: a formal micro-credential of the catalogue
+    whose passed SIS results (``course_code``) earn it."""
+    body = achievement_payload(index * 5)  # a formal one, whatever the index
+    return {
+        **body,
+        "title": f"Pathway module {index + 1}: {body['title']}",
+        "sis_course_codes": [course_code],
+    }
+
+
+def stacked_achievement(components: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """The certificate earned with every one of ``components`` ((id, payload) pairs), issued
+    by the worker on its own: its credits are theirs together."""
+    ects = sum(float(payload["ects"]) for _, payload in components)
+    first = components[0][1]
+    return {
+        **first,
+        "kind": "stacked",
+        "title": "Pathway certificate",
+        "description": "The certificate for whoever passed every module of the pathway.",
+        "ects": ects,
+        "workload_hours": round(ects * 28),
+        "stackability": None,
+        "sis_course_codes": [],
+        "pathway": {"rule": "all", "components": [a for a, _ in components]},
+    }
+
+
 def awarded_on(today: date, index: int) -> date:
     return today - timedelta(days=1 + index % 300)
 

@@ -26,6 +26,7 @@ from bench import (
     cpu,
     database,
     floors,
+    pathway,
     pickup,
     profile,
     report,
@@ -329,6 +330,25 @@ def sis_scenario(run: Run, seeded: SeedResult) -> None:
     attempt(run, "sis_intake", sis.TITLE, measure)
 
 
+def pathway_scenario(run: Run, seeded: SeedResult) -> None:
+    learners = run.config.pathway_learners
+    if not run.config.runs("pathway"):
+        return
+
+    def measure() -> ScenarioResult:
+        if not asyncio.run(_sis_available(run.base_url)):
+            return pathway.not_available(learners)
+        if run.worker is None:
+            run.worker = run.launch().start_worker(free_port())
+        metrics = [run.worker.metrics_url] if run.worker.metrics_url else []
+        tenant = seeded.tenants[-1]  # not the SIS scenario's
+        limit = max(60.0, 0.2 * learners)
+        journey = partial(pathway.run, run.base_url, tenant, learners, run.run_tag, metrics, limit)
+        return with_cpu(run.server_pids, lambda: asyncio.run(journey()))
+
+    attempt(run, "pathway_intake", pathway.TITLE, measure)
+
+
 async def _sis_available(base_url: str) -> bool:
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
         return await sis.available(client)
@@ -416,6 +436,8 @@ def execute(run: Run, wrk_path: str, py_spy: str | None) -> SeedResult:
     sis_scenario(run, seeded)
     if py_spy:
         profile_pass(run, context, seeded, py_spy)
+    # Last: once a pathway is published, every issuance also writes a pathway event.
+    pathway_scenario(run, seeded)
     return seeded
 
 
