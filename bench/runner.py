@@ -342,7 +342,7 @@ def pathway_scenario(run: Run, seeded: SeedResult) -> None:
             run.worker = run.launch().start_worker(free_port())
         metrics = [run.worker.metrics_url] if run.worker.metrics_url else []
         tenant = seeded.tenants[-1]  # not the SIS scenario's
-        limit = max(60.0, 0.2 * learners)
+        limit = max(120.0, 0.5 * learners)
         journey = partial(pathway.run, run.base_url, tenant, learners, run.run_tag, metrics, limit)
         return with_cpu(run.server_pids, lambda: asyncio.run(journey()))
 
