@@ -227,10 +227,12 @@ def verify(
         used,
     )
     result.detail["credentials_in_rotation"] = len(tokens)
-    sent = f"{measured.distinct:,}" if measured.distinct is not None else "?"
-    result.note = f"{len(tokens):,} distinct credentials in turn, {sent} of them sent; " + (
-        scenario.note
-    )
+    if len(tokens) == 1:
+        cycled = "one credential over and over"
+    else:
+        sent = f"{measured.distinct:,}" if measured.distinct is not None else "?"
+        cycled = f"{len(tokens):,} distinct credentials in turn, {sent} of them sent"
+    result.note = f"{cycled}; {scenario.note}"
     return result
 
 
