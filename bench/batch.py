@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from bench.environment import HarnessError
-from bench.results import ScenarioResult, percentile
+from bench.results import ScenarioResult
 from bench.seed import Tenant, batch_body, expect_json, today
 
 
@@ -89,9 +89,9 @@ async def batch_issuance(
 
 
 def _result(clients: int, size: int, elapsed: float, tally: BatchTally) -> ScenarioResult:
-    latencies = sorted(tally.latencies)
+    latencies = tally.latencies
     errors = len(tally.errors) + tally.failed
-    return ScenarioResult(
+    result = ScenarioResult(
         key=f"batch_{clients}_clients",
         title="c. batch issuance",
         endpoint=f"POST /v1/credentials/batch ({size:,} per request)",
@@ -101,9 +101,9 @@ def _result(clients: int, size: int, elapsed: float, tally: BatchTally) -> Scena
         requests=len(latencies),
         requests_per_s=round(len(latencies) / elapsed, 2),
         credentials_per_s=round(tally.issued / elapsed, 1),
-        p50_ms=round(percentile(latencies, 0.50) * 1000, 1),
-        p99_ms=round(percentile(latencies, 0.99) * 1000, 1),
         errors=errors,
         note=f"{len(latencies)} batches; each client issues for its own institution",
         detail={"issued": tally.issued, "failed_items": tally.failed, "errors": tally.errors[:5]},
     )
+    result.record_latencies(latencies)
+    return result

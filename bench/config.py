@@ -15,6 +15,8 @@ INSTITUTIONS = 10
 ACHIEVEMENTS = 10_000
 CREDENTIALS = 100_000
 SIS_RESULTS = 10_000
+PATHWAY_LEARNERS = 1_000  # at --scale 0.02 and above
+PATHWAY_LEARNERS_SMALL = 20  # below, as in a smoke run
 BATCH_SIZE = 1_000
 
 SMOKE_SCALE = 0.001
@@ -34,6 +36,7 @@ SCENARIO_GROUPS = (
     "sis",
     "pickup",
     "sdjwt",
+    "pathway",
 )
 
 
@@ -73,6 +76,10 @@ class RunConfig:
     @property
     def sis_results(self) -> int:
         return max(10, math.ceil(SIS_RESULTS * self.scale))
+
+    @property
+    def pathway_learners(self) -> int:
+        return PATHWAY_LEARNERS if self.scale >= 0.02 else PATHWAY_LEARNERS_SMALL
 
     @property
     def low(self) -> int:

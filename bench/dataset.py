@@ -5,7 +5,7 @@ Deterministic (seeded by position) so that two runs at the same scale seed the s
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 TOPICS = (
@@ -50,6 +50,11 @@ def institution_payload(index: int, run_tag: str) -> dict[str, Any]:
     }
 
 
+def is_formal(index: int) -> bool:
+    """Whether achievement ``index`` is a formal micro-credential with every EU element."""
+    return index % 5 != 4
+
+
 def achievement_payload(index: int) -> dict[str, Any]:
     """One of a varied catalogue: mostly formal micro-credentials, every fifth an open badge."""
     title, field_of_study = TOPICS[index % len(TOPICS)]
@@ -72,7 +77,7 @@ def achievement_payload(index: int) -> dict[str, Any]:
         "field_of_study": field_of_study,
         "sis_course_codes": [course_code],
     }
-    if index % 5 == 4:
+    if not is_formal(index):
         return {**common, "kind": "informal", "workload_hours": 8 + index % 20}
     eqf = 5 + index % 4
     ects = 3 + index % 28
@@ -96,6 +101,35 @@ def achievement_payload(index: int) -> dict[str, Any]:
     }
 
 
+def pathway_component(index: int, course_code: str) -> dict[str, Any]:
+    """Module ``index`` (0, 1, 2, ...) of a pathway: a formal micro-credential of the catalogue
+    whose passed SIS results (``course_code``) earn it."""
+    body = achievement_payload(index * 5)  # a formal one, whatever the index
+    return {
+        **body,
+        "title": f"Pathway module {index + 1}: {body['title']}",
+        "sis_course_codes": [course_code],
+    }
+
+
+def stacked_achievement(components: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """The certificate earned with every one of ``components`` ((id, payload) pairs), issued
+    by the worker on its own: its credits are theirs together."""
+    ects = sum(float(payload["ects"]) for _, payload in components)
+    first = components[0][1]
+    return {
+        **first,
+        "kind": "stacked",
+        "title": "Pathway certificate",
+        "description": "The certificate for whoever passed every module of the pathway.",
+        "ects": ects,
+        "workload_hours": round(ects * 28),
+        "stackability": None,
+        "sis_course_codes": [],
+        "pathway": {"rule": "all", "components": [a for a, _ in components]},
+    }
+
+
 def awarded_on(today: date, index: int) -> date:
     return today - timedelta(days=1 + index % 300)
 
@@ -115,6 +149,49 @@ def credential_item(achievement_id: str, learner: str, index: int, today: date) 
         "grade": f"{6 + index % 5}.{index % 10}",
         "identity_verified": True,
         "sis_reference": f"SIS/2025-2026/result-{index}",
+    }
+
+
+def minimal_credential_request(achievement_id: str, learner: str, today: date) -> dict[str, Any]:
+    """The least a single issuance takes: the achievement, a named learner, the award day."""
+    return {
+        "achievement_id": achievement_id,
+        "learner": {"name": f"Learner {learner}", "student_number": learner},
+        "awarded_on": awarded_on(today, 0).isoformat(),
+    }
+
+
+def full_credential_request(achievement_id: str, learner: str, today: date) -> dict[str, Any]:
+    """Every element the issuing API takes for one credential: the learner identified every
+    way and named in parts, assessment date, grade, identity verification at assessment
+    (the EU elements a request carries; the rest come from the achievement), evidence, the
+    SIS reference and an expiry of its own."""
+    awarded = awarded_on(today, 0)
+    return {
+        "achievement_id": achievement_id,
+        "learner": {
+            "name": f"Learner {learner}",
+            "family_name": learner,
+            "given_name": "Learner",
+            "student_number": learner,
+            "email": f"{learner}@student.example.org",
+            "did": f"did:web:learners.example.org:{learner}",
+        },
+        "awarded_on": awarded.isoformat(),
+        "assessment_date": (awarded - timedelta(days=7)).isoformat(),
+        "grade": "7.5",
+        "identity_verified": True,
+        "evidence": [
+            {
+                "id": f"https://portfolio.example.org/{learner}/final-project",
+                "name": "Final project",
+                "description": "The report and the recorded presentation the grade is for.",
+            }
+        ],
+        "sis_reference": f"SIS/bench/{learner}",
+        "valid_until": datetime.combine(
+            awarded + timedelta(days=5 * 365), time(), tzinfo=UTC
+        ).isoformat(),
     }
 
 

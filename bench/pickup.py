@@ -188,7 +188,7 @@ def credential_endpoint(
             seconds,
             {
                 "requests_file": prepared[phase],
-                "threads": str(min(context.wrk.threads(), connections)),
+                "threads": str(context.wrk.threads_for(connections)),
                 "expect": "200",
                 "contains": '"credentials"',
             },

@@ -26,6 +26,7 @@ class ManagedProcess:
     process: subprocess.Popen[bytes]
     log_path: Path
     log: IO[bytes]
+    metrics_url: str | None = None  # the worker's /metrics, when it serves one
 
     @property
     def pid(self) -> int:
@@ -105,6 +106,7 @@ class Launcher:
         except HarnessError:
             worker.stop()
             raise
+        worker.metrics_url = f"http://127.0.0.1:{port}/metrics"
         return worker
 
 

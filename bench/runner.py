@@ -26,6 +26,7 @@ from bench import (
     cpu,
     database,
     floors,
+    pathway,
     pickup,
     profile,
     report,
@@ -232,9 +233,10 @@ def wrk_scenarios(run: Run, context: scenarios.Context) -> None:
     low, high = config.low, config.high
     for c in (low, high) if config.runs("healthz") else ():
         attempt(run, f"healthz_c{c}", "a. trivial endpoint", partial(scenarios.healthz, context, c))
-    for c in (low, high) if config.runs("issue") else ():
-        issue = partial(scenarios.single_issue, context, c)
-        attempt(run, f"single_issue_c{c}", "b. single issuance", issue)
+    for shape in (scenarios.MINIMAL_ISSUE, scenarios.FULL_ISSUE) if config.runs("issue") else ():
+        for c in (1, low, high):
+            issue = partial(scenarios.single_issue, context, c, shape)
+            attempt(run, f"{shape.key}_c{c}", shape.title, issue)
     for c in (low, high) if config.runs("verify") else ():
         attempt(run, f"verify_c{c}", "d. verification", partial(scenarios.verify, context, c))
     for conditional in (False, True) if config.runs("status") else ():
@@ -328,6 +330,25 @@ def sis_scenario(run: Run, seeded: SeedResult) -> None:
     attempt(run, "sis_intake", sis.TITLE, measure)
 
 
+def pathway_scenario(run: Run, seeded: SeedResult) -> None:
+    learners = run.config.pathway_learners
+    if not run.config.runs("pathway"):
+        return
+
+    def measure() -> ScenarioResult:
+        if not asyncio.run(_sis_available(run.base_url)):
+            return pathway.not_available(learners)
+        if run.worker is None:
+            run.worker = run.launch().start_worker(free_port())
+        metrics = [run.worker.metrics_url] if run.worker.metrics_url else []
+        tenant = seeded.tenants[-1]  # not the SIS scenario's
+        limit = max(120.0, 0.5 * learners)
+        journey = partial(pathway.run, run.base_url, tenant, learners, run.run_tag, metrics, limit)
+        return with_cpu(run.server_pids, lambda: asyncio.run(journey()))
+
+    attempt(run, "pathway_intake", pathway.TITLE, measure)
+
+
 async def _sis_available(base_url: str) -> bool:
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
         return await sis.available(client)
@@ -415,6 +436,8 @@ def execute(run: Run, wrk_path: str, py_spy: str | None) -> SeedResult:
     sis_scenario(run, seeded)
     if py_spy:
         profile_pass(run, context, seeded, py_spy)
+    # Last: once a pathway is published, every issuance also writes a pathway event.
+    pathway_scenario(run, seeded)
     return seeded
 
 

@@ -8,15 +8,16 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date
 from functools import partial
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import orjson
 
-from bench import cpu
+from bench import cpu, dataset
 from bench.config import RunConfig
 from bench.environment import HarnessError
 from bench.results import ScenarioResult, from_wrk
@@ -88,25 +89,64 @@ def healthz(context: Context, connections: int) -> ScenarioResult:
 # --- b. single issuance -----------------------------------------------------------------------
 
 
-def issue_targets(context: Context) -> str:
+@dataclass(frozen=True)
+class IssueRequest:
+    """A shape of single-issuance request, and the achievements it is sent for."""
+
+    key: str
+    title: str
+    body: Callable[[str, str, date], dict[str, Any]]  # (achievement, learner, today) → body
+    formal_only: bool  # only formal micro-credentials (every EU element), not open badges
+    note: str
+
+
+MINIMAL_ISSUE = IssueRequest(
+    "single_issue",
+    "b. single issuance (minimal request)",
+    dataset.minimal_credential_request,
+    False,
+    "achievement, learner name and student number, award day; over formal and informal "
+    "achievements",
+)
+FULL_ISSUE = IssueRequest(
+    "single_issue_full",
+    "b2. single issuance, full EU elements",
+    dataset.full_credential_request,
+    True,
+    "every element a request takes (learner by number, e-mail and DID, name in parts, "
+    "assessment date, grade, identity verified, evidence, SIS reference, expiry), for formal "
+    "micro-credentials with every EU element",
+)
+
+
+def issue_targets(context: Context, formal_only: bool) -> str:
     """Lines "<key> <achievement>..." for issue.lua: every institution, some achievements each."""
-    lines = [
-        " ".join([tenant.token, *tenant.achievement_ids[:ISSUE_ACHIEVEMENTS_PER_INSTITUTION]])
-        for tenant in context.seeded.tenants
-    ]
-    return context.write("issue-targets.txt", ("\n".join(lines) + "\n").encode())
+    lines = []
+    for tenant in context.seeded.tenants:
+        ids = tenant.formal_achievement_ids if formal_only else tenant.achievement_ids
+        if ids:  # with ten institutions, two hold only open badges
+            lines.append(" ".join([tenant.token, *ids[:ISSUE_ACHIEVEMENTS_PER_INSTITUTION]]))
+    name = f"issue-targets-{'formal' if formal_only else 'all'}.txt"
+    return context.write(name, ("\n".join(lines) + "\n").encode())
 
 
-def single_issue(context: Context, connections: int) -> ScenarioResult:
-    targets = issue_targets(context)
-    awarded = today() - timedelta(days=1)
+def issue_template(context: Context, shape: IssueRequest) -> str:
+    """The request body with {{achievement}} and {{learner}} for issue.lua to fill in."""
+    body = shape.body("{{achievement}}", "{{learner}}", today())
+    return context.write(f"{shape.key}-template.json", orjson.dumps(body))
+
+
+def single_issue(
+    context: Context, connections: int, shape: IssueRequest = MINIMAL_ISSUE
+) -> ScenarioResult:
+    targets = issue_targets(context, shape.formal_only)
+    template = issue_template(context, shape)
 
     def build(phase: str, seconds: float) -> WrkRequest:
         options = {
             "targets_file": targets,
-            "prefix": f"{context.run_tag}-c{connections}-{phase}",
-            "awarded_on": awarded.isoformat(),
-            "assessment_date": (awarded - timedelta(days=7)).isoformat(),
+            "template_file": template,
+            "prefix": f"{context.run_tag}-{shape.key}-c{connections}-{phase}",
             "expect": "201",
         }
         return WrkRequest(
@@ -114,15 +154,17 @@ def single_issue(context: Context, connections: int) -> ScenarioResult:
         )
 
     measured, used = measure(context, build)
-    return from_wrk(
-        f"single_issue_c{connections}",
-        "b. single issuance",
+    result = from_wrk(
+        f"{shape.key}_c{connections}",
+        shape.title,
         "POST /v1/credentials",
         connections,
         measured,
         used,
         credentials_per_request=1,
     )
+    result.note = shape.note
+    return result
 
 
 # --- d. verification --------------------------------------------------------------------------
@@ -130,7 +172,7 @@ def single_issue(context: Context, connections: int) -> ScenarioResult:
 
 @dataclass(frozen=True)
 class Verification:
-    """One credential verified over and over, and how the result is named."""
+    """Credentials sent through POST /v1/verify in turn, and how the result is named."""
 
     key: str
     title: str
@@ -144,27 +186,34 @@ JWT_VERIFICATION = Verification(
     "d. verification (with status check)",
     "POST /v1/verify",
     "application/vc+jwt",
-    "our own vc-jose credential; every check incl. status list must pass",
+    "our own vc-jose credentials issued during seeding, every institution; every check incl. "
+    "status list must pass",
 )
 
 
 def verify(
     context: Context,
     connections: int,
-    credential: str | None = None,
+    credentials: list[str] | None = None,
     scenario: Verification = JWT_VERIFICATION,
 ) -> ScenarioResult:
-    """``credential`` (the seeded sample JWT by default) through POST /v1/verify."""
-    body = (credential or context.seeded.sample.jwt).encode("ascii")
-    body_file = context.write(f"{scenario.key}-body.txt", body)
+    """``credentials`` (those kept from seeding by default), one after another, through
+    POST /v1/verify; each wrk thread starts at its own place in the list."""
+    tokens = credentials or context.seeded.jwts or [context.seeded.sample.jwt]
+    bodies = context.write(f"{scenario.key}-bodies.txt", ("\n".join(tokens) + "\n").encode())
 
     def build(phase: str, seconds: float) -> WrkRequest:
+        options = {
+            "bodies_file": bodies,
+            "threads": str(context.wrk.threads_for(connections)),
+            "contains": '"verified":true',
+        }
         return WrkRequest(
             context.url("/v1/verify"),
-            "static.lua",
+            "bodies.lua",
             connections,
             seconds,
-            options={"method": "POST", "body_file": body_file, "contains": '"verified":true'},
+            options=options,
             headers={"Content-Type": scenario.media_type},
         )
 
@@ -177,7 +226,13 @@ def verify(
         measured,
         used,
     )
-    result.note = scenario.note
+    result.detail["credentials_in_rotation"] = len(tokens)
+    if len(tokens) == 1:
+        cycled = "one credential over and over"
+    else:
+        sent = f"{measured.distinct:,}" if measured.distinct is not None else "?"
+        cycled = f"{len(tokens):,} distinct credentials in turn, {sent} of them sent"
+    result.note = f"{cycled}; {scenario.note}"
     return result
 
 
@@ -347,7 +402,11 @@ def _page_visits(context: Context, key: str, paths: list[str], connections: int)
 
     def build(phase: str, seconds: float) -> WrkRequest:
         # Every page must show the verifier's verdict: these credentials are all valid.
-        options = {"paths_file": paths_file, "contains": "banner-valid"}
+        options = {
+            "paths_file": paths_file,
+            "threads": str(context.wrk.threads_for(connections)),
+            "contains": "banner-valid",
+        }
         return WrkRequest(context.url("/"), "paths.lua", connections, seconds, options)
 
     measured, used = measure(context, build)

@@ -2,7 +2,8 @@
 
 k is the wallet credential endpoint in the ``dc+sd-jwt`` configuration, prepared and replayed
 exactly as scenario j (``bench/pickup.py``); l verifies one Learning Credential of the seeded
-sample, with every disclosure and without key binding, as scenario d verifies the JWT.
+sample, with every disclosure and without key binding, over and over (scenario d verifies many
+distinct JWTs; a Learning Credential each would cost a staff download per credential).
 """
 
 from __future__ import annotations
@@ -48,4 +49,4 @@ def verify(context: Context, connections: int) -> ScenarioResult:
         f"our own Learning Credential with {sd_jwt.count('~') - 1} disclosures, issuer key by "
         "issuer metadata (no certificate), every check incl. the Token Status List must pass",
     )
-    return scenarios.verify(context, connections, sd_jwt, scenario)
+    return scenarios.verify(context, connections, [sd_jwt], scenario)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ BATCH_CONCURRENCY = 2
 ATTEMPTS = 3
 # Distinct credentials the learner's-page scenarios visit, as many visitors would.
 CLAIM_LINKS_KEPT = 300
+# Distinct credentials the verification scenario sends, as many verifiers would.
+JWTS_KEPT = 10_000
 FALLBACK_SCOPES = (
     "catalogue:write",
     "credentials:issue",
@@ -47,6 +50,8 @@ class Tenant:
     institution_id: str
     token: str
     achievement_ids: list[str] = field(default_factory=list)
+    # The formal micro-credentials among them: every EU element (dataset.is_formal).
+    formal_achievement_ids: list[str] = field(default_factory=list)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -73,6 +78,8 @@ class SeedResult:
     retries: list[str]
     # Claim links of credentials spread over every institution, for the learner's pages.
     claim_urls: list[str] = field(default_factory=list)
+    # Signed credentials (compact JWTs) spread over every institution, for verification.
+    jwts: list[str] = field(default_factory=list)
 
     @property
     def credentials_per_second(self) -> float:
@@ -175,8 +182,11 @@ async def seed_catalogue(api: Api, tenants: list[Tenant], total: int) -> None:
         return run
 
     jobs = [job(i) for i in range(total)]
-    for tenant_index, achievement_id in await bounded(jobs, CATALOGUE_CONCURRENCY):
+    published = await bounded(jobs, CATALOGUE_CONCURRENCY)
+    for index, (tenant_index, achievement_id) in enumerate(published):
         tenants[tenant_index].achievement_ids.append(achievement_id)
+        if dataset.is_formal(index):
+            tenants[tenant_index].formal_achievement_ids.append(achievement_id)
 
 
 def batch_body(
@@ -209,17 +219,37 @@ def split(total: int, parts: int) -> list[int]:
     return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
 
-async def seed_credentials(
-    api: Api, tenants: list[Tenant], total: int, batch_size: int
-) -> tuple[SampleCredential, list[str]]:
-    day = today()
+@dataclass(frozen=True)
+class Kept:
+    """What the scenarios need of the seeded credentials; the rest of each answer is dropped
+    as it arrives (a full data set's answers are ~800 MB)."""
 
-    def job(tenant_index: int, start: int, size: int) -> Callable[[], Awaitable[dict[str, Any]]]:
+    sample: SampleCredential
+    claim_urls: list[str]
+    jwts: list[str]
+
+
+def every(step: int, batch_result: dict[str, Any], field_name: str) -> list[str]:
+    """``field_name`` of every ``step``-th credential of a batch's answer."""
+    credentials = [item.get("credential") or {} for item in batch_result["results"]]
+    return [str(c[field_name]) for c in credentials[::step] if c.get(field_name)]
+
+
+async def seed_credentials(api: Api, tenants: list[Tenant], total: int, batch_size: int) -> Kept:
+    day = today()
+    # Taken evenly from every batch, so from every institution and every achievement.
+    claim_step, jwt_step = max(1, total // CLAIM_LINKS_KEPT), max(1, total // JWTS_KEPT)
+
+    def job(
+        tenant_index: int, start: int, size: int
+    ) -> Callable[[], Awaitable[tuple[SampleCredential, list[str], list[str]]]]:
         tenant = tenants[tenant_index]
 
-        def run() -> Awaitable[dict[str, Any]]:
+        async def run() -> tuple[SampleCredential, list[str], list[str]]:
             body = batch_body(tenant, f"seed{tenant_index}", start, size, day, keyed=True)
-            return post_batch(api, tenant, body)
+            result = await post_batch(api, tenant, body)
+            jwts = every(jwt_step, result, "jwt")
+            return sample_from(result), every(claim_step, result, "claim_url"), jwts
 
         return run
 
@@ -229,7 +259,11 @@ async def seed_credentials(
         for start in range(0, count, batch_size)
     ]
     results = await bounded(jobs, BATCH_CONCURRENCY)
-    return sample_from(results[0]), claim_urls_from(results, CLAIM_LINKS_KEPT)
+    claim_urls = [url for _, urls, _ in results for url in urls][:CLAIM_LINKS_KEPT]
+    jwts = [jwt for _, _, kept in results for jwt in kept][:JWTS_KEPT]
+    # Mixed, so that consecutive requests verify credentials of different institutions.
+    random.Random(0).shuffle(jwts)  # noqa: S311 - an order, not a secret
+    return Kept(results[0][0], claim_urls, jwts)
 
 
 def sample_from(batch_result: dict[str, Any]) -> SampleCredential:
@@ -242,18 +276,6 @@ def sample_from(batch_result: dict[str, Any]) -> SampleCredential:
         header=orjson.loads(b64url_decode(header_b64)),
         payload=b64url_decode(payload_b64),
     )
-
-
-def claim_urls_from(batch_results: Sequence[dict[str, Any]], count: int) -> list[str]:
-    """``count`` claim links taken evenly from every batch (so from every institution)."""
-    urls = [
-        item["credential"]["claim_url"]
-        for result in batch_results
-        for item in result["results"]
-        if item.get("credential") and item["credential"].get("claim_url")
-    ]
-    step = max(1, len(urls) // count)
-    return urls[::step][:count]
 
 
 def b64url_decode(segment: str) -> bytes:
@@ -283,7 +305,7 @@ async def seed(
         await seed_catalogue(api, tenants, achievements)
         seconds["achievements"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        sample, claim_urls = await seed_credentials(api, tenants, credentials, batch_size)
+        kept = await seed_credentials(api, tenants, credentials, batch_size)
         seconds["credentials"] = time.perf_counter() - mark
         seconds["total"] = time.perf_counter() - began
     counts = {
@@ -292,4 +314,6 @@ async def seed(
         "credentials": credentials,
     }
     rounded = {k: round(v, 2) for k, v in seconds.items()}
-    return SeedResult(tenants, sample, scopes, rounded, counts, api.retries, claim_urls)
+    return SeedResult(
+        tenants, kept.sample, scopes, rounded, counts, api.retries, kept.claim_urls, kept.jwts
+    )

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -79,19 +79,34 @@ class Integration:
 async def create_integration(
     client: httpx.AsyncClient, tenant: Tenant, run_tag: str
 ) -> Integration:
-    created = await expect_json(
-        await client.post(
-            "/v1/integrations", json={"name": f"bench SIS {run_tag}"}, headers=tenant.headers
-        ),
-        201,
-    )
+    integration = await new_integration(client, tenant, f"bench SIS {run_tag}")
     course_code = f"BENCH-SIS-{run_tag}"
+    await map_course(client, tenant, integration, course_code, tenant.achievement_ids[0])
+    return Integration(id=integration.id, secret=integration.secret, course_code=course_code)
+
+
+async def new_integration(client: httpx.AsyncClient, tenant: Tenant, name: str) -> Integration:
+    """An SIS integration of ``tenant`` (its course mappings follow)."""
+    created = await expect_json(
+        await client.post("/v1/integrations", json={"name": name}, headers=tenant.headers), 201
+    )
+    return Integration(id=str(created["id"]), secret=str(created["secret"]), course_code="")
+
+
+async def map_course(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    integration: Integration,
+    course_code: str,
+    achievement_id: str,
+) -> None:
+    """Results of ``course_code`` that pass earn ``achievement_id``."""
     await expect_json(
         await client.post(
-            f"/v1/integrations/{created['id']}/course-mappings",
+            f"/v1/integrations/{integration.id}/course-mappings",
             json={
                 "course_code": course_code,
-                "achievement_id": tenant.achievement_ids[0],
+                "achievement_id": achievement_id,
                 "pass_rule": PASS_RULE,
             },
             headers=tenant.headers,
@@ -99,40 +114,58 @@ async def create_integration(
         201,
         200,
     )
-    return Integration(
-        id=str(created["id"]), secret=str(created["secret"]), course_code=course_code
-    )
 
 
 def event_bodies(integration: Integration, results: int, run_tag: str) -> list[bytes]:
-    bodies = []
-    for start in range(0, results, RESULTS_PER_EVENT):
-        chunk = [
-            dataset.sis_result(n + 1, integration.course_code, passing=(n + 1) % FAIL_EVERY != 0)
-            for n in range(start, min(results, start + RESULTS_PER_EVENT))
-        ]
-        for item in chunk:
-            item["student"]["id"] = f"{run_tag}-{item['student']['id']}"
-        bodies.append(orjson.dumps({"type": "course_results.batch", "data": {"results": chunk}}))
-    return bodies
+    items = [
+        dataset.sis_result(n, integration.course_code, passing=n % FAIL_EVERY != 0)
+        for n in range(1, results + 1)
+    ]
+    for item in items:
+        item["student"]["id"] = f"{run_tag}-{item['student']['id']}"
+    return chunked_events(items)
+
+
+def chunked_events(results: list[dict[str, Any]]) -> list[bytes]:
+    """``course_results.batch`` event bodies of RESULTS_PER_EVENT results each."""
+    return [
+        orjson.dumps(
+            {
+                "type": "course_results.batch",
+                "data": {"results": results[start : start + RESULTS_PER_EVENT]},
+            }
+        )
+        for start in range(0, len(results), RESULTS_PER_EVENT)
+    ]
+
+
+@dataclass
+class Sent:
+    """The events accepted: their ids, the results refused, how long each POST took."""
+
+    event_ids: list[str] = field(default_factory=list)
+    invalid: int = 0
+    latencies: list[float] = field(default_factory=list)
 
 
 async def send_events(
     client: httpx.AsyncClient, integration: Integration, bodies: list[bytes]
-) -> tuple[list[str], int]:
-    """Post every event; returns the event ids and how many results the server refused."""
-    event_ids, invalid = [], 0
+) -> Sent:
+    """Post every event, one after another."""
+    sent = Sent()
     for body in bodies:
         headers = signature_headers(
             integration.secret, body, f"msg_{uuid.uuid4().hex}", int(time.time())
         )
+        began = time.perf_counter()
         response = await client.post(
             INTAKE_PATH.format(integration_id=integration.id), content=body, headers=headers
         )
+        sent.latencies.append(time.perf_counter() - began)
         accepted = await expect_json(response, 202)
-        event_ids.append(str(accepted["event_id"]))
-        invalid += len(accepted.get("invalid") or [])
-    return event_ids, invalid
+        sent.event_ids.append(str(accepted["event_id"]))
+        sent.invalid += len(accepted.get("invalid") or [])
+    return sent
 
 
 async def progress(client: httpx.AsyncClient, tenant: Tenant, event_id: str) -> dict[str, int]:
@@ -165,12 +198,14 @@ async def intake(
         integration = await create_integration(client, tenant, run_tag)
         bodies = event_bodies(integration, results, run_tag)
         began = time.perf_counter()
-        event_ids, invalid = await send_events(client, integration, bodies)
+        sent = await send_events(client, integration, bodies)
         accepted = time.perf_counter() - began
-        counts = await wait_settled(client, tenant, event_ids, limit)
+        counts = await wait_settled(client, tenant, sent.event_ids, limit)
         elapsed = time.perf_counter() - began
-    counts["invalid"] = invalid
-    return _result(results, len(bodies), accepted, elapsed, counts)
+    counts["invalid"] = sent.invalid
+    result = _result(results, len(bodies), accepted, elapsed, counts)
+    result.record_latencies(sent.latencies)
+    return result
 
 
 def _result(
@@ -196,6 +231,7 @@ def _result(
         requests_per_s=round(results / elapsed, 1),  # results per second
         credentials_per_s=round(counts.get("issued", 0) / elapsed, 1),
         errors=broken,
-        note=f"{results:,} results in {events} signed events; req/s column = results/s",
+        note=f"{results:,} results in {events} signed events; req/s column = results/s; "
+        "latencies: the POST of one event",
         detail=detail,
     )

@@ -35,6 +35,7 @@ class WrkResult:
     unexpected: int  # responses with the wrong status or body
     statuses: dict[str, int]
     latency_ms: dict[str, float]
+    distinct: int | None = None  # entries of a cycled list sent at least once (bench/lua)
 
     @property
     def requests_per_second(self) -> float:
@@ -55,6 +56,10 @@ class Wrk:
     def threads(self) -> int:
         return max(1, len(self.pinning.load_cores)) if self.pinning.pinned else 2
 
+    def threads_for(self, connections: int) -> int:
+        """wrk's thread count at ``connections``: the ``threads`` option of cycling scripts."""
+        return min(self.threads(), connections)
+
     def script_path(self, script: str) -> Path:
         """common.lua followed by the scenario's script, written once into the work dir."""
         target = self.work_dir / f"wrk-{script}"
@@ -64,7 +69,7 @@ class Wrk:
         return target
 
     def command(self, request: WrkRequest) -> list[str]:
-        threads = min(self.threads(), request.connections)
+        threads = self.threads_for(request.connections)
         command = [
             *self.pinning.load_prefix(),
             self.path,
@@ -101,6 +106,7 @@ class Wrk:
 
 def parse(raw: dict[str, Any]) -> WrkResult:
     latency = raw["latency_us"]
+    distinct = int(raw.get("distinct", -1))
     return WrkResult(
         seconds=raw["duration_us"] / 1e6,
         requests=int(raw["requests"]),
@@ -108,4 +114,5 @@ def parse(raw: dict[str, Any]) -> WrkResult:
         unexpected=int(raw["unexpected"]),
         statuses={str(k): int(v) for k, v in raw["statuses"].items()},
         latency_ms={k: round(float(v) / 1000, 2) for k, v in latency.items()},
+        distinct=distinct if distinct >= 0 else None,
     )

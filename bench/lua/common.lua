@@ -3,7 +3,9 @@
 -- Arguments come after `--` on the wrk command line as key=value pairs. Every response is
 -- checked: its status must be one of `expect` (comma-separated, default 200) and its body must
 -- contain `contains` and must not contain `absent` (plain substrings, optional). done() prints
--- one line `BENCH_JSON {...}` with throughput, latency percentiles, statuses and errors.
+-- one line `BENCH_JSON {...}` with throughput, latency percentiles (p99.9 too), statuses,
+-- errors and, for scripts that cycle through a list, how many distinct entries were sent
+-- (-1 for the others).
 
 local threads = {}
 
@@ -57,13 +59,51 @@ function read_file(path)
    return content
 end
 
+-- Entries of a list sent in turn (paths, bodies, prepared requests): thread n of N takes
+-- entries n, n+N, n+2N, ... (options.threads = N), so that concurrent connections do not send
+-- the same entry at the same moment, and starts again past the end. `distinct` counts the
+-- entries this thread has sent at least once; the threads' shares do not overlap.
+distinct = nil
+local cycle_count, cycle_position, cycle_stride, cycle_share, cycle_sent
+
+function start_cycle(count, options)
+   assert(count > 0, "the list to cycle through is empty")
+   cycle_count = count
+   cycle_position = (thread_number or 1) - 1
+   cycle_stride = tonumber(options.threads or "1")
+   cycle_share = 0
+   if cycle_position < count then
+      cycle_share = math.floor((count - 1 - cycle_position) / cycle_stride) + 1
+   end
+   cycle_sent = 0
+   distinct = 0
+end
+
+function next_in_cycle()
+   local index = cycle_position % cycle_count + 1
+   cycle_position = cycle_position + cycle_stride
+   cycle_sent = cycle_sent + 1
+   distinct = math.min(cycle_sent, cycle_share)
+   return index
+end
+
+function read_lines(path)
+   local lines = {}
+   for line in io.lines(path) do
+      if line ~= "" then table.insert(lines, line) end
+   end
+   return lines
+end
+
 function done(summary, latency, requests)
-   local merged, bad = {}, 0
+   local merged, bad, cycled = {}, 0, nil
    for _, thread in ipairs(threads) do
       for code, count in pairs(thread:get("statuses")) do
          merged[code] = (merged[code] or 0) + count
       end
       bad = bad + thread:get("unexpected")
+      local sent = thread:get("distinct")
+      if sent then cycled = (cycled or 0) + sent end
    end
    local parts = {}
    for code, count in pairs(merged) do
@@ -73,11 +113,11 @@ function done(summary, latency, requests)
    io.write(string.format(
       'BENCH_JSON {"duration_us":%d,"requests":%d,"bytes":%d,' ..
       '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
-      '"unexpected":%d,"statuses":{%s},' ..
+      '"unexpected":%d,"distinct":%d,"statuses":{%s},' ..
       '"latency_us":{"mean":%.1f,"stdev":%.1f,"max":%d,"p50":%d,"p90":%d,"p99":%d,"p999":%d}}\n',
       summary.duration, summary.requests, summary.bytes,
       e.connect, e.read, e.write, e.status, e.timeout,
-      bad, table.concat(parts, ","),
+      bad, cycled or -1, table.concat(parts, ","),
       latency.mean, latency.stdev, latency.max,
       latency:percentile(50), latency:percentile(90), latency:percentile(99),
       latency:percentile(99.9)))

@@ -1,22 +1,17 @@
 -- GET one path after another from a list, as visitors opening many different pages would.
 --
--- paths_file=<path>: one request path per line. Each thread starts at its own place in the
--- list, so concurrent connections do not ask for the same page at the same moment.
+-- paths_file=<path>: one request path per line. threads=<N>: wrk's thread count; each thread
+-- takes its own share of the list (start_cycle in common.lua).
 
-local paths = {}
-local counter = 0
+local paths
 
 function init(args)
    local options = parse_args(args)
    configure_checks(options)
-   for line in io.lines(options.paths_file) do
-      if line ~= "" then table.insert(paths, line) end
-   end
-   assert(#paths > 0, "paths_file holds no path")
-   counter = ((thread_number or 1) - 1) * math.floor(#paths / 4)
+   paths = read_lines(options.paths_file)
+   start_cycle(#paths, options)
 end
 
 function request()
-   counter = counter + 1
-   return wrk.format("GET", paths[counter % #paths + 1])
+   return wrk.format("GET", paths[next_in_cycle()])
 end

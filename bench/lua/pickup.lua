@@ -1,11 +1,10 @@
 -- POST {issuer}/credential with a request prepared beforehand, each line once.
 --
 -- requests_file=<path>: lines "<path> <access token> <JSON body>". threads=<N>: wrk's thread
--- count. Thread n of N sends lines n, n+N, n+2N, ...; past the end it starts again, and the
--- repeats are refused (counted).
+-- count. Thread n of N sends lines n, n+N, n+2N, ... (start_cycle in common.lua); past the end
+-- it starts again, and the repeats are refused (counted).
 
 local lines = {}
-local position, stride
 
 function init(args)
    local options = parse_args(args)
@@ -23,12 +22,10 @@ function init(args)
          })
       end
    end
-   position = (thread_number or 1) - 1
-   stride = tonumber(options.threads or "1")
+   start_cycle(#lines, options)
 end
 
 function request()
-   local line = lines[position % #lines + 1]
-   position = position + stride
+   local line = lines[next_in_cycle()]
    return wrk.format("POST", line.path, line.headers, line.body)
 end
