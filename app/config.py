@@ -299,6 +299,12 @@ class Settings(BaseSettings):
     )
     worker_batch_size: int = Field(default=500, ge=1, le=10_000)
     worker_concurrency: int = Field(default=2, ge=1, le=32)
+    pathway_concurrency: int = Field(
+        default=4,
+        ge=1,
+        le=32,
+        description="Loops per worker process evaluating pathway events side by side.",
+    )
     worker_poll_seconds: float = Field(default=5.0, gt=0, le=300)
     embedded_worker: bool = Field(
         default=False,

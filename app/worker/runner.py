@@ -101,10 +101,14 @@ class Worker:
         loops.append(
             asyncio.create_task(self._loop(self.mail_round, self.wakeups.mail), name="mail")
         )
-        loops.append(
+        # Each evaluation is a handful of round trips in a transaction of its own, so loops side
+        # by side (their events claimed with SKIP LOCKED, learners serialised by advisory lock)
+        # multiply the rate while one core has room.
+        loops.extend(
             asyncio.create_task(
-                self._loop(self.pathway_round, self.wakeups.pathways), name="pathways"
+                self._loop(self.pathway_round, self.wakeups.pathways), name=f"pathways-{n}"
             )
+            for n in range(self.settings.pathway_concurrency)
         )
         loops.append(
             asyncio.create_task(
