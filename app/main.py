@@ -38,6 +38,7 @@ from app.images.router import router as images_router
 from app.institutions.router import router as institutions_router
 from app.keys.router import public_router as issuer_identity_router
 from app.keys.router import router as keys_router
+from app.learner_requests.router import router as credential_requests_router
 from app.mail.router import router as smtp_router
 from app.observability.health import create_probe_engine, metrics_router, migration_heads
 from app.observability.health import router as operations_router
@@ -179,6 +180,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         wallet_pickup_router,
         recognitions_router,
         pathway_approvals_router,
+        credential_requests_router,
         sd_jwt_vc_router,
         eudi_metadata_router,
     ):
