@@ -48,6 +48,7 @@ from app.oid4vci.router import openid_router as wallet_pickup_router
 from app.oid4vci.router import staff_router as wallet_offers_router
 from app.oid4vci.routing import install_oauth_error_handler
 from app.pages.downloads import router as downloads_router
+from app.pages.requests import router as request_page_router
 from app.pages.router import router as pages_router
 from app.pages.routing import install_page_error_handlers
 from app.pages.verify import router as verify_page_router
@@ -174,6 +175,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         integrations_router,
         webhook_endpoints_router,
         webhook_deliveries_router,
+        # Before the downloads: /claim/{token}/{file} would take /claim/{token}/request.
+        request_page_router,
         downloads_router,
         verify_page_router,
         wallet_offers_router,
