@@ -9,7 +9,7 @@ import anyio.to_thread
 
 from app.baking.extract import credential_from_file
 from app.config import get_settings
-from app.errors import CredentialNotReadable
+from app.errors import CredentialNotReadable, PayloadTooLarge
 from app.learner_requests.schemas import EvidenceIn
 from app.verification.input import token_from_text
 
@@ -24,6 +24,9 @@ async def external_token(evidence: EvidenceIn) -> str | None:
             raise CredentialNotReadable(
                 "external_badge is not base64.", reason="not_base64"
             ) from exc
+        limit = get_settings().verify_upload_max_bytes
+        if len(image) > limit:
+            raise PayloadTooLarge(f"external_badge is larger than the {limit} bytes accepted.")
         text = await anyio.to_thread.run_sync(credential_from_file, image)
     if text is None:
         return None

@@ -12,9 +12,11 @@ from app.credentials.schemas import Learner
 from app.schemas_common import HttpUrlStr, LongText
 
 RequestStatus = Literal["pending", "approved", "denied"]
-# A compact JWT, or the base64 of a baked badge: bounded like the verify page's input.
-_MAX_CREDENTIAL_CHARS = 262_144
-_MAX_BADGE_CHARS = 4 * 1_048_576 // 3 + 4
+# A compact JWT, or the base64 of a baked badge. The badge's own bound is the verify page's
+# (STAPEL_VERIFY_UPLOAD_MAX_BYTES, checked once decoded); this one only stops the absurd, and
+# the route's body limit (STAPEL_REQUEST_MAX_UPLOAD_BYTES) comes first anyway.
+_MAX_CREDENTIAL_CHARS = 10_485_760
+_MAX_BADGE_CHARS = 4 * 52_428_800 // 3 + 4
 
 
 def _https(value: str) -> str:
