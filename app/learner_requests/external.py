@@ -143,7 +143,10 @@ async def checked_external(
     if not report.verified or credential is None or report.issuer is None:
         raise _unverified(report)
     if not isinstance(subject, dict) or not isinstance(report.issuer.id, str):
-        raise _unverified(report)
+        raise ExternalCredentialUnverified(
+            "The external credential names no single subject and issuer.",
+            errors=[FieldError(POINTER, "one credentialSubject and issuer", "no_subject")],
+        )
     issuer_did = report.issuer.id
     achievement_url = _achievement_url(subject)
     summary = report.achievement

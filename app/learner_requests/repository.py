@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, tuple_
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.achievements.models import Achievement, AchievementVersion
@@ -23,6 +25,17 @@ async def external_by_document(
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def insert_external(session: AsyncSession, values: dict[str, Any]) -> uuid.UUID | None:
+    """The new row's id; None when the institution accepted this credential before."""
+    query = (
+        insert(ExternalCredential)
+        .values(id=uuid.uuid4(), **values)
+        .on_conflict_do_nothing(index_elements=["institution_id", "document_id"])
+        .returning(ExternalCredential.id)
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
 async def externals(
     session: AsyncSession, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, ExternalCredential]:
@@ -30,6 +43,14 @@ async def externals(
         return {}
     query = select(ExternalCredential).where(ExternalCredential.id.in_(list(ids)))
     return {e.id: e for e in (await session.execute(query)).scalars()}
+
+
+async def external_of(
+    session: AsyncSession, request: CredentialRequest
+) -> ExternalCredential | None:
+    if request.external_credential_id is None:
+        return None
+    return await session.get(ExternalCredential, request.external_credential_id)
 
 
 async def page(

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, status
 
 from app.auth.dependencies import CredentialIssuer, RequestReader, RequestWriter
 from app.db.session import DbSession
-from app.learner_requests import repository, service
+from app.learner_requests import decisions, repository, service
 from app.learner_requests.evidence import external_token
 from app.learner_requests.models import CredentialRequest, ExternalCredential
 from app.learner_requests.schemas import (
@@ -111,7 +111,7 @@ async def bulk_approve(
     """Approve each request; each one's outcome is reported, and one that fails (not found,
     decided already, refused by the issuing policy) leaves nothing behind and undoes none of
     the others."""
-    outcomes = await service.approve_many(session, principal, body.ids, body.reason)
+    outcomes = await decisions.approve_many(session, principal, body.ids, body.reason)
     return BulkOut(
         results=[
             BulkResult(id=o.request_id, status="approved", credential_id=o.request.credential_id)
@@ -136,7 +136,7 @@ async def approve(
     """Issue the credential asked for, as `POST /v1/credentials` does, in this key's name;
     `409 request_not_pending` when the request was decided already."""
     reason = body.reason if body else None
-    approved = await service.approve(session, principal, request_id, reason)
+    approved = await decisions.approve(session, principal, request_id, reason)
     return (await _outs(session, [approved]))[0]
 
 
@@ -145,5 +145,5 @@ async def deny(
     request_id: uuid.UUID, body: DenyIn, session: DbSession, principal: CredentialIssuer
 ) -> RequestOut:
     """Close the request with a reason; `409 request_not_pending` when decided already."""
-    denied = await service.deny(session, principal, request_id, body.reason)
+    denied = await decisions.deny(session, principal, request_id, body.reason)
     return (await _outs(session, [denied]))[0]
