@@ -200,8 +200,9 @@ class Settings(BaseSettings):
         default=4_194_304,
         ge=1024,
         le=104_857_600,
-        description="Largest request body of the image uploads and the verify page's file "
-        "upload; at least STAPEL_IMAGE_MAX_BYTES and STAPEL_VERIFY_UPLOAD_MAX_BYTES.",
+        description="Largest request body of the image uploads, the verify page's file "
+        "upload and the credential requests (which may carry a badge); at least "
+        "STAPEL_IMAGE_MAX_BYTES and STAPEL_VERIFY_UPLOAD_MAX_BYTES.",
     )
     request_max_batch_bytes: int = Field(
         default=16_777_216,

@@ -274,3 +274,23 @@ class CertificateChainError(ValidationFailed):
     def __init__(self, detail: str, *, reason: str) -> None:
         super().__init__(detail)
         self.reason = reason
+
+
+class RequestNotPending(InvalidState):
+    code = "request_not_pending"
+    title = "The credential request was decided already"
+
+
+class ExternalCredentialUnverified(ValidationFailed):
+    code = "external_credential_unverified"
+    title = "The external credential does not verify"
+
+
+class IssuerNotRecognised(ValidationFailed):
+    code = "issuer_not_recognised"
+    title = "The institution does not recognise the external credential's issuer"
+
+
+class IdentityMismatch(ValidationFailed):
+    code = "identity_mismatch"
+    title = "The external credential names someone else"

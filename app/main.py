@@ -40,6 +40,7 @@ from app.images.router import router as images_router
 from app.institutions.router import router as institutions_router
 from app.keys.router import public_router as issuer_identity_router
 from app.keys.router import router as keys_router
+from app.learner_requests.router import router as credential_requests_router
 from app.mail.router import router as smtp_router
 from app.observability.health import create_probe_engine, metrics_router, migration_heads
 from app.observability.health import router as operations_router
@@ -49,6 +50,7 @@ from app.oid4vci.router import openid_router as wallet_pickup_router
 from app.oid4vci.router import staff_router as wallet_offers_router
 from app.oid4vci.routing import install_oauth_error_handler
 from app.pages.downloads import router as downloads_router
+from app.pages.requests import router as request_page_router
 from app.pages.router import router as pages_router
 from app.pages.routing import install_page_error_handlers
 from app.pages.verify import router as verify_page_router
@@ -185,12 +187,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         integrations_router,
         webhook_endpoints_router,
         webhook_deliveries_router,
+        # Before the downloads: /claim/{token}/{file} would take /claim/{token}/request.
+        request_page_router,
         downloads_router,
         verify_page_router,
         wallet_offers_router,
         wallet_pickup_router,
         recognitions_router,
         pathway_approvals_router,
+        credential_requests_router,
         sd_jwt_vc_router,
         eudi_metadata_router,
     ):

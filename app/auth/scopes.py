@@ -8,6 +8,8 @@ class Scope(StrEnum):
     CREDENTIALS_ISSUE = "credentials:issue"
     CREDENTIALS_REVOKE = "credentials:revoke"
     CREDENTIALS_READ = "credentials:read"
+    REQUESTS_WRITE = "requests:write"
+    REQUESTS_READ = "requests:read"
     KEYS_MANAGE = "keys:manage"
     INSTITUTION_ADMIN = "institution:admin"
     INTEGRATIONS_MANAGE = "integrations:manage"

@@ -9,6 +9,7 @@ from app.db.base import Base
 from app.images.models import StoredImage
 from app.institutions.models import Institution, OrgUnit
 from app.keys.models import SigningKey
+from app.learner_requests.models import CredentialRequest, ExternalCredential
 from app.mail.models import MailOutboxEntry, SmtpSettings
 from app.oid4vci.models import WalletAccessToken, WalletIssuance, WalletNonce, WalletOffer
 from app.pathways.models import PathwayApproval, PathwayAward, PathwayEvent
@@ -28,6 +29,8 @@ __all__ = [
     "ClaimLink",
     "CourseMapping",
     "Credential",
+    "CredentialRequest",
+    "ExternalCredential",
     "Institution",
     "Integration",
     "IntegrationSecret",

@@ -31,7 +31,10 @@ if TYPE_CHECKING:
     from app.config import Settings
 
 # Routes whose bodies are files or many items; every other route takes the default limit.
-_UPLOADS: Final = re.compile(r"^/v1/(achievements/[^/]+/image|institutions/[^/]+/logo)$|^/verify$")
+_UPLOADS: Final = re.compile(
+    r"^/v1/(achievements/[^/]+/image|institutions/[^/]+/logo|credential-requests)$"
+    r"|^/verify$|^/claim/[^/]+/request$"
+)
 _BATCHES: Final = re.compile(r"^/v1/credentials/batch$")
 _SIS_INTAKE: Final = re.compile(r"^/v1/(sis/[^/]+/events|integrations/[^/]+/imports)$")
 

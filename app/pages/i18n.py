@@ -12,6 +12,8 @@ from typing import Final, Literal
 from babel import Locale
 from babel.dates import format_date
 
+from app.pages.i18n_requests import REQUEST_EN, REQUEST_NL
+
 Language = Literal["nl", "en"]
 LANGUAGES: Final[tuple[Language, ...]] = ("nl", "en")
 DEFAULT: Final[Language] = "en"
@@ -60,6 +62,9 @@ class Translator:
     def __call__(self, key: str, **values: object) -> str:
         text = self._messages[key]
         return text.format(**values) if values else text
+
+    def knows(self, key: str) -> bool:
+        return key in self._messages
 
     def term(self, vocabulary: str, value: str | None) -> str | None:
         """A controlled-vocabulary value in words; an unknown one as it is."""
@@ -562,4 +567,7 @@ _NL: dict[str, str] = {
     "verify.error.url_no_credential": "De pagina op dat adres biedt geen credential aan.",
 }
 
-MESSAGES: Final[dict[Language, dict[str, str]]] = {"en": _EN, "nl": _NL}
+MESSAGES: Final[dict[Language, dict[str, str]]] = {
+    "en": {**_EN, **REQUEST_EN},
+    "nl": {**_NL, **REQUEST_NL},
+}

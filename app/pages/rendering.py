@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.datastructures import FormData
 
 from app.errors import DomainError
 from app.pages.i18n import LANGUAGES, Translator, negotiate
@@ -26,6 +27,17 @@ _ENVIRONMENT = Environment(
 def translator(request: Request) -> Translator:
     return Translator(
         negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
+    )
+
+
+def form_translator(request: Request, form: FormData) -> Translator:
+    """The form carries the page's language, so the answer comes in the one it was asked in."""
+    asked = form.get("lang")
+    return Translator(
+        negotiate(
+            asked if isinstance(asked, str) else request.query_params.get("lang"),
+            request.headers.get("accept-language"),
+        )
     )
 
 

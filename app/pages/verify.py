@@ -12,15 +12,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import HTMLResponse
-from starlette.datastructures import FormData
 
 from app.config import get_settings
 from app.db.session import session_if_used
 from app.errors import CredentialNotReadable, DomainError, NotFound, PayloadTooLarge, TokenTooLarge
 from app.errors import ValidationFailed as Unsupported
 from app.http.strings import mark_own_string_checks
-from app.pages.i18n import Translator, negotiate
-from app.pages.rendering import render, translator
+from app.pages.i18n import Translator
+from app.pages.rendering import form_translator, render, translator
 from app.pages.routing import PageRoute
 from app.pages.verdict import Verdict, verdict
 from app.pages.verify_sources import read_form, token_at_url, token_from_form
@@ -80,17 +79,17 @@ def _page(
         url=url,
         result=result,
         accepted_files=ACCEPTED_FILES,
-        limit=_limit_in_words(),
+        limit=limit_in_words(),
     )
 
 
-def _limit_in_words() -> str:
+def limit_in_words() -> str:
     return f"{get_settings().verify_upload_max_bytes / 1_048_576:.3g} MiB"
 
 
 def _refused(t: Translator, error: DomainError | FetchError, url: str = "") -> HTMLResponse:
     status_code, key = _refusal(error)
-    return _page(t, status_code=status_code, problem=t(key, limit=_limit_in_words()), url=url)
+    return _page(t, status_code=status_code, problem=t(key, limit=limit_in_words()), url=url)
 
 
 @router.get("/verify", response_class=HTMLResponse)
@@ -110,17 +109,6 @@ async def verify_page(
     return _page(t, result=verdict(t, report), url=url)
 
 
-def _form_translator(request: Request, form: FormData) -> Translator:
-    """The form carries the page's language, so the answer comes in the one it was asked in."""
-    asked = form.get("lang")
-    return Translator(
-        negotiate(
-            asked if isinstance(asked, str) else request.query_params.get("lang"),
-            request.headers.get("accept-language"),
-        )
-    )
-
-
 @router.post("/verify", response_class=HTMLResponse)
 async def verify_posted(request: Request) -> HTMLResponse:
     limit = get_settings().verify_upload_max_bytes
@@ -128,7 +116,7 @@ async def verify_posted(request: Request) -> HTMLResponse:
         form = await read_form(request, limit)
     except DomainError as error:
         return _refused(translator(request), error)
-    t = _form_translator(request, form)
+    t = form_translator(request, form)
     fetcher = request.app.state.fetcher
     try:
         async with session_if_used(request.app.state.sessionmaker) as session:

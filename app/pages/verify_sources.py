@@ -49,7 +49,7 @@ def _replay(body: bytes) -> Receive:
     return receive
 
 
-async def read_form(request: Request, limit: int) -> FormData:
+async def read_form(request: Request, limit: int, *, max_fields: int = 4) -> FormData:
     """The posted form, refused with 413 as soon as it is known to exceed ``limit`` (+ framing)."""
     cap = limit + FORM_FRAMING_BYTES
     declared = request.headers.get("content-length", "")
@@ -62,7 +62,7 @@ async def read_form(request: Request, limit: int) -> FormData:
             raise _too_large(limit)
     counted = Request(request.scope, receive=_replay(bytes(body)))
     try:
-        return await counted.form(max_files=1, max_fields=4, max_part_size=cap)
+        return await counted.form(max_files=1, max_fields=max_fields, max_part_size=cap)
     except (MultiPartException, HTTPException) as exc:
         raise MalformedRequest("The form could not be read.") from exc
 

@@ -27,6 +27,18 @@ from app.recognition.service import recognises
 COMPONENT_EVIDENCE_NAME = "Component credential"
 
 
+def component_achievement(candidate: Candidate) -> str:
+    """The component's achievement as its issuer names it."""
+    if candidate.achievement_id is not None:
+        return latest_achievement_url(candidate.achievement_id)
+    return candidate.external_achievement or ""
+
+
+def component_evidence_id(candidate: Candidate) -> str:
+    """The component credential's own id: ours are ``urn:uuid:<row id>``, others' as given."""
+    return candidate.document_id or f"urn:uuid:{candidate.credential_id}"
+
+
 def engine_principal(stacked: AchievementFacts) -> Principal:
     """The engine acts for the stacked achievement's institution (``pathway:<id>`` in audits)."""
     return Principal(
@@ -41,16 +53,16 @@ async def _counted(
     session: AsyncSession, stacked: AchievementFacts, candidates: list[Candidate]
 ) -> list[Candidate]:
     """The candidates the stacked achievement's institution issued or recognises."""
-    verdicts: dict[tuple[str, uuid.UUID], bool] = {}
+    verdicts: dict[tuple[str, uuid.UUID | str], bool] = {}
     counted: list[Candidate] = []
     for c in candidates:
-        key = (c.issuer_did, c.achievement_id)
+        key = (c.issuer_did, c.achievement_key)
         if key not in verdicts:
             verdicts[key] = c.institution_id == stacked.institution_id or await recognises(
                 session,
                 stacked.institution_id,
                 c.issuer_did,
-                latest_achievement_url(c.achievement_id),
+                component_achievement(c),
                 ects=c.ects,
                 eqf_level=c.eqf_level,
             )
@@ -75,14 +87,15 @@ def stacked_request(
 ) -> CredentialIssue:
     """The stacked credential: its components as OB3 ``evidence``, their ECTS as earned.
 
-    The evidence ids are the component credentials' own ids (``urn:uuid:…``), which the public
-    API's evidence field (web addresses only) does not take; they are built here, not parsed.
+    The evidence ids are the component credentials' own ids (``urn:uuid:…``; an external
+    credential's as its issuer gave it), which the public API's evidence field (web addresses
+    only) does not take; they are built here, not parsed.
     """
     evidence = [
         EvidenceIn.model_construct(
-            id=f"urn:uuid:{c.credential_id}",
+            id=component_evidence_id(c),
             name=COMPONENT_EVIDENCE_NAME,
-            description=latest_achievement_url(c.achievement_id),
+            description=component_achievement(c),
         )
         for c in selection.components
     ]

@@ -56,25 +56,24 @@ async def run_round(sessionmaker: async_sessionmaker[AsyncSession], limit: int) 
             if not claimed:
                 break
             event = claimed[0]
-            await _handle(
-                session, event.id, event.credential_id, event.learner_sealed, event.attempts
-            )
+            await _handle(session, event)
         handled += 1
     return handled
 
 
-async def _handle(
-    session: AsyncSession,
-    event_id: uuid.UUID,
-    credential_id: uuid.UUID,
-    sealed: bytes | None,
-    attempts: int,
-) -> None:
+async def _handle(session: AsyncSession, event: PathwayEvent) -> None:
+    event_id, sealed, attempts = event.id, event.learner_sealed, event.attempts
+    credential_id, external_id = event.credential_id, event.external_credential_id
     now = datetime.now(UTC)
     try:
         async with session.begin_nested():
             learner = open_learner(event_id, sealed) if sealed else None
-            outcomes = await evaluate_change(session, credential_id, learner)
+            if credential_id is not None:
+                outcomes = await evaluate_change(session, credential_id, learner)
+            elif external_id is not None:
+                outcomes = await evaluate_external(session, external_id, learner)
+            else:  # pragma: no cover - the table's check constraint forbids it
+                outcomes = {}
     except Exception as error:  # a bug or a broken row: this event alone waits and retries
         logger.exception("pathway event %s failed", event_id)
         final = attempts + 1 >= MAX_ATTEMPTS
@@ -119,6 +118,20 @@ async def evaluate_change(
     for stacked in await repository.stacked_affected(
         session, credential.id, credential.achievement_id
     ):
+        outcomes[str(stacked.id)] = await evaluate(session, stacked, learner_key, learner)
+    return outcomes
+
+
+async def evaluate_external(
+    session: AsyncSession, external_id: uuid.UUID, learner: Learner | None
+) -> dict[str, str]:
+    """An external credential accepted as evidence: the pathways it may count towards."""
+    found = await repository.external_component(session, external_id)
+    if found is None:
+        return {}
+    learner_key, achievement_url = found
+    outcomes: dict[str, str] = {}
+    for stacked in await repository.stacked_affected(session, external_id, achievement_url):
         outcomes[str(stacked.id)] = await evaluate(session, stacked, learner_key, learner)
     return outcomes
 

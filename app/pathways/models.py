@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -27,11 +28,15 @@ class PathwayEvent(Base):
 
     Written in the transaction of the issuance or status change; the learner (needed to issue a
     stacked credential in their name) is sealed under the KEK, bound to the row, and dropped
-    once the event has its outcome.
+    once the event has its outcome. The component is one of our credentials, or an external
+    credential a learner brought as evidence (``app.learner_requests``).
     """
 
     __tablename__ = "pathway_events"
     __table_args__ = (
+        CheckConstraint(
+            "(credential_id IS NULL) <> (external_credential_id IS NULL)", name="one_component"
+        ),
         Index(
             "ix_pathway_events_due",
             "next_attempt_at",
@@ -41,8 +46,11 @@ class PathwayEvent(Base):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    credential_id: Mapped[uuid.UUID] = mapped_column(
+    credential_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("credentials.id", ondelete="CASCADE"), index=True
+    )
+    external_credential_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("external_credentials.id", ondelete="CASCADE"), index=True
     )
     action: Mapped[str] = mapped_column(String(16))
     learner_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)

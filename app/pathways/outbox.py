@@ -38,10 +38,13 @@ _IN_USE = text(
 _INSERT = text(
     """
     WITH inserted AS (
-        INSERT INTO pathway_events (id, credential_id, action, learner_sealed, status, attempts)
-        SELECT e.id, e.credential_id, e.action, decode(e.learner, 'base64'), 'pending', 0
+        INSERT INTO pathway_events
+            (id, credential_id, external_credential_id, action, learner_sealed, status, attempts)
+        SELECT e.id, e.credential_id, e.external_credential_id, e.action,
+               decode(e.learner, 'base64'), 'pending', 0
         FROM jsonb_to_recordset(CAST(CAST(:events AS text) AS jsonb))
-            AS e(id uuid, credential_id uuid, action text, learner text)
+            AS e(id uuid, credential_id uuid, external_credential_id uuid, action text,
+                 learner text)
         RETURNING 1
     )
     SELECT pg_notify(:channel, :work) FROM (SELECT 1 FROM inserted LIMIT 1) AS written
@@ -77,19 +80,30 @@ async def components_issued(
     """Credentials just issued, each with the learner it names."""
     if not issued or not await _in_use(session):
         return
-    events: list[dict[str, str | None]] = []
-    for credential_id, learner in issued:
-        event_id = uuid.uuid4()
-        sealed = base64.b64encode(seal_learner(event_id, learner)).decode()
-        events.append(
-            {
-                "id": str(event_id),
-                "credential_id": str(credential_id),
-                "action": "issued",
-                "learner": sealed,
-            }
-        )
-    await _write(session, events)
+    await _write(
+        session, [_issued_event(credential_id, None, learner) for credential_id, learner in issued]
+    )
+
+
+def _issued_event(
+    credential_id: uuid.UUID | None, external_id: uuid.UUID | None, learner: Learner
+) -> dict[str, str | None]:
+    event_id = uuid.uuid4()
+    return {
+        "id": str(event_id),
+        "credential_id": str(credential_id) if credential_id else None,
+        "external_credential_id": str(external_id) if external_id else None,
+        "action": "issued",
+        "learner": base64.b64encode(seal_learner(event_id, learner)).decode(),
+    }
+
+
+async def external_component_accepted(
+    session: AsyncSession, external_id: uuid.UUID, learner: Learner
+) -> None:
+    """An external credential accepted as the learner's evidence: a component like one issued."""
+    if await _in_use(session):
+        await _write(session, [_issued_event(None, external_id, learner)])
 
 
 async def component_changed(session: AsyncSession, credential_id: uuid.UUID, action: str) -> None:

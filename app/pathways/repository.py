@@ -86,22 +86,30 @@ async def facts(
 
 
 async def stacked_affected(
-    session: AsyncSession, credential_id: uuid.UUID, achievement_id: uuid.UUID
+    session: AsyncSession, credential_id: uuid.UUID, achievement_id: uuid.UUID | str
 ) -> list[AchievementFacts]:
-    """The stacked achievements a changed credential may count, or counts, towards."""
+    """The stacked achievements a changed credential may count, or counts, towards.
+
+    An external credential's achievement is a URL, named by no pathway: it counts towards
+    those that match by properties.
+    """
     query = _FACTS.where(
         _AFFECTS.bindparams(achievement=str(achievement_id), credential=credential_id)
     ).order_by(Achievement.id)
     return [_facts(row) for row in await session.execute(query)]
 
 
+# The learner's credentials of this instance, and the external credentials they brought as
+# evidence (``app.learner_requests``), which name their issuer and achievement as given.
 _CANDIDATES = text(
     """
-    SELECT c.id, c.institution_id, c.achievement_id, i.slug, c.awarded_on, c.issued_at,
+    SELECT c.id, c.institution_id, c.achievement_id, i.slug, CAST(NULL AS text) AS issuer_did,
+           c.awarded_on, c.issued_at,
            c.document #>> '{credentialSubject,result,0,value}' AS grade,
-           v.ects, v.eqf_level, v.field_of_study,
+           v.ects, CAST(v.eqf_level AS integer) AS eqf_level, v.field_of_study,
            ARRAY(SELECT o ->> 'esco_skill' FROM jsonb_array_elements(v.learning_outcomes) AS o
-                 WHERE o ->> 'esco_skill' IS NOT NULL) AS esco_skills
+                 WHERE o ->> 'esco_skill' IS NOT NULL) AS esco_skills,
+           CAST(NULL AS text) AS external_achievement, CAST(NULL AS text) AS document_id
     FROM credentials AS c
     JOIN achievement_versions AS v ON v.id = c.achievement_version_id
     JOIN institutions AS i ON i.id = c.institution_id
@@ -109,7 +117,14 @@ _CANDIDATES = text(
       AND c.state = 'active'
       AND (c.valid_until IS NULL OR c.valid_until > now())
       AND c.achievement_id <> :stacked
-    ORDER BY c.issued_at, c.id
+    UNION ALL
+    SELECT e.id, CAST(NULL AS uuid), CAST(NULL AS uuid), CAST(NULL AS text), e.issuer_did,
+           e.awarded_on, e.issued_at, e.grade, e.ects, CAST(e.eqf_level AS integer),
+           e.field_of_study, CAST(ARRAY[] AS text[]), e.achievement_url, e.document_id
+    FROM external_credentials AS e
+    WHERE e.learner_lookup @> ARRAY[CAST(:learner AS text)]
+      AND (e.valid_until IS NULL OR e.valid_until > now())
+    ORDER BY issued_at, id
     """
 )
 
@@ -117,14 +132,15 @@ _CANDIDATES = text(
 async def candidates(
     session: AsyncSession, learner_key: str, stacked_id: uuid.UUID
 ) -> list[Candidate]:
-    """The learner's active, unexpired credentials of any issuer on this instance."""
+    """The learner's active, unexpired credentials of any issuer on this instance, and the
+    unexpired external credentials accepted as their evidence."""
     rows = await session.execute(_CANDIDATES, {"learner": learner_key, "stacked": stacked_id})
     return [
         Candidate(
             credential_id=row.id,
             institution_id=row.institution_id,
             achievement_id=row.achievement_id,
-            issuer_did=institution_did(row.slug),
+            issuer_did=row.issuer_did or institution_did(row.slug),
             awarded_on=row.awarded_on,
             issued_at=row.issued_at,
             grade=row.grade,
@@ -132,9 +148,25 @@ async def candidates(
             eqf_level=row.eqf_level,
             field_of_study=row.field_of_study,
             esco_skills=frozenset(row.esco_skills or ()),
+            external_achievement=row.external_achievement,
+            document_id=row.document_id,
         )
         for row in rows
     ]
+
+
+_EXTERNAL = text(
+    "SELECT learner_lookup[1] AS learner_key, achievement_url FROM external_credentials "
+    "WHERE id = :id"
+)
+
+
+async def external_component(
+    session: AsyncSession, external_id: uuid.UUID
+) -> tuple[str, str] | None:
+    """An external credential's learner (its first look-up digest) and achievement URL."""
+    row = (await session.execute(_EXTERNAL, {"id": external_id})).first()
+    return (row.learner_key, row.achievement_url) if row and row.learner_key else None
 
 
 async def lock_learner_pathway(

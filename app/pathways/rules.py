@@ -18,11 +18,17 @@ from app.pathways.schemas import ComponentMatch, Pathway
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """One of the learner's active credentials, with what rules look at."""
+    """One of the learner's active credentials, with what rules look at.
+
+    A credential of this instance names its achievement by id; an external credential (brought
+    as evidence, ``app.learner_requests``) has no institution or achievement here and names its
+    achievement by the URL its issuer gave it (``external_achievement``), with its own ``id``
+    in ``document_id``; ``credential_id`` is then the row that keeps it.
+    """
 
     credential_id: uuid.UUID
-    institution_id: uuid.UUID
-    achievement_id: uuid.UUID
+    institution_id: uuid.UUID | None
+    achievement_id: uuid.UUID | None
     issuer_did: str
     awarded_on: date | None
     issued_at: datetime
@@ -31,6 +37,13 @@ class Candidate:
     eqf_level: int | None
     field_of_study: str | None
     esco_skills: frozenset[str]
+    external_achievement: str | None = None
+    document_id: str | None = None
+
+    @property
+    def achievement_key(self) -> uuid.UUID | str:
+        """What makes two credentials the same component: the achievement, ours or another's."""
+        return self.achievement_id or self.external_achievement or str(self.credential_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +100,10 @@ def matches(match: ComponentMatch, candidate: Candidate) -> bool:
     return match.esco_skill is None or match.esco_skill in candidate.esco_skills
 
 
-def _first_per_achievement(candidates: Iterable[Candidate]) -> dict[uuid.UUID, Candidate]:
-    first: dict[uuid.UUID, Candidate] = {}
+def _first_per_achievement(candidates: Iterable[Candidate]) -> dict[uuid.UUID | str, Candidate]:
+    first: dict[uuid.UUID | str, Candidate] = {}
     for candidate in sorted(candidates, key=lambda c: (c.issued_at, str(c.credential_id))):
-        first.setdefault(candidate.achievement_id, candidate)
+        first.setdefault(candidate.achievement_key, candidate)
     return first
 
 

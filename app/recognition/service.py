@@ -1,7 +1,7 @@
 """The recognition list: which other issuers' credentials an institution counts as its own.
 
-``recognises`` is the one question the rest of the service asks (the pathway engine today; a
-learner's request to count an external credential would ask the same). Staff edit the list with
+``recognises`` is the one question the rest of the service asks (the pathway engine, and a
+learner's request bringing an external credential as evidence). Staff edit the list with
 the ``catalogue:write`` scope; every change is audited.
 """
 

@@ -24,12 +24,18 @@ CREDENTIAL_REVOKED: Final = "credential.revoked"
 CREDENTIAL_SUSPENDED: Final = "credential.suspended"
 CREDENTIAL_REINSTATED: Final = "credential.reinstated"
 SIS_RESULT_FAILED: Final = "sis.result_failed"
+REQUEST_CREATED: Final = "request.created"
+REQUEST_APPROVED: Final = "request.approved"
+REQUEST_DENIED: Final = "request.denied"
 EVENT_TYPES: Final = (
     CREDENTIAL_ISSUED,
     CREDENTIAL_REVOKED,
     CREDENTIAL_SUSPENDED,
     CREDENTIAL_REINSTATED,
     SIS_RESULT_FAILED,
+    REQUEST_CREATED,
+    REQUEST_APPROVED,
+    REQUEST_DENIED,
 )
 
 _FAN_OUT = text(

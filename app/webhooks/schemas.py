@@ -17,6 +17,9 @@ EventTypeName = Literal[
     "credential.suspended",
     "credential.reinstated",
     "sis.result_failed",
+    "request.created",
+    "request.approved",
+    "request.denied",
 ]
 
 

@@ -68,6 +68,9 @@ def other_instance(
         "STAPEL_PUBLIC_BASE_URL": OTHER_BASE,
         "STAPEL_KEY_ENCRYPTION_KEY": base64.b64encode(os.urandom(32)).decode(),
         "STAPEL_LEARNER_LOOKUP_KEY": base64.b64encode(os.urandom(32)).decode(),
+        # The OB3 hashed form, which another instance can match a learner's number against
+        # (tests/learner_requests); this instance's keyed forms only it can check.
+        "STAPEL_CREDENTIAL_STUDENT_NUMBER": "hashed",
     }
     _run_cli(
         env,
@@ -143,19 +146,26 @@ async def reaches_other(app: FastAPI, other_instance: OtherInstance) -> Any:
     app.state.fetcher = original
 
 
-async def issue_at_other(other: OtherInstance) -> dict[str, Any]:
+OTHER_LEARNER = {"name": "Daan Jansen", "student_number": "e7654321"}
+
+
+async def issue_at_other(
+    other: OtherInstance, learner: dict[str, str] | None = None, **achievement: Any
+) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {other.token}"}
     async with httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{other.port}", headers=headers, timeout=30
     ) as remote:
-        achievement = (await remote.post("/v1/achievements", json=achievement_payload())).json()
-        await remote.post(f"/v1/achievements/{achievement['id']}/publish")
+        made = await remote.post("/v1/achievements", json=achievement_payload(**achievement))
+        assert made.status_code == 201, made.text
+        achievement_id = made.json()["id"]
+        await remote.post(f"/v1/achievements/{achievement_id}/publish")
         issued = await remote.post(
             "/v1/credentials",
             json={
-                "achievement_id": achievement["id"],
+                "achievement_id": achievement_id,
                 "awarded_on": "2026-07-01",
-                "learner": {"name": "Daan Jansen", "student_number": "e7654321"},
+                "learner": learner or OTHER_LEARNER,
             },
         )
         assert issued.status_code == 201, issued.text

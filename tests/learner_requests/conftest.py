@@ -1,0 +1,3 @@
+from tests.learner_requests.support import outbox
+
+__all__ = ["outbox"]
