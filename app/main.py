@@ -32,7 +32,7 @@ from app.http.headers import SecurityHeadersMiddleware
 from app.http.limits import BodyLimits, RequestBodyLimits
 from app.http.openapi import document_input_problems, document_limits
 from app.http.rate_limits import PublicRateLimit, RateLimits
-from app.http.shutdown import StoppedRequestMiddleware
+from app.http.shutdown import InFlightRequests, StoppedRequestMiddleware
 from app.images.router import router as images_router
 from app.institutions.router import router as institutions_router
 from app.keys.router import public_router as issuer_identity_router
@@ -66,7 +66,9 @@ from app.webhooks.router import router as webhook_endpoints_router
 from app.worker.runner import Worker
 
 
-def _install_middleware(app: FastAPI, settings: Settings | None) -> None:
+def _install_middleware(
+    app: FastAPI, settings: Settings | None, in_flight: InFlightRequests
+) -> None:
     """The middleware, innermost first (each one added is further out than the one before)."""
     # Innermost: its 400s and 422s carry the request id and are logged like any other answer; it
     # reads JSON bodies whole, so the body limits below (further out) bound it first. It also
@@ -79,13 +81,15 @@ def _install_middleware(app: FastAPI, settings: Settings | None) -> None:
     app.add_middleware(PublicRateLimit)
     # Inside RequestIdMiddleware (added later = further out), so log lines carry the request id.
     app.add_middleware(ObservabilityMiddleware)
-    app.add_middleware(StoppedRequestMiddleware)  # its 503 carries the request id
+    app.add_middleware(StoppedRequestMiddleware, requests=in_flight)  # 503 with the request id
     app.add_middleware(RequestIdMiddleware)
     # Outermost: the headers reach every answer, problems and unmatched paths included.
     app.add_middleware(SecurityHeadersMiddleware, https=_served_over_https(settings))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    in_flight = InFlightRequests()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Settings are read at start-up, not import, so the OpenAPI document needs none.
@@ -109,6 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with observed_engine(engine):
                 yield
         finally:
+            # Uvicorn has just cancelled the requests the graceful stop cut off: answer them.
+            await in_flight.stop()
             if worker is not None and running is not None:
                 worker.stop()
                 await running
@@ -128,7 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Any endpoint that reads or writes may meet a database restart or failover.
         responses=problems(503),
     )
-    _install_middleware(app, settings)
+    _install_middleware(app, settings, in_flight)
     install_problem_handlers(app)
     install_page_error_handlers(app)
     install_oauth_error_handler(app)
