@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -105,8 +105,14 @@ class StatusLists:
 
 # Whether a credential was issued under the issuing policy never changes once it is issued, and
 # the trust check runs only after the signature verified with this instance's key; kept so that
-# verifying a credential again needs no database.
-_under_policy: ProcessCache[tuple[uuid.UUID, str], bool] = ProcessCache()
+# verifying a credential again needs no database. A verifier checks many different credentials:
+# with room for 4,096 of them, cycling through 10,000 read the database on every verification,
+# a transaction each, and those queued at 64 clients for the pool. An entry is ~200 bytes.
+_POLICY_ANSWERS_KEPT: Final = 65_536
+# "Yes" is kept for an hour; "no" only for the usual seconds (the row may not be visible yet to a
+# verification racing its issuance in another process).
+_PASSED_POLICY_SECONDS: Final = 3600.0
+_under_policy: ProcessCache[tuple[uuid.UUID, str], bool] = ProcessCache(_POLICY_ANSWERS_KEPT)
 
 
 _OUTSIDE_POLICY = (
@@ -154,5 +160,7 @@ class Trust:
             cached = await credentials.passed_issuing_policy(
                 self._session, institution_id, credential_id
             )
-            _under_policy.put(key, cached)
+            # With the process caches off (0 seconds), nothing is kept.
+            passed = _PASSED_POLICY_SECONDS if _under_policy.seconds() > 0 else 0
+            _under_policy.put(key, cached, passed if cached else None)
         return cached
