@@ -21,7 +21,7 @@ from app.context import RequestIdMiddleware
 from app.contexts.router import router as contexts_router
 from app.credentials.public_router import router as credential_schemas_router
 from app.credentials.router import router as credentials_router
-from app.db.session import create_engine, create_sessionmaker
+from app.db.session import create_engine, create_read_sessionmaker, create_sessionmaker
 from app.eudi.router import public_router as eudi_metadata_router
 from app.eudi.router import staff_router as sd_jwt_vc_router
 from app.graphql import ide as graphiql
@@ -99,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = resolved
         app.state.probe_engine = create_probe_engine(resolved)
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.read_sessionmaker = create_read_sessionmaker(engine)
         app.state.fetcher = SafeFetcher.from_settings(resolved)
         app.state.body_limits = BodyLimits.from_settings(resolved)
         app.state.rate_limits = RateLimits.from_settings(resolved)
@@ -133,6 +134,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         # Any endpoint that reads or writes may meet a database restart or failover.
         responses=problems(503),
+        # FastAPI's own OpenTelemetry bridge is not used (metrics are Prometheus, traces none);
+        # switched off, it no longer asks for the global providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     _install_middleware(app, settings, in_flight)
     install_problem_handlers(app)
