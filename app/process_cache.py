@@ -100,8 +100,11 @@ class ProcessCache(Generic[K, V]):
         concurrent requests, every one of them reading the database at the moment an entry ran
         out queued them all behind the pool, and that was the p99. During the last
         ``renew_ahead`` of an entry's time the first caller loads it again, so that an entry in
-        steady use never runs out at all.
+        steady use never runs out at all. With the cache off (0 seconds) every caller loads
+        for itself: nothing read for one request is handed to another.
         """
+        if self.seconds() <= 0:
+            return await load()
         entry = self._entries.get(key)
         now = _clock()
         if entry is not None and now < entry.renew_from:

@@ -234,3 +234,13 @@ async def test_a_caller_waiting_on_a_load_that_fails_loads_for_itself(clock: Clo
     with pytest.raises(RuntimeError):
         await loading
     assert await waiting == 4
+
+
+async def test_with_the_cache_off_every_caller_loads_for_itself(clock: Clock) -> None:
+    cache: ProcessCache[str, int] = ProcessCache(seconds=lambda: 0)
+    load = _Loads(1)
+    callers = [asyncio.create_task(cache.served("a", load)) for _ in range(3)]
+    await asyncio.sleep(0)
+    load.release.set()
+    assert await asyncio.gather(*callers) == [1, 1, 1]
+    assert load.count == 3
