@@ -14,10 +14,11 @@ every other request holding it.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from typing import Any, Final, Generic, TypeVar
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, Final, Generic, NamedTuple, TypeVar
 
 from app.config import get_settings
 
@@ -33,12 +34,22 @@ def _process_cache_seconds() -> float:
     return get_settings().process_cache_seconds
 
 
+class _Entry(NamedTuple, Generic[V]):
+    expires: float
+    renew_from: float  # from then on, served() has one caller load it again ahead of expiry
+    weight: int
+    value: V
+
+
 class ProcessCache(Generic[K, V]):
     """An LRU of values that expire after ``seconds()`` (by default
     ``STAPEL_PROCESS_CACHE_SECONDS``; 0 keeps nothing).
 
     At most ``max_entries`` entries, and, when ``max_weight`` is given, entries whose
     ``weigh(value)`` add up to at most that (a value heavier than it all is not kept).
+    With ``renew_ahead`` (a share of each entry's time), :meth:`served` loads an entry again
+    during the last of its time, before it runs out; with ``serve_stale=False`` it never hands
+    out an entry that ran out, not even while another caller loads it again.
     """
 
     def __init__(
@@ -48,36 +59,93 @@ class ProcessCache(Generic[K, V]):
         *,
         max_weight: int | None = None,
         weigh: Callable[[V], int] = lambda _: 1,
+        renew_ahead: float = 0.0,
+        serve_stale: bool = True,
     ) -> None:
         self.seconds = seconds
         self.max_entries = max_entries
         self.max_weight = max_weight
+        self.renew_ahead = renew_ahead
+        self.serve_stale = serve_stale
         self._weigh = weigh
-        self._entries: OrderedDict[K, tuple[float, int, V]] = OrderedDict()
+        self._entries: OrderedDict[K, _Entry[V]] = OrderedDict()
         self._weight = 0
+        self._loading: dict[K, asyncio.Future[V]] = {}
         _registry.append(self)
 
     def get(self, key: K) -> V | None:
         """The value while it is fresh."""
         entry = self._entries.get(key)
-        if entry is None or _clock() >= entry[0]:
+        if entry is None or _clock() >= entry.expires:
             return None  # one that ran out stays for stale(), until replaced or evicted
         self._entries.move_to_end(key)
-        return entry[2]
+        return entry.value
 
     def stale(self, key: K) -> V | None:
         """The value even if it ran out: what to hand out while one caller reloads it."""
         entry = self._entries.get(key)
-        return entry[2] if entry is not None else None
+        return entry.value if entry is not None else None
+
+    async def served(
+        self,
+        key: K,
+        load: Callable[[], Awaitable[V]],
+        seconds: Callable[[V], float | None] = lambda _: None,
+    ) -> V:
+        """The value, loaded (``load``) by one caller at a time, and kept for ``seconds(value)``
+        (None: the cache's own time; 0 or less: not kept).
+
+        While a load runs, the other callers get the value kept, even one that ran out (unless
+        ``serve_stale`` is off), and wait for that load only when there is none: at 64
+        concurrent requests, every one of them reading the database at the moment an entry ran
+        out queued them all behind the pool, and that was the p99. During the last
+        ``renew_ahead`` of an entry's time the first caller loads it again, so that an entry in
+        steady use never runs out at all. With the cache off (0 seconds) every caller loads
+        for itself: nothing read for one request is handed to another.
+        """
+        if self.seconds() <= 0:
+            return await load()
+        entry = self._entries.get(key)
+        now = _clock()
+        if entry is not None and now < entry.renew_from:
+            self._entries.move_to_end(key)
+            return entry.value
+        running = self._loading.get(key)
+        if running is not None:
+            if entry is not None and (self.serve_stale or now < entry.expires):
+                return entry.value
+            try:
+                return await asyncio.shield(running)
+            except asyncio.CancelledError:
+                if not running.cancelled():
+                    raise  # this caller was cancelled, not the load
+            except Exception:  # noqa: S110 - the load failed for its caller; try for this one
+                pass
+            return await load()
+        self._loading[key] = future = asyncio.get_running_loop().create_future()
+        try:
+            value = await load()
+        except BaseException:
+            future.cancel()
+            raise
+        finally:
+            if self._loading.get(key) is future:
+                del self._loading[key]
+        self.put(key, value, seconds(value))
+        future.set_result(value)
+        return value
 
     def put(self, key: K, value: V, seconds: float | None = None) -> None:
         """Keep ``value`` for ``seconds`` (default ``self.seconds()``)."""
         seconds = self.seconds() if seconds is None else seconds
         weight = self._weigh(value)
         if seconds <= 0 or (self.max_weight is not None and weight > self.max_weight):
+            self.forget(key)  # what was kept is older than what the caller just read
             return
         self.forget(key)
-        self._entries[key] = (_clock() + seconds, weight, value)
+        now = _clock()
+        renew_from = now + seconds * (1 - self.renew_ahead)
+        self._entries[key] = _Entry(now + seconds, renew_from, weight, value)
         self._weight += weight
         while len(self._entries) > self.max_entries or (
             self.max_weight is not None and self._weight > self.max_weight
@@ -87,11 +155,12 @@ class ProcessCache(Generic[K, V]):
     def forget(self, key: K) -> None:
         entry = self._entries.pop(key, None)
         if entry is not None:
-            self._weight -= entry[1]
+            self._weight -= entry.weight
 
     def clear(self) -> None:
         self._entries.clear()
         self._weight = 0
+        self._loading.clear()
 
     def __len__(self) -> int:
         return len(self._entries)

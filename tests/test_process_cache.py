@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from typing import Any
@@ -139,3 +140,107 @@ async def test_an_institution_edited_through_this_process_is_issued_as_edited_at
     assert edited.status_code == 200, edited.text
     credential = await issue(client, tenant, achievement["id"])
     assert credential["credential"]["issuer"]["name"] == "Nieuwe Naam"
+
+
+class _Loads:
+    """A load that waits until released and counts how often it ran."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+        self.count = 0
+        self.release = asyncio.Event()
+
+    async def __call__(self) -> int:
+        self.count += 1
+        await self.release.wait()
+        return self.value
+
+
+async def test_concurrent_callers_of_an_entry_not_kept_load_it_once(clock: Clock) -> None:
+    cache: ProcessCache[str, int] = ProcessCache()
+    load = _Loads(7)
+    callers = [asyncio.create_task(cache.served("a", load)) for _ in range(5)]
+    await asyncio.sleep(0)
+    load.release.set()
+    assert await asyncio.gather(*callers) == [7] * 5
+    assert load.count == 1
+    assert cache.get("a") == 7
+
+
+async def test_an_entry_in_the_last_of_its_time_is_renewed_by_one_caller_while_others_get_it(
+    clock: Clock,
+) -> None:
+    cache: ProcessCache[str, int] = ProcessCache(seconds=lambda: 4, renew_ahead=0.25)
+    cache.put("a", 1)
+    clock.now += 2.9  # not yet in the last quarter
+    first = _Loads(2)
+    assert await cache.served("a", first) == 1
+    assert first.count == 0
+    clock.now += 0.2  # in the last quarter, not yet run out
+    renewing = asyncio.create_task(cache.served("a", first))
+    await asyncio.sleep(0)
+    assert first.count == 1
+    other = _Loads(3)
+    assert await cache.served("a", other) == 1  # at once, from memory, while the load runs
+    assert other.count == 0
+    first.release.set()
+    assert await renewing == 2
+    clock.now += 3.9  # kept for its full time from the renewal
+    assert cache.get("a") == 2
+
+
+async def test_without_serve_stale_a_caller_waits_for_the_load_of_an_entry_that_ran_out(
+    clock: Clock,
+) -> None:
+    cache: ProcessCache[str, int] = ProcessCache(seconds=lambda: 4, serve_stale=False)
+    cache.put("a", 1)
+    clock.now += 5
+    load = _Loads(2)
+    loading = asyncio.create_task(cache.served("a", load))
+    await asyncio.sleep(0)
+    waiting = asyncio.create_task(cache.served("a", _Loads(3)))
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    load.release.set()
+    assert (await loading, await waiting) == (2, 2)
+
+
+async def test_with_serve_stale_callers_get_the_entry_that_ran_out_while_it_loads(
+    clock: Clock,
+) -> None:
+    cache: ProcessCache[str, int] = ProcessCache(seconds=lambda: 4)
+    cache.put("a", 1)
+    clock.now += 5
+    load = _Loads(2)
+    loading = asyncio.create_task(cache.served("a", load))
+    await asyncio.sleep(0)
+    assert await cache.served("a", _Loads(3)) == 1
+    load.release.set()
+    assert await loading == 2
+
+
+async def test_a_caller_waiting_on_a_load_that_fails_loads_for_itself(clock: Clock) -> None:
+    cache: ProcessCache[str, int] = ProcessCache()
+
+    async def failing() -> int:
+        await asyncio.sleep(0)
+        raise RuntimeError("database gone")
+
+    ready = _Loads(4)
+    ready.release.set()
+    loading = asyncio.create_task(cache.served("a", failing))
+    await asyncio.sleep(0)
+    waiting = asyncio.create_task(cache.served("a", ready))
+    with pytest.raises(RuntimeError):
+        await loading
+    assert await waiting == 4
+
+
+async def test_with_the_cache_off_every_caller_loads_for_itself(clock: Clock) -> None:
+    cache: ProcessCache[str, int] = ProcessCache(seconds=lambda: 0)
+    load = _Loads(1)
+    callers = [asyncio.create_task(cache.served("a", load)) for _ in range(3)]
+    await asyncio.sleep(0)
+    load.release.set()
+    assert await asyncio.gather(*callers) == [1, 1, 1]
+    assert load.count == 3

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -128,6 +128,19 @@ _DOCUMENT_ID = literal_column("(credentials.document ->> 'id')", Text)
 
 def _has_document_id(document_id: str) -> ColumnElement[bool]:
     return _DOCUMENT_ID.op("=", is_comparison=True)(document_id)
+
+
+async def passed_issuing_policy_among(
+    session: AsyncSession, asked: Collection[tuple[uuid.UUID, str]]
+) -> set[tuple[uuid.UUID, str]]:
+    """Which of these (institution, document id) pairs :func:`passed_issuing_policy`, in one
+    query (document ids are unique across institutions)."""
+    query = select(Credential.institution_id, _DOCUMENT_ID).where(
+        _DOCUMENT_ID.in_({document_id for _, document_id in asked}),
+        Credential.achievement_id.is_not(None),
+    )
+    found = {(row[0], row[1]) for row in await session.execute(query)}
+    return found & set(asked)
 
 
 async def id_by_document_id(

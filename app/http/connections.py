@@ -28,21 +28,31 @@ _HEAD_TOO_LARGE: Final = (
 
 
 class BoundedHeadProtocol(HttpToolsProtocol):
-    """``HttpToolsProtocol`` (what ``uvicorn[standard]`` runs) with the head bounded."""
+    """``HttpToolsProtocol`` (what ``uvicorn[standard]`` runs) with the head bounded.
+
+    One timer per connection, not per request: a request only moves the deadline (a float),
+    and the timer, when it fires, closes the connection if a head is overdue or else sleeps
+    until the deadline it finds. Arming and cancelling a timer for every request cost more than
+    the rest of this class, and left a cancelled handle per request in the loop's heap.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._head_timeout = get_settings().request_header_timeout_seconds
-        self._head_deadline: asyncio.TimerHandle | None = None
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._head_deadline = 0.0
         self._awaiting_head = True
         self._head_bytes = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._await_head()
+        self._head_timer = self.loop.call_at(self._head_deadline, self._check_head)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_head_deadline()
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -57,7 +67,6 @@ class BoundedHeadProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._awaiting_head = False
-        self._cancel_head_deadline()
         super().on_headers_complete()
 
     def on_response_complete(self) -> None:
@@ -68,15 +77,16 @@ class BoundedHeadProtocol(HttpToolsProtocol):
     def _await_head(self) -> None:
         self._awaiting_head = True
         self._head_bytes = 0
-        self._cancel_head_deadline()
-        self._head_deadline = self.loop.call_later(self._head_timeout, self._head_overdue)
+        self._head_deadline = self.loop.time() + self._head_timeout
 
-    def _cancel_head_deadline(self) -> None:
-        if self._head_deadline is not None:
-            self._head_deadline.cancel()
-            self._head_deadline = None
-
-    def _head_overdue(self) -> None:
-        self._head_deadline = None
-        if self._awaiting_head and not self.transport.is_closing():
+    def _check_head(self) -> None:
+        self._head_timer = None
+        if self.transport.is_closing():
+            return
+        if self._awaiting_head and self.loop.time() >= self._head_deadline:
             self.transport.close()
+            return
+        # A request is being handled (its end sets the next deadline, at least a timeout
+        # from now) or the head is not yet due: look again then.
+        wake = self._head_deadline if self._awaiting_head else self.loop.time() + self._head_timeout
+        self._head_timer = self.loop.call_at(wake, self._check_head)

@@ -1,11 +1,13 @@
-"""Every JSON request body checked once, before routing: UTF-8 and depth.
+"""Every request's input checked once, before routing: JSON bodies' UTF-8 and depth, and
+strings Postgres could not store in the path, query and JSON body.
 
 FastAPI and Strawberry parse bodies with the standard library, which fails with a 500 on a body
 nested some thousand levels deep and reads invalid UTF-8 as a generic error. Checking here
 covers every JSON route at once, including those that read their body themselves.
 
 Most bodies cost a UTF-8 check and two counts over their bytes: only a body with more brackets
-than the depth limit is parsed here too.
+than the depth limit is parsed here too. The string check (``app.http.strings``) costs most
+requests a search of their path and query, and a JSON body a search of its bytes.
 """
 
 from __future__ import annotations
@@ -18,9 +20,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.config import Settings, get_settings
 from app.errors import DomainError, InvalidBody, JsonTooDeep
 from app.http import json_body
+from app.http.strings import unstorable_input
 from app.problems import domain_problem_response
 
 _BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _json_content(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            return is_json(value)
+    return False
 
 
 def is_json(content_type: bytes) -> bool:
@@ -29,23 +39,29 @@ def is_json(content_type: bytes) -> bool:
 
 
 class InputGuardMiddleware:
-    """Refuses JSON bodies not UTF-8 or nested too deep with a 400 problem, before any route."""
+    """Refuses JSON bodies not UTF-8 or nested too deep with a 400 problem, and unstorable
+    strings in the path, query or JSON body with a 422, before any route."""
 
     def __init__(self, app: ASGIApp, settings: Settings | None = None) -> None:
         self.app = app
         self._settings: Callable[[], Settings] = (lambda: settings) if settings else get_settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        if not is_json(headers.get(b"content-type", b"")):
+        if scope["method"] not in _BODY_METHODS or not _json_content(scope):
+            refused = unstorable_input(scope, None)
+            if refused is not None:
+                await domain_problem_response(refused)(scope, receive, send)
+                return
             await self.app(scope, receive, send)
             return
         body, more = await _read_body(receive)
         try:
             self._check(body)
+            if (refused := unstorable_input(scope, body)) is not None:
+                raise refused
         except DomainError as error:
             await domain_problem_response(error)(scope, receive, send)
             return

@@ -4,8 +4,8 @@ They are given by middleware and dependencies shared by many routes, not by the 
 themselves, so they are added here from what each operation is, and none can be forgotten:
 
 * :class:`~app.http.guard.InputGuardMiddleware` answers a JSON body that is not UTF-8 or nested
-  too deep with a 400 problem (as FastAPI does one that is not JSON), and
-  :func:`~app.http.strings.refuse_unstorable_input` a string that cannot be stored with a 422;
+  too deep with a 400 problem (as FastAPI does one that is not JSON), and a string that cannot
+  be stored (``app.http.strings``) with a 422;
 * an operation that takes a body can be answered 413 and 408 (``app.http.limits``);
 * one that takes an API key, or is a rate-limited public route, 429 (``app.http.rate_limits``).
 """

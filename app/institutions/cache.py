@@ -11,6 +11,7 @@ import uuid
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.errors import NotFound
 from app.institutions import repository
 from app.institutions.models import Institution
 from app.process_cache import ProcessCache
@@ -44,8 +45,18 @@ async def institution_by_slug(session: AsyncSession, slug: str) -> Institution |
     cached = _by_slug.get(slug)
     if cached is not None:
         return cached
+    try:
+        # One request reads it again when it runs out; the others meanwhile get the one kept.
+        return await _by_slug.served(slug, lambda: _found_by_slug(session, slug))
+    except NotFound:
+        return None
+
+
+async def _found_by_slug(session: AsyncSession, slug: str) -> Institution:
     found = await repository.get_by_slug(session, slug)
-    return _remember(found) if found is not None else None
+    if found is None:
+        raise NotFound("No such institution.")
+    return _remember(found)
 
 
 def forget(institution: Institution) -> None:

@@ -161,12 +161,13 @@ async def _published_institution(session: AsyncSession, slug: str) -> Institutio
 
 async def public_did_document(session: AsyncSession, slug: str) -> dict[str, Any]:
     """The issuer's DID document; shared with other requests, so never to be modified."""
-    document = _did_documents.get(slug)
-    if document is None:
+
+    async def load() -> dict[str, Any]:
         institution = await _published_institution(session, slug)
-        document = did_document(slug, await repository.keys_of(session, institution.id))
-        _did_documents.put(slug, document)
-    return document
+        return did_document(slug, await repository.keys_of(session, institution.id))
+
+    # One request reads it again when it runs out; the others meanwhile get the one kept.
+    return await _did_documents.served(slug, load)
 
 
 async def public_jwks(session: AsyncSession, slug: str) -> dict[str, Any]:

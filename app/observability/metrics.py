@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Final
+from typing import Any, Final
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -209,11 +209,26 @@ def observed_engine(engine: AsyncEngine) -> Iterator[None]:
 # --- what the code calls ----------------------------------------------------------------------
 
 
+# The labelled series of each (method, route template, status) seen, found once: ``labels()``
+# takes a lock and builds its key on every call, a few µs of every request. Bounded like the
+# series themselves (route templates, not paths).
+_request_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
     """One HTTP request answered; ``route`` is the route template or :data:`UNMATCHED_ROUTE`."""
-    method = method if method in _METHODS else "other"
-    HTTP_REQUESTS.labels(method, route, str(status)).inc()
-    HTTP_REQUEST_DURATION.labels(method, route).observe(seconds)
+    series = _request_series.get((method, route, status))
+    if series is None:
+        label = method if method in _METHODS else "other"
+        series = (
+            HTTP_REQUESTS.labels(label, route, str(status)),
+            HTTP_REQUEST_DURATION.labels(label, route),
+        )
+        if label == method:  # other methods are few, but a client may invent any number
+            _request_series[(method, route, status)] = series
+    count, duration = series
+    count.inc()
+    duration.observe(seconds)
     _publish_pool_readings()
 
 

@@ -15,6 +15,12 @@ the request around it. So a rendered page is served again only
 - never across a moment at which the credential becomes valid or expires;
 - and not after its learner stopped sharing it through this process (elsewhere: within the same
   seconds).
+
+A page in use is rendered again ahead of its end, by one request during the last quarter of its
+time, while the others are still served the kept page: rendering it on the request that found
+it run out made every visitor of that page, and those behind them on the event loop, wait for a
+database read, a verification and a render at once. A cold page's reads run each on their own
+(``create_read_sessionmaker``): one round trip for the credential instead of three.
 """
 
 from __future__ import annotations
@@ -58,6 +64,7 @@ class _Page:
     body: bytes
     headers: tuple[tuple[str, str], ...]
     lists: _ListVersions
+    seconds: float  # how long it may be kept; 0: not at all
 
 
 def _seconds() -> float:
@@ -65,8 +72,15 @@ def _seconds() -> float:
     return min(settings.process_cache_seconds, settings.status_list_process_cache_seconds)
 
 
+# Renewed during the last quarter of its time (see public_page).
+RENEW_AHEAD: Final = 0.25
 _pages: ProcessCache[tuple[str, str], _Page] = ProcessCache(
-    MAX_PAGES, _seconds, max_weight=MAX_BYTES, weigh=lambda page: len(page.body)
+    MAX_PAGES,
+    _seconds,
+    max_weight=MAX_BYTES,
+    weigh=lambda page: len(page.body),
+    renew_ahead=RENEW_AHEAD,
+    serve_stale=False,  # never past its time, which may end where the credential's validity turns
 )
 # Credential id → public id, to drop a page whose learner stops sharing it.
 _addresses: ProcessCache[uuid.UUID, str] = ProcessCache(MAX_PAGES, _seconds)
@@ -119,36 +133,58 @@ def _seconds_left(credential: Credential, now: datetime) -> float:
     return min([_seconds(), *ahead])
 
 
+def _kept_seconds(page: _Page) -> float:
+    return page.seconds
+
+
 async def public_page(
     sessionmaker: async_sessionmaker[AsyncSession],
     public_id: str,
     language: str,
     render: RenderPage,
 ) -> HTMLResponse:
-    """The public page at ``public_id`` in ``language``: kept, or read, verified and rendered."""
-    kept = _pages.get((public_id, language))
-    if kept is not None and await _still_true(sessionmaker, kept):
-        return HTMLResponse(kept.body, headers=dict(kept.headers))
+    """The public page at ``public_id`` in ``language``: kept, or read, verified and rendered.
+
+    One request at a time renders a page again, during the last quarter of its time (before it
+    runs out, so that the visitors meanwhile are served the kept page instead of queueing behind
+    renders), or at once when the status lists it shows have changed.
+    """
+    key = (public_id, language)
+    rendered: list[_Page] = []
+
+    async def load() -> _Page:
+        page = await _render(sessionmaker, public_id, render)
+        rendered.append(page)
+        return page
+
+    page = await _pages.served(key, load, _kept_seconds)
+    if not rendered and not await _still_true(sessionmaker, page):
+        _pages.forget(key)
+        page = await _pages.served(key, load, _kept_seconds)
+    return HTMLResponse(page.body, headers=dict(page.headers))
+
+
+async def _render(
+    sessionmaker: async_sessionmaker[AsyncSession], public_id: str, render: RenderPage
+) -> _Page:
     async with session_if_used(sessionmaker) as session:
         credential = await sharing.public_credential(session, public_id)
         # The lists' versions before the verification reads them: if they change meanwhile,
         # the page may show the older one and is not kept.
         before = _list_versions(credential)
         response = await render(session, credential)
+    headers = tuple(
+        (name, value) for name, value in response.headers.items() if name not in _DERIVED_HEADERS
+    )
+    if before is None or before != _list_versions(credential):
+        return _Page(bytes(response.body), headers, (), 0)
     # Pages rendered together (after a start, or when a list changed) would all run out and be
     # rendered again together, a burst of database reads; a share of the time at random
     # spreads them out, and a shorter stay is never less true.
     spread = random.uniform(0.75, 1.0)  # noqa: S311 (spreading load, not a secret)
     seconds = _seconds_left(credential, datetime.now(UTC)) * spread
-    if before is not None and before == _list_versions(credential):
-        headers = tuple(
-            (name, value)
-            for name, value in response.headers.items()
-            if name not in _DERIVED_HEADERS
-        )
-        _pages.put((public_id, language), _Page(bytes(response.body), headers, before), seconds)
-        _addresses.put(credential.id, public_id, seconds)
-    return response
+    _addresses.put(credential.id, public_id, seconds)
+    return _Page(bytes(response.body), headers, before, seconds)
 
 
 async def forget(credential_id: uuid.UUID) -> None:

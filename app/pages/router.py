@@ -142,7 +142,8 @@ async def public_page(public_id: str, request: Request) -> Response:
         page.headers.update(VARY)
         return page
 
-    sessionmaker = request.app.state.sessionmaker
+    # Reads only (the page is not kept otherwise): each statement on its own, one round trip.
+    sessionmaker = request.app.state.read_sessionmaker
     return await public_cache.public_page(sessionmaker, public_id, t.language, render)
 
 

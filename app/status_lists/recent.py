@@ -9,8 +9,6 @@ another process's copy runs out after those few seconds.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
@@ -38,9 +36,6 @@ def lookup(list_id: uuid.UUID, purpose: str) -> Publication | None:
     return _recent.get((list_id, purpose))
 
 
-_loading: dict[_Key, asyncio.Future[Publication]] = {}
-
-
 async def served(
     list_id: uuid.UUID, purpose: str, load: Callable[[], Awaitable[Publication]]
 ) -> Publication:
@@ -52,35 +47,16 @@ async def served(
     (at 64 concurrent fetches that stampede was the p99). So another process's change shows
     here within the configured seconds plus one load.
     """
-    key = (list_id, purpose)
-    fresh = lookup(list_id, purpose)
-    if fresh is not None:
-        return fresh
-    running = _loading.get(key)
-    if running is not None:
-        previous = _recent.stale(key)
-        if previous is not None:
-            return previous
-        with contextlib.suppress(Exception, asyncio.CancelledError):
-            return await asyncio.shield(running)
-        return await load()  # the load failed or was cancelled: try for this request
-    _loading[key] = future = asyncio.get_running_loop().create_future()
-    try:
-        published = await load()
-    except BaseException:
-        future.cancel()
-        raise
-    finally:
-        if _loading.get(key) is future:
-            del _loading[key]
-    remember(list_id, purpose, published)
-    future.set_result(published)
-    return published
+    return await _recent.served((list_id, purpose), load, _kept_seconds)
+
+
+def _kept_seconds(publication: Publication) -> float:
+    # Never longer than the list says a verifier may keep it.
+    return min(_seconds(), publication.ttl_seconds)
 
 
 def remember(list_id: uuid.UUID, purpose: str, publication: Publication) -> None:
-    # Never longer than the list says a verifier may keep it.
-    _recent.put((list_id, purpose), publication, min(_seconds(), publication.ttl_seconds))
+    _recent.put((list_id, purpose), publication, _kept_seconds(publication))
 
 
 def forget(list_id: uuid.UUID, purposes: tuple[str, ...] = ("revocation", "suspension")) -> None:

@@ -6,9 +6,11 @@ so verifying our own credentials needs no network and cannot be fooled by DNS.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -105,8 +107,15 @@ class StatusLists:
 
 # Whether a credential was issued under the issuing policy never changes once it is issued, and
 # the trust check runs only after the signature verified with this instance's key; kept so that
-# verifying a credential again needs no database.
-_under_policy: ProcessCache[tuple[uuid.UUID, str], bool] = ProcessCache()
+# verifying a credential again needs no database. A verifier checks many different credentials:
+# with room for 4,096 of them, cycling through 10,000 read the database on every verification,
+# a transaction each, and those queued at 64 clients for the pool. An entry is ~200 bytes.
+_POLICY_ANSWERS_KEPT: Final = 65_536
+# "Yes" is kept for an hour; "no" only for the usual seconds (the row may not be visible yet to a
+# verification racing its issuance in another process).
+_PASSED_POLICY_SECONDS: Final = 3600.0
+_PolicyQuestion = tuple[uuid.UUID, str]  # (institution, the credential's own id)
+_under_policy: ProcessCache[_PolicyQuestion, bool] = ProcessCache(_POLICY_ANSWERS_KEPT)
 
 
 _OUTSIDE_POLICY = (
@@ -151,8 +160,69 @@ class Trust:
         key = (institution_id, credential_id)
         cached = _under_policy.get(key)
         if cached is None:
-            cached = await credentials.passed_issuing_policy(
-                self._session, institution_id, credential_id
-            )
-            _under_policy.put(key, cached)
+            cached = await _policy_answers.ask(self._session, key)
         return cached
+
+
+def _keep_policy_answers(answers: dict[_PolicyQuestion, bool]) -> None:
+    # With the process caches off (0 seconds), nothing is kept.
+    passed = _PASSED_POLICY_SECONDS if _under_policy.seconds() > 0 else 0
+    for key, answer in answers.items():
+        _under_policy.put(key, answer, passed if answer else None)
+
+
+class _PolicyAnswers:
+    """The issuing-policy questions of verifications running at the same moment, asked in one
+    query.
+
+    A verifier going through many different credentials at 64 at a time had each verification
+    read the database on its own, and each queued for one of the pool's connections (the
+    overflow ones opened and closed again), which stretched the tail. The first verification
+    to ask gathers the questions of those that reach the same point before the event loop
+    turns, asks them all in its own session, and hands out the answers.
+    """
+
+    def __init__(self) -> None:
+        self._gathering: dict[_PolicyQuestion, asyncio.Future[bool]] | None = None
+
+    async def ask(self, session: AsyncSession, question: _PolicyQuestion) -> bool:
+        gathering = self._gathering
+        if gathering is not None:
+            asked = gathering.get(question)
+            if asked is None:
+                asked = gathering[question] = asyncio.get_running_loop().create_future()
+            try:
+                return await asyncio.shield(asked)
+            except asyncio.CancelledError:
+                if not asked.cancelled():
+                    raise  # this verification was cancelled, not the query
+            # The query failed for the verification that asked it: ask for this one alone.
+            alone = await self._answer(session, {question: None})
+            return alone[question]
+        gathering = self._gathering = {}
+        gathering[question] = asyncio.get_running_loop().create_future()
+        try:
+            try:
+                await asyncio.sleep(0)  # the verifications ready in this turn of the loop join
+            finally:
+                self._gathering = None
+            answers = await self._answer(session, gathering)
+        except BaseException:  # the others ask for themselves
+            for asked in gathering.values():
+                asked.cancel()
+            raise
+        for key, asked in gathering.items():
+            asked.set_result(answers[key])
+        return answers[question]
+
+    @staticmethod
+    async def _answer(
+        session: AsyncSession, questions: Mapping[_PolicyQuestion, object]
+    ) -> dict[_PolicyQuestion, bool]:
+        passed = await credentials.passed_issuing_policy_among(session, list(questions))
+        answers = {key: key in passed for key in questions}
+        _keep_policy_answers(answers)
+        return answers
+
+
+_policy_answers = _PolicyAnswers()

@@ -80,6 +80,6 @@ async def verify_credential(
     binding: Annotated[KeyBindingRequest, Depends(read_key_binding)],
     fetcher: Fetcher,
 ) -> Response:
-    async with session_if_used(request.app.state.sessionmaker) as session:
+    async with session_if_used(request.app.state.read_sessionmaker) as session:
         verdict = await service.verify(session, fetcher, token, binding=binding)
     return model_response(verdict)

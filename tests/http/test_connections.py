@@ -189,3 +189,39 @@ def test_a_chunked_200_mb_body_is_refused_and_memory_does_not_grow(
     assert answer.startswith(b"HTTP/1.1 413 "), answer
     assert sent < 20 * 1_048_576  # refused after the first MiB; the rest sat in socket buffers
     assert grown < 20 * 1_048_576, f"the server grew by {grown} bytes"
+
+
+def _healthz_answered(sock: socket.socket) -> bool:
+    sock.sendall(_head("GET", "/healthz"))
+    received = b""
+    while b'{"status":"ok"}' not in received:
+        piece = sock.recv(65536)
+        if not piece:
+            return False
+        received += piece
+    return received.startswith(b"HTTP/1.1 200 ")
+
+
+def test_a_busy_keep_alive_connection_outlives_the_header_deadline(server: int) -> None:
+    # Each head arrives well within the deadline of the answer before it, over a span of
+    # several deadlines: the connection's one timer must move on with the requests.
+    with _connect(server) as sock:
+        started = time.monotonic()
+        answered = 0
+        while time.monotonic() - started < 3 * HEAD_SECONDS:
+            assert _healthz_answered(sock), f"closed after {answered} requests"
+            answered += 1
+            time.sleep(HEAD_SECONDS / 3)
+        assert not _closed_by_server(sock, 0)
+
+
+def test_a_keep_alive_connection_idle_after_an_answer_is_closed_within_the_header_deadline(
+    server: int,
+) -> None:
+    # Uvicorn's own keep-alive timeout (5 s) is longer: only the head deadline closes it this soon.
+    with _connect(server) as sock:
+        time.sleep(HEAD_SECONDS / 2)  # part of the first deadline used up, then a request
+        assert _healthz_answered(sock)
+        answered = time.monotonic()
+        assert _closed_by_server(sock, HEAD_SECONDS + SLACK)
+        assert time.monotonic() - answered > HEAD_SECONDS / 2

@@ -115,3 +115,39 @@ async def test_a_body_that_is_not_utf8_is_a_400_invalid_body(
         headers={**bearer(operator), "content-type": "application/json"},
     )
     _refused(response, 400, "invalid_body")
+
+
+async def test_a_nul_in_a_path_no_route_matches_is_a_404(client: httpx.AsyncClient) -> None:
+    response = await client.get("/no-such-page/a%00b")
+    assert response.status_code == 404, response.text
+
+
+async def test_a_nul_in_the_query_of_a_method_the_route_lacks_is_a_405(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.delete("/healthz?probe=a%00b")
+    assert response.status_code == 405, response.text
+
+
+async def test_path_query_and_body_are_each_named_in_one_refusal(
+    client: httpx.AsyncClient, operator: str
+) -> None:
+    response = await client.patch(
+        "/v1/institutions/a%00b?note=%00",
+        content=json.dumps({"region": "a\u0000b"}),
+        headers={**bearer(operator), "content-type": "application/json"},
+    )
+    body = _refused(response, 422, "invalid_characters")
+    assert [(e.get("parameter"), e.get("pointer")) for e in body["errors"]] == [
+        ("institution_id", None),
+        ("note", None),
+        (None, "#/region"),
+    ]
+
+
+async def test_a_route_that_checks_its_own_strings_is_left_to_do_so(
+    client: httpx.AsyncClient,
+) -> None:
+    # The learner's pages answer an address that names nothing with a 404, NUL or not.
+    response = await client.get("/c/a%00b")
+    assert response.status_code == 404, response.text

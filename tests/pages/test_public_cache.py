@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from app import process_cache
 from app.config import get_settings
 from app.credentials.models import Credential
+from app.pages import public_cache
 from app.pages.public_cache import _seconds_left
 from app.status_lists import recent
 from app.status_lists.service import Publication
@@ -179,3 +181,34 @@ def test_a_page_is_never_kept_across_a_moment_its_validity_turns(
     assert _seconds_left(_credential(**{field: after}), now) == pytest.approx(2)
     before = (now + timedelta(seconds=61)).isoformat()
     assert _seconds_left(_credential(**{field: before}), now) == pytest.approx(1)
+
+
+async def test_a_page_renewed_ahead_of_its_end_is_exactly_as_fresh_as_the_lists_it_shows(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    clock: list[float],
+    pool_checkouts: list[float],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(random, "uniform", lambda low, high: high)  # no spread
+    credential_id, _, public = await kept_page(client, tenant)
+    kept = await client.get(public)
+    seconds = min(
+        get_settings().process_cache_seconds, get_settings().status_list_process_cache_seconds
+    )
+    clock[0] += seconds * (1 - public_cache.RENEW_AHEAD / 2)  # the page's last quarter
+    checkouts = len(pool_checkouts)
+    renewed = await client.get(public)
+    assert len(pool_checkouts) > checkouts  # rendered again, before the page ran out
+    assert renewed.text == kept.text
+    checkouts = len(pool_checkouts)
+    assert (await client.get(public)).text == kept.text
+    assert len(pool_checkouts) == checkouts  # the renewed page is kept
+    revoked = await client.post(
+        f"/v1/credentials/{credential_id}/revoke",
+        json={"reason_code": "fraud"},
+        headers=tenant.headers,
+    )
+    assert revoked.status_code == 200
+    # Tied to the lists' versions like any kept page: the change shows at once.
+    assert "banner-revoked" in (await client.get(public)).text
