@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -188,16 +187,21 @@ async def wait_for(
     raise AssertionError(f"{sql!r} reached {value}, not {done}, in {within} s")
 
 
-def start_worker(
-    database_url: str, *options: str, settings: Mapping[str, str] | None = None
-) -> subprocess.Popen[bytes]:
-    """`stapel worker` as a process of its own, polling often; the caller stops it."""
-    env = {
-        **os.environ,
+def worker_command(*options: str) -> list[str]:
+    """`stapel worker`, as production starts it."""
+    return [sys.executable, "-m", "app.cli", "worker", *options]
+
+
+def worker_settings(database_url: str) -> dict[str, str]:
+    """A test's worker: on the test database, in small batches, polling often."""
+    return {
         "STAPEL_DATABASE_URL": database_url,
         "STAPEL_WORKER_BATCH_SIZE": "100",
         "STAPEL_WORKER_POLL_SECONDS": "0.5",
-        **(settings or {}),
     }
-    command = [sys.executable, "-m", "app.cli", "worker", *options]
-    return subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: S603 - our own command line
+
+
+def start_worker(database_url: str, *options: str) -> subprocess.Popen[bytes]:
+    """`stapel worker` as a process of its own; the caller stops it."""
+    env = {**os.environ, **worker_settings(database_url)}
+    return subprocess.Popen(worker_command(*options), env=env, cwd=ROOT)  # noqa: S603

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import signal
-import subprocess
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,8 +26,16 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.factories import Tenant, create_tenant, operator_token
-from tests.serving import serving_on
-from tests.sis.simulator import Sis, connect_sis, course_result, scalar, start_worker, wait_for
+from tests.serving import free_port, served, serving_on
+from tests.sis.simulator import (
+    Sis,
+    connect_sis,
+    course_result,
+    scalar,
+    wait_for,
+    worker_command,
+    worker_settings,
+)
 from tests.webhooks.receiver import Receiver, running
 
 PUBLIC_BASE_URL = "https://stapel.test"  # one name for the instance, whichever process serves
@@ -37,6 +43,7 @@ RESULTS = 240  # distinct course results, every tenth a fail
 BATCH = 40  # results per batch event; each batch is sent twice, once to each API process
 RESENT = 60  # the first results sent again, one event each: the SIS retrying with new ids
 PASSING = RESULTS - RESULTS // 10
+IN_FLIGHT = 8  # requests the SIS has in flight at once
 WITHIN = 90.0  # how long the workers may take to settle everything (a liveness bound only)
 
 
@@ -55,18 +62,14 @@ class FinalState:
 
 
 @contextmanager
-def _worker(database_url: str) -> Iterator[subprocess.Popen[bytes]]:
+def _worker(database_url: str, output: Path) -> Iterator[None]:
+    """`stapel worker`, ready (its own port answers /readyz) before any result is sent."""
+    port = free_port()
+    command = worker_command("--metrics-port", str(port), "--metrics-host", "127.0.0.1")
     # The receiver listens on 127.0.0.1, which production never posts to.
-    worker = start_worker(database_url, settings={"STAPEL_FETCH_ALLOW_PRIVATE_ADDRESSES": "true"})
-    try:
-        yield worker
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait(timeout=10)
+    env = {**worker_settings(database_url), "STAPEL_FETCH_ALLOW_PRIVATE_ADDRESSES": "true"}
+    with served(command, port, output, env=env):
+        yield
 
 
 async def _connect(apis: list[httpx.AsyncClient], operator: str) -> tuple[Tenant, list[Sis]]:
@@ -90,7 +93,15 @@ async def _send(sis_per_api: list[Sis]) -> None:
         sis_per_api[n % len(sis_per_api)].record(result, message_id=f"msg_again_{n}")
         for n, result in enumerate(results[:RESENT])
     ]
-    responses = await asyncio.gather(*copies, *resent)
+    # A few requests in flight at a time, each copy of a batch beside its twin: the processes'
+    # pools stay small on a Postgres that other test runs share (max_connections).
+    in_flight = asyncio.Semaphore(IN_FLIGHT)
+
+    async def limited(send: Awaitable[httpx.Response]) -> httpx.Response:
+        async with in_flight:
+            return await send
+
+    responses = await asyncio.gather(*(limited(send) for send in [*copies, *resent]))
     batch_answers, resent_answers = responses[: len(copies)], responses[len(copies) :]
     for original, replay in zip(batch_answers[::2], batch_answers[1::2], strict=True):
         answers = sorted((original, replay), key=lambda r: r.status_code)
@@ -195,14 +206,14 @@ async def test_two_api_processes_and_two_workers_issue_each_result_once_as_one_o
         first = processes.enter_context(
             serving_on(database_url, tmp_path / "serve-1.log", PUBLIC_BASE_URL)
         )
-        processes.enter_context(_worker(database_url))
+        processes.enter_context(_worker(database_url, tmp_path / "worker-1.log"))
         async with httpx.AsyncClient(base_url=first, timeout=60) as one:
             alone = await _run(sessionmaker, [one], operator)
 
             second = processes.enter_context(
                 serving_on(database_url, tmp_path / "serve-2.log", PUBLIC_BASE_URL)
             )
-            processes.enter_context(_worker(database_url))
+            processes.enter_context(_worker(database_url, tmp_path / "worker-2.log"))
             async with httpx.AsyncClient(base_url=second, timeout=60) as other:
                 together = await _run(sessionmaker, [one, other], operator)
 
