@@ -344,9 +344,9 @@ def pathway_scenario(run: Run, seeded: SeedResult) -> None:
     def measure() -> ScenarioResult:
         if not asyncio.run(_sis_available(run.base_url)):
             return pathway.not_available(learners)
-        if run.worker is None:
-            run.worker = run.launch().start_worker(free_port())
-        metrics = [run.worker.metrics_url] if run.worker.metrics_url else []
+        if not run.workers:  # the SIS scenario did not run, so nothing started them
+            run.workers.append(run.launch().start_worker(free_port()))
+        metrics = [worker.metrics_url for worker in run.workers if worker.metrics_url]
         tenant = seeded.tenants[-1]  # not the SIS scenario's
         limit = max(120.0, 0.5 * learners)
         journey = partial(pathway.run, run.base_url, tenant, learners, run.run_tag, metrics, limit)
