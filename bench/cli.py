@@ -21,6 +21,12 @@ def parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="seed a data set, run every scenario, write a report")
     run.add_argument("--workers", type=int, default=1, help="stapel serve --workers (default 1)")
     run.add_argument(
+        "--sis-workers",
+        type=int,
+        default=1,
+        help="stapel worker processes for the SIS scenario (default 1)",
+    )
+    run.add_argument(
         "--duration", type=float, default=15.0, help="seconds per scenario (default 15)"
     )
     run.add_argument(
@@ -102,6 +108,8 @@ def scenario_groups(value: str | None) -> frozenset[str]:
 def config_from(args: argparse.Namespace) -> RunConfig:
     if args.workers < 1:
         raise HarnessError("--workers must be at least 1")
+    if args.sis_workers < 1:
+        raise HarnessError("--sis-workers must be at least 1")
     config = RunConfig(
         workers=args.workers,
         duration=args.duration,
@@ -116,6 +124,7 @@ def config_from(args: argparse.Namespace) -> RunConfig:
         app_ref=args.app_ref,
         only=scenario_groups(args.only),
         settings=server_settings(args.setting),
+        sis_workers=args.sis_workers,
     )
     return smoke(config) if args.smoke else config
 

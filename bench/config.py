@@ -57,6 +57,7 @@ class RunConfig:
     app_ref: str | None = None  # benchmark this git ref (exported) instead of the work tree
     only: frozenset[str] = frozenset(SCENARIO_GROUPS)  # the scenario groups to run
     settings: tuple[str, ...] = ()  # STAPEL_NAME=VALUE for the server and the SIS worker
+    sis_workers: int = 1  # `stapel worker` processes for the SIS scenario, side by side
 
     def runs(self, group: str) -> bool:
         return group in self.only

@@ -85,8 +85,11 @@ class Launcher:
             raise
         return server
 
-    def start_worker(self, port: int) -> ManagedProcess:
-        """``stapel worker``, ready when its health port answers (or after a pause without one)."""
+    def start_worker(self, port: int, role: str = "worker") -> ManagedProcess:
+        """``stapel worker``, ready when its health port answers (or after a pause without one).
+
+        ``role`` names its log file, so that several workers side by side keep theirs apart.
+        """
         usage = subprocess.run(
             [venv_bin("stapel"), "worker", "--help"],
             env=self.env,
@@ -96,11 +99,11 @@ class Launcher:
             check=False,
         )
         if "--metrics-port" not in usage.stdout:
-            worker = self.start("worker", ["worker"])
+            worker = self.start(role, ["worker"])
             time.sleep(WORKER_GRACE)
             return worker
         args = ["worker", "--metrics-port", str(port), "--metrics-host", "127.0.0.1"]
-        worker = self.start("worker", args)
+        worker = self.start(role, args)
         try:
             wait_healthy(worker, f"http://127.0.0.1:{port}/readyz", 1)
         except HarnessError:

@@ -238,7 +238,8 @@ def _header(meta: dict[str, Any], seed: dict[str, Any]) -> list[str]:
         f"App {meta['commit']}; {machine['cores']} cores ({machine['cpu_model']}), "
         f"{machine['memory_gib']} GiB; Python {machine['python']}; Postgres {meta['postgres']}; "
         f"{meta['wrk']}.",
-        f"Server: `stapel serve --workers {config['workers']}`; pinning: {meta['pinning']}.",
+        f"Server: `stapel serve --workers {config['workers']}`; SIS workers "
+        f"{config['sis_workers']} (`stapel worker`); pinning: {meta['pinning']}.",
         f"Each scenario {config['duration']} s after {config['warmup']} s warm-up{smoke}; "
         f"load average {meta['load_average']}; wall time {meta['wall_seconds']:.0f} s.",
         "",

@@ -77,7 +77,7 @@ class Run:
     launcher: Launcher | None = None
     base_url: str = ""
     server: ManagedProcess | None = None
-    worker: ManagedProcess | None = None
+    workers: list[ManagedProcess] = field(default_factory=list)  # the SIS workers
     results: list[ScenarioResult] = field(default_factory=list)
     floors: floors.Floors | None = None
     profiles: dict[str, Any] = field(default_factory=dict)
@@ -98,24 +98,27 @@ class Run:
             raise HarnessError("the run has no environment yet")
         return self.launcher
 
+    def processes(self) -> list[ManagedProcess]:
+        """The SIS workers, then the API server: the order they are stopped in."""
+        return [*self.workers, *([self.server] if self.server is not None else [])]
+
     def stop_processes(self) -> None:
-        for process in (self.worker, self.server):
-            if process is not None:
-                process.stop()
+        for process in self.processes():
+            process.stop()
 
     def server_pids(self) -> list[int]:
-        """The API server's processes and the SIS worker's, when it runs."""
+        """The API server's processes and the SIS workers', when they run."""
         return [
             pid
-            for process in (self.server, self.worker)
-            if process is not None and process.alive()
+            for process in self.processes()
+            if process.alive()
             for pid in process_tree(process.pid)
         ]
 
     def memory(self) -> list[ProcessMemory]:
         found: list[ProcessMemory] = []
-        for process in (self.server, self.worker):
-            if process is not None and process.alive():
+        for process in self.processes():
+            if process.alive():
                 found.extend(memory_of(process))
         return found
 
@@ -322,7 +325,10 @@ def sis_scenario(run: Run, seeded: SeedResult) -> None:
     def measure() -> ScenarioResult:
         if not asyncio.run(_sis_available(run.base_url)):
             return sis.not_available(results)
-        run.worker = run.launch().start_worker(free_port())
+        count = run.config.sis_workers
+        for n in range(1, count + 1):
+            role = "worker" if count == 1 else f"worker-{n}"
+            run.workers.append(run.launch().start_worker(free_port(), role))
         limit = max(60.0, 30.0 * results / 1000)
         intake = partial(sis.intake, run.base_url, seeded.tenants[0], results, run.run_tag, limit)
         return with_cpu(run.server_pids, lambda: asyncio.run(intake()))
@@ -338,9 +344,9 @@ def pathway_scenario(run: Run, seeded: SeedResult) -> None:
     def measure() -> ScenarioResult:
         if not asyncio.run(_sis_available(run.base_url)):
             return pathway.not_available(learners)
-        if run.worker is None:
-            run.worker = run.launch().start_worker(free_port())
-        metrics = [run.worker.metrics_url] if run.worker.metrics_url else []
+        if not run.workers:  # the SIS scenario did not run, so nothing started them
+            run.workers.append(run.launch().start_worker(free_port()))
+        metrics = [worker.metrics_url for worker in run.workers if worker.metrics_url]
         tenant = seeded.tenants[-1]  # not the SIS scenario's
         limit = max(120.0, 0.5 * learners)
         journey = partial(pathway.run, run.base_url, tenant, learners, run.run_tag, metrics, limit)

@@ -78,10 +78,9 @@ def served(
                 process.wait(timeout=10)
 
 
-def serve_on_test_database(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory, public_base_url: str | None
-) -> Iterator[str]:
-    """`stapel serve` as its own process on the test database; its loopback base URL.
+@contextmanager
+def serving_on(database_url: str, output: Path, public_base_url: str | None) -> Iterator[str]:
+    """`stapel serve` as its own process on ``database_url``; its loopback base URL.
 
     Without ``public_base_url`` the process names itself by its loopback address. Its caches
     are off: the tests empty the tables between tests.
@@ -95,6 +94,14 @@ def serve_on_test_database(
         "STAPEL_STATUS_LIST_PROCESS_CACHE_SECONDS": "0",
         "STAPEL_FETCH_ALLOW_PRIVATE_ADDRESSES": "true",
     }
-    output = tmp_path_factory.mktemp("served") / "serve.log"
     with served(serve_command(port), port, output, env=env):
+        yield base
+
+
+def serve_on_test_database(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, public_base_url: str | None
+) -> Iterator[str]:
+    """:func:`serving_on` the test database, as a generator for session fixtures."""
+    output = tmp_path_factory.mktemp("served") / "serve.log"
+    with serving_on(database_url, output, public_base_url) as base:
         yield base

@@ -6,10 +6,12 @@ of the service's own verification code.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -167,13 +169,39 @@ async def scalar(sessionmaker: async_sessionmaker[AsyncSession], sql: str, **par
         return (await session.execute(text(sql), params)).scalar_one()
 
 
-def start_worker(database_url: str, *options: str) -> subprocess.Popen[bytes]:
-    """`stapel worker` as a process of its own, polling often; the caller stops it."""
-    env = {
-        **os.environ,
+async def wait_for(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sql: str,
+    done: int,
+    within: float,
+    **params: Any,
+) -> int:
+    """Poll the count ``sql`` gives until it reaches ``done``; fail after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    value = 0
+    while time.monotonic() < deadline:
+        value = int(await scalar(sessionmaker, sql, **params))
+        if value >= done:
+            return value
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{sql!r} reached {value}, not {done}, in {within} s")
+
+
+def worker_command(*options: str) -> list[str]:
+    """`stapel worker`, as production starts it."""
+    return [sys.executable, "-m", "app.cli", "worker", *options]
+
+
+def worker_settings(database_url: str) -> dict[str, str]:
+    """A test's worker: on the test database, in small batches, polling often."""
+    return {
         "STAPEL_DATABASE_URL": database_url,
         "STAPEL_WORKER_BATCH_SIZE": "100",
         "STAPEL_WORKER_POLL_SECONDS": "0.5",
     }
-    command = [sys.executable, "-m", "app.cli", "worker", *options]
-    return subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: S603 - our own command line
+
+
+def start_worker(database_url: str, *options: str) -> subprocess.Popen[bytes]:
+    """`stapel worker` as a process of its own; the caller stops it."""
+    env = {**os.environ, **worker_settings(database_url)}
+    return subprocess.Popen(worker_command(*options), env=env, cwd=ROOT)  # noqa: S603

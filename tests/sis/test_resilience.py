@@ -10,7 +10,6 @@ import asyncio
 import signal
 import tempfile
 import threading
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from app.db.migrate import upgrade_to_head
 from app.main import create_app
 from tests.factories import Tenant, create_tenant, operator_token
 from tests.serving import free_port
-from tests.sis.simulator import connect_sis, course_result, scalar, start_worker
+from tests.sis.simulator import connect_sis, course_result, scalar, start_worker, wait_for
 
 LOCAL = "127.0.0.1"
 
@@ -39,19 +38,6 @@ async def _check_status_port(port: int, issued_here: int) -> None:
     assert "stapel_sis_queue_depth" in metrics
 
 
-async def _wait_for(
-    sessionmaker: async_sessionmaker[AsyncSession], sql: str, done: int, within: float
-) -> int:
-    deadline = time.monotonic() + within
-    value = 0
-    while time.monotonic() < deadline:
-        value = int(await scalar(sessionmaker, sql))
-        if value >= done:
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{sql!r} reached {value}, not {done}, in {within} s")
-
-
 async def _stop_mid_batch(
     database_url: str,
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -61,7 +47,7 @@ async def _stop_mid_batch(
 ) -> int:
     worker = start_worker(database_url)
     try:
-        await _wait_for(sessionmaker, settled_sql, after, within=60)
+        await wait_for(sessionmaker, settled_sql, after, within=60)
         worker.send_signal(signum)
         return worker.wait(timeout=30)
     finally:
@@ -97,7 +83,7 @@ async def test_a_worker_stopped_or_killed_mid_batch_and_restarted_leaves_one_out
     port = free_port()
     restarted = start_worker(database_url, "--metrics-port", str(port), "--metrics-host", LOCAL)
     try:
-        await _wait_for(sessionmaker, settled, 5000, within=180)
+        await wait_for(sessionmaker, settled, 5000, within=180)
         await _check_status_port(port, issued_here=5000 - partial)
         restarted.send_signal(signal.SIGTERM)
         assert restarted.wait(timeout=30) == 0
