@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.achievements.public_router import router as public_achievements_router
 from app.achievements.router import router as achievements_router
@@ -93,6 +94,26 @@ def _install_middleware(
     app.add_middleware(SecurityHeadersMiddleware, https=_served_over_https(settings))
 
 
+def _open_state(app: FastAPI, resolved: Settings, engine: AsyncEngine) -> None:
+    """What the requests of a running app share: sessions, clients, limits, issuing lanes."""
+    app.state.engine = engine
+    app.state.settings = resolved
+    app.state.probe_engine = create_probe_engine(resolved)
+    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.read_sessionmaker = create_read_sessionmaker(engine)
+    app.state.fetcher = SafeFetcher.from_settings(resolved)
+    app.state.body_limits = BodyLimits.from_settings(resolved)
+    app.state.rate_limits = RateLimits.from_settings(resolved)
+    # Concurrent issuances of one client share a transaction (app.group_commit).
+    app.state.single_issuance = GroupCommit(
+        app.state.sessionmaker, resolved.issue_group_max, single_issuance_group
+    )
+    app.state.document_issuance = GroupCommit(
+        app.state.sessionmaker, resolved.issue_group_max, document_issuance_group
+    )
+    app.state.schema_heads = migration_heads()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     in_flight = InFlightRequests()
 
@@ -101,22 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Settings are read at start-up, not import, so the OpenAPI document needs none.
         resolved = settings or get_settings()
         engine = create_engine(resolved)
-        app.state.engine = engine
-        app.state.settings = resolved
-        app.state.probe_engine = create_probe_engine(resolved)
-        app.state.sessionmaker = create_sessionmaker(engine)
-        app.state.read_sessionmaker = create_read_sessionmaker(engine)
-        app.state.fetcher = SafeFetcher.from_settings(resolved)
-        app.state.body_limits = BodyLimits.from_settings(resolved)
-        app.state.rate_limits = RateLimits.from_settings(resolved)
-        # Concurrent issuances of one client share a transaction (app.group_commit).
-        app.state.single_issuance = GroupCommit(
-            app.state.sessionmaker, resolved.issue_group_max, single_issuance_group
-        )
-        app.state.document_issuance = GroupCommit(
-            app.state.sessionmaker, resolved.issue_group_max, document_issuance_group
-        )
-        app.state.schema_heads = migration_heads()
+        _open_state(app, resolved, engine)
         worker = Worker(resolved, app.state.sessionmaker) if resolved.embedded_worker else None
         running = asyncio.create_task(worker.run()) if worker else None
         settle_heap()

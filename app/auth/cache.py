@@ -16,4 +16,6 @@ class ActiveKey:
     principal: Principal
 
 
-active_keys: ProcessCache[str, ActiveKey] = ProcessCache()
+# A revoked key must stop working once its entry runs out: never served stale. Renewed ahead,
+# so a key in steady use is not looked up by a crowd of requests at the moment it runs out.
+active_keys: ProcessCache[str, ActiveKey | None] = ProcessCache(renew_ahead=0.25, serve_stale=False)

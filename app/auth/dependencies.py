@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -80,32 +79,12 @@ async def _principal(token: str | None, find: Find) -> Principal:
     return principal
 
 
-# Look-ups in flight, by key id: when a key's cache entry runs out under load, the requests
-# that arrive meanwhile wait for one look-up instead of each making its own.
-_looking_up: dict[str, asyncio.Future[ActiveKey | None]] = {}
-
-
 async def _active_key(key_id: str, find: Find) -> ActiveKey | None:
-    known = active_keys.get(key_id)
-    if known is not None:
-        return known
-    pending = _looking_up.get(key_id)
-    if pending is not None and pending.get_loop() is asyncio.get_running_loop():
-        await asyncio.wait([pending])
-        if not pending.cancelled():  # else that look-up failed: this request makes its own
-            return pending.result()
-    lookup: asyncio.Future[ActiveKey | None] = asyncio.get_running_loop().create_future()
-    _looking_up[key_id] = lookup
-    try:
-        known = await _look_up(key_id, find)
-    except BaseException:
-        lookup.cancel()
-        raise
-    finally:
-        if _looking_up.get(key_id) is lookup:
-            del _looking_up[key_id]
-    lookup.set_result(known)
-    return known
+    # One look-up at a time per key: the requests that arrive meanwhile wait for it. Unknown
+    # keys are not kept, so that guessed ones cannot crowd out the real.
+    return await active_keys.served(
+        key_id, lambda: _look_up(key_id, find), lambda known: None if known else 0
+    )
 
 
 async def _look_up(key_id: str, find: Find) -> ActiveKey | None:
@@ -117,9 +96,7 @@ async def _look_up(key_id: str, find: Find) -> ActiveKey | None:
         institution_id=client.institution_id,
         scopes=frozenset(client.scopes),
     )
-    known = ActiveKey(client.secret_hash, principal)
-    active_keys.put(key_id, known)
-    return known
+    return ActiveKey(client.secret_hash, principal)
 
 
 AuthenticatedPrincipal = Annotated[Principal, Depends(authenticate)]
