@@ -133,8 +133,13 @@ def _has_document_id(document_id: str) -> ColumnElement[bool]:
 async def passed_issuing_policy_among(
     session: AsyncSession, asked: Collection[tuple[uuid.UUID, str]]
 ) -> set[tuple[uuid.UUID, str]]:
-    """Which of these (institution, document id) pairs :func:`passed_issuing_policy`, in one
-    query (document ids are unique across institutions)."""
+    """Which of these (institution, document id) pairs name a credential the institution issued
+    for one of its catalogue achievements, in one query (document ids are unique across
+    institutions).
+
+    Only those went through the issuing policy (recognition, ECTS bounds, formal or informal);
+    a credential signed from a caller's own VC-API document did not.
+    """
     query = select(Credential.institution_id, _DOCUMENT_ID).where(
         _DOCUMENT_ID.in_({document_id for _, document_id in asked}),
         Credential.achievement_id.is_not(None),
@@ -161,18 +166,3 @@ async def document_id_taken(session: AsyncSession, document_id: str) -> bool:
     """Does any credential, of any institution and either API, carry this id already?"""
     query = select(Credential.id).where(_has_document_id(document_id))
     return (await session.execute(query)).first() is not None
-
-
-async def passed_issuing_policy(
-    session: AsyncSession, institution_id: uuid.UUID, document_id: str
-) -> bool:
-    """Was the institution's credential with this id issued for one of its catalogue achievements?
-
-    Only those went through the issuing policy (recognition, ECTS bounds, formal or informal);
-    a credential signed from a caller's own VC-API document did not.
-    """
-    query = select(Credential.achievement_id).where(
-        _has_document_id(document_id),
-        Credential.institution_id == institution_id,
-    )
-    return (await session.execute(query)).scalar_one_or_none() is not None
