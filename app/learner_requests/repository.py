@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.achievements.models import Achievement, AchievementVersion
+from app.db.keyset import after_keyset
 from app.learner_requests.models import CredentialRequest, ExternalCredential
 
 
@@ -63,9 +64,7 @@ async def page(
     query = select(CredentialRequest).where(CredentialRequest.institution_id == institution_id)
     if status is not None:
         query = query.where(CredentialRequest.status == status)
-    if after is not None:
-        query = query.where(tuple_(CredentialRequest.created_at, CredentialRequest.id) > after)
-    query = query.order_by(CredentialRequest.created_at, CredentialRequest.id).limit(limit)
+    query = after_keyset(query, CredentialRequest.created_at, CredentialRequest.id, after, limit)
     return (await session.execute(query)).scalars().all()
 
 

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text, tuple_, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.achievements.models import Achievement, AchievementVersion
+from app.db.keyset import after_keyset
 from app.institutions.models import Institution
 from app.keys.did import institution_did
 from app.pathways.models import PathwayApproval, PathwayAward, PathwayEvent
@@ -223,9 +224,7 @@ async def page_approvals(
     query = select(PathwayApproval).where(PathwayApproval.institution_id == institution_id)
     if status is not None:
         query = query.where(PathwayApproval.status == status)
-    if after is not None:
-        query = query.where(tuple_(PathwayApproval.created_at, PathwayApproval.id) > after)
-    query = query.order_by(PathwayApproval.created_at, PathwayApproval.id).limit(limit)
+    query = after_keyset(query, PathwayApproval.created_at, PathwayApproval.id, after, limit)
     return (await session.execute(query)).scalars().all()
 
 
