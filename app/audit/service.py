@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.models import AuditEvent
 from app.context import current_request_id
+from app.db.session import json_dumps
+from app.db.writes import Write, execute_writes
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,9 +25,17 @@ class AuditEntry:
     request_id: str | None = None
 
 
-# A Core insert into the table: the ORM's bulk insert of the entity keeps per-row bookkeeping
-# for objects nobody reads back, a measurable share of issuing one credential.
-_INSERT_EVENTS = insert(cast(Table, AuditEvent.__table__))
+# Entries go as one JSON parameter, so the statement is the same for any number of them and can
+# be sent with the other writes of a change (app.db.writes).
+_INSERT_ENTRIES = """
+    INSERT INTO audit_events
+        (institution_id, actor, action, target_type, target_id, request_id, data)
+    SELECT e.institution_id, e.actor, e.action, e.target_type, e.target_id, e.request_id,
+           COALESCE(e.data, CAST('{}' AS jsonb))
+    FROM jsonb_to_recordset(CAST(CAST(:entries AS text) AS jsonb))
+        AS e(institution_id uuid, actor text, action text, target_type text, target_id text,
+             request_id text, data jsonb)
+"""
 
 
 async def record(session: AsyncSession, actor: str, entry: AuditEntry) -> None:
@@ -35,21 +43,24 @@ async def record(session: AsyncSession, actor: str, entry: AuditEntry) -> None:
 
 
 async def record_many(session: AsyncSession, actor: str, entries: Sequence[AuditEntry]) -> None:
+    await execute_writes(session, [entries_write(actor, entries)])
+
+
+def entries_write(actor: str, entries: Sequence[AuditEntry]) -> Write | None:
+    """The audit entries as a write to send with the change's other writes; none for none."""
     if not entries:
-        return
+        return None
     request_id = current_request_id()
-    await session.execute(
-        _INSERT_EVENTS,
-        [
-            {
-                "institution_id": e.institution_id,
-                "actor": actor,
-                "action": e.action,
-                "target_type": e.target_type,
-                "target_id": e.target_id,
-                "request_id": e.request_id or request_id,
-                "data": e.data,
-            }
-            for e in entries
-        ],
-    )
+    rows = [
+        {
+            "institution_id": str(e.institution_id) if e.institution_id else None,
+            "actor": actor,
+            "action": e.action,
+            "target_type": e.target_type,
+            "target_id": e.target_id,
+            "request_id": e.request_id or request_id,
+            "data": e.data,
+        }
+        for e in entries
+    ]
+    return Write(_INSERT_ENTRIES, {"entries": json_dumps(rows)})

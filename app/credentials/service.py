@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.achievements import repository as achievements
 from app.achievements.ob3 import achievement_document
-from app.audit.service import AuditEntry, record_many
+from app.audit.service import AuditEntry, entries_write
 from app.auth.principal import Principal
 from app.config import get_settings
 from app.credentials import repository
@@ -21,6 +21,7 @@ from app.credentials.issuance import Accepted, Outcome, Shared, accept, build_ro
 from app.credentials.models import Credential
 from app.credentials.repository import CredentialFilter
 from app.credentials.schemas import CredentialIssue
+from app.db.writes import execute_writes
 from app.errors import BatchTooLarge, DomainError, IdempotencyKeyReused, NotFound
 from app.institutions.models import Institution
 from app.institutions.ob3 import issuer_profile
@@ -33,7 +34,7 @@ from app.pathways import outbox as pathway_outbox
 from app.sharing import service as sharing
 from app.sharing.service import IssuedClaim
 from app.status_lists.reserve import reserve
-from app.webhooks.events import CREDENTIAL_ISSUED, credential_data, emit_many
+from app.webhooks.events import CREDENTIAL_ISSUED, credential_data, events_write
 from app.webhooks.sealing import seal
 
 # Building and signing more than this many credentials moves to a worker thread, so that one
@@ -188,7 +189,7 @@ async def _issue(
     if unfrozen:
         await achievements.freeze(session, unfrozen)
     new_rows = [row for row in rows if row["id"] in inserted]
-    claims = await sharing.create_links(session, institution.id, sorted(inserted))
+    claims, links = sharing.new_links(institution.id, sorted(inserted))
     mails: list[ClaimMailRequest] = []
     for item, row in zip(accepted, rows, strict=True):
         claim = claims.get(cast(uuid.UUID, row["id"]))
@@ -200,38 +201,38 @@ async def _issue(
                         claim.credential_id, claim.url, claim.expires_at, item.request.learner.email
                     )
                 )
+    issued = [pair for pair in zip(accepted, rows, strict=True) if pair[1]["id"] in inserted]
+    # The claim links, events, pathway events and audit entries: one round trip.
+    await execute_writes(
+        session,
+        [
+            links,
+            events_write(
+                institution.id,
+                CREDENTIAL_ISSUED,
+                [issued_event(row, claims[cast(uuid.UUID, row["id"])]) for row in new_rows],
+            ),
+            pathway_outbox.components_issued_write(
+                [(cast(uuid.UUID, row["id"]), item.request.learner) for item, row in issued]
+            ),
+            entries_write(
+                principal.actor,
+                [
+                    AuditEntry(
+                        "credential.issued",
+                        "credential",
+                        str(row["id"]),
+                        institution.id,
+                        {"achievement_id": str(row["achievement_id"]), "profile": row["profile"]},
+                        request_ids[item.position] if request_ids else None,
+                    )
+                    for item, row in issued
+                ],
+            ),
+        ],
+    )
     await queue_claim_mails(session, institution, mails)
     metrics.count_issued(len(new_rows))
-    await emit_many(
-        session,
-        institution.id,
-        CREDENTIAL_ISSUED,
-        [issued_event(row, claims[cast(uuid.UUID, row["id"])]) for row in new_rows],
-    )
-    await pathway_outbox.components_issued(
-        session,
-        [
-            (cast(uuid.UUID, row["id"]), item.request.learner)
-            for item, row in zip(accepted, rows, strict=True)
-            if row["id"] in inserted
-        ],
-    )
-    await record_many(
-        session,
-        principal.actor,
-        [
-            AuditEntry(
-                "credential.issued",
-                "credential",
-                str(row["id"]),
-                institution.id,
-                {"achievement_id": str(row["achievement_id"]), "profile": row["profile"]},
-                request_ids[item.position] if request_ids else None,
-            )
-            for item, row in zip(accepted, rows, strict=True)
-            if row["id"] in inserted
-        ],
-    )
 
 
 def issued_event(row: dict[str, Any], claim: IssuedClaim) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 Issuance and every status change call in here; the worker evaluates the rows after the commit
 (``app.pathways.engine``), so a change is evaluated if and only if it happened. While no
 pathway is published anywhere (and no stacked credential rests on components) nothing is
-written, and the check costs one indexed query.
+written; the check is part of the insert.
 """
 
 from __future__ import annotations
@@ -14,42 +14,33 @@ from collections.abc import Sequence
 from typing import Final
 
 import orjson
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.credentials.schemas import Learner
-from app.db.notify import WORK_CHANNEL
+from app.db.writes import Write, execute_writes
 from app.keys.wrapping import default_key_wrapper
 
 PATHWAY_WORK: Final = "pathways"
 _LEARNER_CONTEXT = b"stapel/pathway-learner/"
 
-_IN_USE = text(
-    """
-    SELECT EXISTS (
+# Written only while some published achievement is a pathway or a stacked credential rests on
+# components: otherwise nothing would read the events. The check is part of the insert, so it
+# costs no round trip of its own (the events are built either way, a few microseconds each).
+_INSERT = """
+    INSERT INTO pathway_events
+        (id, credential_id, external_credential_id, action, learner_sealed, status, attempts)
+    SELECT e.id, e.credential_id, e.external_credential_id, e.action,
+           decode(e.learner, 'base64'), 'pending', 0
+    FROM jsonb_to_recordset(CAST(CAST(:events AS text) AS jsonb))
+        AS e(id uuid, credential_id uuid, external_credential_id uuid, action text,
+             learner text)
+    WHERE EXISTS (
         SELECT 1 FROM achievements AS a
         JOIN achievement_versions AS v
           ON v.achievement_id = a.id AND v.version = a.current_version
         WHERE a.state = 'published' AND v.pathway IS NOT NULL
     ) OR EXISTS (SELECT 1 FROM pathway_awards WHERE current)
-    """
-)
-
-_INSERT = text(
-    """
-    WITH inserted AS (
-        INSERT INTO pathway_events
-            (id, credential_id, external_credential_id, action, learner_sealed, status, attempts)
-        SELECT e.id, e.credential_id, e.external_credential_id, e.action,
-               decode(e.learner, 'base64'), 'pending', 0
-        FROM jsonb_to_recordset(CAST(CAST(:events AS text) AS jsonb))
-            AS e(id uuid, credential_id uuid, external_credential_id uuid, action text,
-                 learner text)
-        RETURNING 1
-    )
-    SELECT pg_notify(:channel, :work) FROM (SELECT 1 FROM inserted LIMIT 1) AS written
-    """
-)
+"""
 
 
 def seal_learner(owner: uuid.UUID, learner: Learner) -> bytes:
@@ -63,25 +54,23 @@ def open_learner(owner: uuid.UUID, sealed: bytes) -> Learner:
     return Learner.model_validate_json(plain)
 
 
-async def _in_use(session: AsyncSession) -> bool:
-    return bool((await session.execute(_IN_USE)).scalar_one())
-
-
-async def _write(session: AsyncSession, events: list[dict[str, str | None]]) -> None:
-    await session.execute(
-        _INSERT,
-        {"events": orjson.dumps(events).decode(), "channel": WORK_CHANNEL, "work": PATHWAY_WORK},
-    )
+def _write(events: list[dict[str, str | None]]) -> Write | None:
+    if not events:
+        return None
+    return Write(_INSERT, {"events": orjson.dumps(events).decode()}, notify=PATHWAY_WORK)
 
 
 async def components_issued(
     session: AsyncSession, issued: Sequence[tuple[uuid.UUID, Learner]]
 ) -> None:
     """Credentials just issued, each with the learner it names."""
-    if not issued or not await _in_use(session):
-        return
-    await _write(
-        session, [_issued_event(credential_id, None, learner) for credential_id, learner in issued]
+    await execute_writes(session, [components_issued_write(issued)])
+
+
+def components_issued_write(issued: Sequence[tuple[uuid.UUID, Learner]]) -> Write | None:
+    """:func:`components_issued` as a write to send with the issuance's other writes."""
+    return _write(
+        [_issued_event(credential_id, None, learner) for credential_id, learner in issued]
     )
 
 
@@ -102,22 +91,15 @@ async def external_component_accepted(
     session: AsyncSession, external_id: uuid.UUID, learner: Learner
 ) -> None:
     """An external credential accepted as the learner's evidence: a component like one issued."""
-    if await _in_use(session):
-        await _write(session, [_issued_event(None, external_id, learner)])
+    await execute_writes(session, [_write([_issued_event(None, external_id, learner)])])
 
 
 async def component_changed(session: AsyncSession, credential_id: uuid.UUID, action: str) -> None:
     """A credential revoked, suspended or reinstated."""
-    if not await _in_use(session):
-        return
-    await _write(
-        session,
-        [
-            {
-                "id": str(uuid.uuid4()),
-                "credential_id": str(credential_id),
-                "action": action,
-                "learner": None,
-            }
-        ],
-    )
+    event: dict[str, str | None] = {
+        "id": str(uuid.uuid4()),
+        "credential_id": str(credential_id),
+        "action": action,
+        "learner": None,
+    }
+    await execute_writes(session, [_write([event])])

@@ -1,22 +1,41 @@
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select, update
+import orjson
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.credentials.models import Credential
+from app.db.writes import Write
 from app.sharing.models import ClaimLink
 
-_INSERT_LINKS = insert(cast(Table, ClaimLink.__table__))
+# Links go as one JSON parameter, so that they can be sent with the other writes of an
+# issuance (app.db.writes); the secret's hash travels in base64.
+_INSERT_LINKS = """
+    INSERT INTO claim_links
+        (id, key_id, secret_hash, credential_id, institution_id, expires_at, created_at)
+    SELECT l.id, l.key_id, decode(l.secret_hash, 'base64'), l.credential_id, l.institution_id,
+           l.expires_at, l.created_at
+    FROM jsonb_to_recordset(CAST(CAST(:links AS text) AS jsonb))
+        AS l(id uuid, key_id text, secret_hash text, credential_id uuid, institution_id uuid,
+             expires_at timestamptz, created_at timestamptz)
+"""
 
 
-async def insert_links(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(_INSERT_LINKS, list(rows))
+def links_write(rows: Sequence[dict[str, Any]]) -> Write | None:
+    """New claim links (rows of the table's columns) as a write; none for none."""
+    if not rows:
+        return None
+    links = [
+        {**row, "secret_hash": base64.b64encode(row["secret_hash"]).decode("ascii")} for row in rows
+    ]
+    # default=str: ids read back from an insert are asyncpg's own UUID type.
+    return Write(_INSERT_LINKS, {"links": orjson.dumps(links, default=str).decode()})
 
 
 async def replace_current(session: AsyncSession, credential_id: uuid.UUID, now: datetime) -> None:

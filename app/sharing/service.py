@@ -20,6 +20,7 @@ from app.auth.principal import Principal
 from app.config import get_settings
 from app.credentials import repository as credentials
 from app.credentials.models import Credential
+from app.db.writes import Write, execute_writes
 from app.errors import ClaimLinkExpired, InvalidState, NotFound
 from app.institutions.service import institution_of
 from app.mail.schemas import ClaimLinkMail
@@ -64,6 +65,15 @@ async def create_links(
     session: AsyncSession, institution_id: uuid.UUID, credential_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, IssuedClaim]:
     """One new claim link per credential, in one statement; the credentials have none yet."""
+    issued, write = new_links(institution_id, credential_ids)
+    await execute_writes(session, [write])
+    return issued
+
+
+def new_links(
+    institution_id: uuid.UUID, credential_ids: Sequence[uuid.UUID]
+) -> tuple[dict[uuid.UUID, IssuedClaim], Write | None]:
+    """One new claim link per credential, and the write that stores them."""
     now = datetime.now(UTC)
     expires_at = now + timedelta(days=get_settings().claim_link_days)
     rows, issued = [], {}
@@ -77,13 +87,11 @@ async def create_links(
                 "credential_id": credential_id,
                 "institution_id": institution_id,
                 "expires_at": expires_at,
-                "replaced_at": None,
                 "created_at": now,
             }
         )
         issued[credential_id] = IssuedClaim(credential_id, claim_url(token.token), expires_at)
-    await repository.insert_links(session, rows)
-    return issued
+    return issued, repository.links_write(rows)
 
 
 async def renew(

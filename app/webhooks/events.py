@@ -14,10 +14,9 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import orjson
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.notify import WORK_CHANNEL
+from app.db.writes import Write, execute_writes
 
 CREDENTIAL_ISSUED: Final = "credential.issued"
 CREDENTIAL_REVOKED: Final = "credential.revoked"
@@ -38,23 +37,19 @@ EVENT_TYPES: Final = (
     REQUEST_DENIED,
 )
 
-_FAN_OUT = text(
-    """
-    WITH inserted AS (
-        INSERT INTO webhook_deliveries
-            (id, endpoint_id, institution_id, event_type, payload, status, attempts)
-        SELECT gen_random_uuid(), e.id, e.institution_id, CAST(:event_type AS text), m.value,
-               'pending', 0
-        FROM webhook_endpoints AS e
-        CROSS JOIN jsonb_array_elements(CAST(CAST(:messages AS text) AS jsonb)) AS m
-        WHERE e.institution_id = :institution_id
-          AND e.enabled
-          AND CAST(:event_type AS text) = ANY(e.event_types)
-        RETURNING 1
-    )
-    SELECT pg_notify(:channel, 'webhooks') FROM (SELECT 1 FROM inserted LIMIT 1) AS fanned_out
-    """
-)
+# One row per enabled endpoint of the institution subscribed to the type; none without one.
+_FAN_OUT = """
+    INSERT INTO webhook_deliveries
+        (id, endpoint_id, institution_id, event_type, payload, status, attempts)
+    SELECT gen_random_uuid(), e.id, e.institution_id, CAST(:event_type AS text), m.value,
+           'pending', 0
+    FROM webhook_endpoints AS e
+    CROSS JOIN jsonb_array_elements(CAST(CAST(:messages AS text) AS jsonb)) AS m
+    WHERE e.institution_id = :institution_id
+      AND e.enabled
+      AND CAST(:event_type AS text) = ANY(e.event_types)
+"""
+_ANNOUNCEMENT = "webhooks"
 
 
 def message(
@@ -74,18 +69,25 @@ async def emit_many(
     event_type: str,
     data: Sequence[dict[str, Any]],
 ) -> None:
+    await execute_writes(session, [events_write(institution_id, event_type, data)])
+
+
+def events_write(
+    institution_id: uuid.UUID, event_type: str, data: Sequence[dict[str, Any]]
+) -> Write | None:
+    """The events as a write to send with the change's other writes; none for no events."""
     if not data:
-        return
+        return None
     now = datetime.now(UTC)
     messages = [message(event_type, item, now) for item in data]
-    await session.execute(
+    return Write(
         _FAN_OUT,
         {
             "event_type": event_type,
             "institution_id": institution_id,
             "messages": orjson.dumps(messages).decode(),
-            "channel": WORK_CHANNEL,
         },
+        notify=_ANNOUNCEMENT,
     )
 
 
