@@ -75,7 +75,7 @@ class Settings(BaseSettings):
         default=100,
         ge=1,
         le=1000,
-        description="How many concurrent single issuances of one API client may share one "
+        description="How many concurrent single issuances (of any API clients) may share one "
         "transaction (group commit); 1 gives every request a transaction of its own.",
     )
     max_json_depth: int = Field(default=64, ge=8, le=512)

@@ -28,7 +28,7 @@ from app.eudi.router import public_router as eudi_metadata_router
 from app.eudi.router import staff_router as sd_jwt_vc_router
 from app.graphql import ide as graphiql
 from app.graphql.router import graphql_router
-from app.group_commit.lanes import GroupCommit
+from app.group_commit.coalescing import GroupCommit
 from app.http.assets import RevalidatedStaticFiles
 from app.http.guard import InputGuardMiddleware
 from app.http.headers import SecurityHeadersMiddleware

@@ -34,16 +34,20 @@ async def get_with_version(
     return (await session.execute(query)).one_or_none()
 
 
-async def issuable(
-    session: AsyncSession, institution_id: uuid.UUID, achievement_ids: Sequence[uuid.UUID]
+async def issuable_among(
+    session: AsyncSession, wanted: Sequence[tuple[uuid.UUID, uuid.UUID]]
 ) -> Sequence[Row[Achievement, AchievementVersion]]:
-    """The achievements with their current versions, share-locked so no edit interleaves."""
+    """The achievements named by (institution, achievement) pairs, each only where it belongs
+    to that institution, with their current versions, share-locked so no edit interleaves."""
+    institutions = sorted({institution_id for institution_id, _ in wanted})
+    achievements = sorted({achievement_id for _, achievement_id in wanted})
     query = (
         _with_current_version()
-        # = ANY(array): one bound parameter, where IN (...) is expanded and typed per request.
+        # = ANY(array): one bound parameter each, where IN (...) is expanded and typed per
+        # request. The pairs are matched by the caller; an achievement id is unique.
         .where(
-            Achievement.id == any_(cast(list(achievement_ids), ARRAY(Uuid()))),
-            Achievement.institution_id == institution_id,
+            Achievement.id == any_(cast(achievements, ARRAY(Uuid()))),
+            Achievement.institution_id == any_(cast(institutions, ARRAY(Uuid()))),
         )
         .with_for_update(of=Achievement, read=True)
     )

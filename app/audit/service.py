@@ -43,11 +43,12 @@ async def record(session: AsyncSession, actor: str, entry: AuditEntry) -> None:
 
 
 async def record_many(session: AsyncSession, actor: str, entries: Sequence[AuditEntry]) -> None:
-    await execute_writes(session, [entries_write(actor, entries)])
+    await execute_writes(session, [entries_write([(actor, entry) for entry in entries])])
 
 
-def entries_write(actor: str, entries: Sequence[AuditEntry]) -> Write | None:
-    """The audit entries as a write to send with the change's other writes; none for none."""
+def entries_write(entries: Sequence[tuple[str, AuditEntry]]) -> Write | None:
+    """Audit entries, each (actor, entry), as a write to send with the change's other writes;
+    none for none."""
     if not entries:
         return None
     request_id = current_request_id()
@@ -61,6 +62,6 @@ def entries_write(actor: str, entries: Sequence[AuditEntry]) -> Write | None:
             "request_id": e.request_id or request_id,
             "data": e.data,
         }
-        for e in entries
+        for actor, e in entries
     ]
     return Write(_INSERT_ENTRIES, {"entries": json_dumps(rows)})

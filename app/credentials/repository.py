@@ -14,16 +14,19 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.credentials.models import Credential
 
 
-async def by_idempotency_keys(
-    session: AsyncSession, institution_id: uuid.UUID, keys: Sequence[str]
-) -> dict[str, Credential]:
+async def by_idempotency_keys_among(
+    session: AsyncSession, keys: Sequence[tuple[uuid.UUID, str]]
+) -> dict[tuple[uuid.UUID, str], Credential]:
+    """The credentials issued under these (institution, idempotency key) pairs."""
     if not keys:
         return {}
     query = select(Credential).where(
-        Credential.institution_id == institution_id, Credential.idempotency_key.in_(keys)
+        tuple_(Credential.institution_id, Credential.idempotency_key).in_(keys)
     )
     return {
-        c.idempotency_key: c for c in (await session.execute(query)).scalars() if c.idempotency_key
+        (c.institution_id, c.idempotency_key): c
+        for c in (await session.execute(query)).scalars()
+        if c.idempotency_key
     }
 
 

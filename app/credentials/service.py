@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -34,6 +34,7 @@ from app.pathways import outbox as pathway_outbox
 from app.sharing import service as sharing
 from app.sharing.service import IssuedClaim
 from app.status_lists.reserve import reserve
+from app.status_lists.service import StatusSlot
 from app.webhooks.events import CREDENTIAL_ISSUED, credential_data, events_write
 from app.webhooks.sealing import seal
 
@@ -66,26 +67,78 @@ def issued_from(outcome: Outcome) -> Issued:
     return Issued(outcome.credential, outcome.status == "replayed", outcome.claim_url)
 
 
+@dataclass(frozen=True, slots=True)
+class Order:
+    """One credential to issue: who asks, what, under which idempotency key, and the HTTP
+    request it came with when that is not the one being served (its audit entry names it)."""
+
+    principal: Principal
+    request: CredentialIssue
+    key: str | None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Issuer:
+    """The institution a principal issues for, and its signer."""
+
+    institution: Institution
+    signer: Signer
+
+
 async def issue_many(
     session: AsyncSession,
     principal: Principal,
     requests: Sequence[tuple[CredentialIssue, str | None]],
-    request_ids: Sequence[str | None] | None = None,
 ) -> list[Outcome]:
-    """Issue each request's credential; ``request_ids`` name, per request, the HTTP request
-    it came with when that is not the one being served (the audit entries carry them)."""
+    """Issue each request's credential (a batch of one client); a request refused for its
+    own reasons fails alone, one the institution cannot issue (no signing key) fails all."""
     limit = get_settings().max_batch_size
     if len(requests) > limit:
         raise BatchTooLarge(
             f"A batch holds at most {limit} credentials; this one has {len(requests)}."
         )
+    issuer = await _issuer(session, principal)
+    orders = [Order(principal, request, key) for request, key in requests]
+    return await _issue_orders(session, orders, {principal: issuer})
+
+
+async def issue_orders(session: AsyncSession, orders: Sequence[Order]) -> list[Outcome]:
+    """Issue the credentials of several clients, of any institutions, in the session's
+    transaction (group commit): each order is checked, signed and recorded for its own
+    principal's institution, and a principal whose institution cannot issue fails only its
+    own orders."""
+    issuers: dict[Principal, _Issuer | DomainError] = {}
+    for principal in dict.fromkeys(order.principal for order in orders):
+        try:
+            issuers[principal] = await _issuer(session, principal)
+        except DomainError as error:
+            issuers[principal] = error
+    return await _issue_orders(session, orders, issuers)
+
+
+async def _issuer(session: AsyncSession, principal: Principal) -> _Issuer:
     institution = await institution_of(session, principal)
-    outcomes = [Outcome(position=i, status="pending") for i in range(len(requests))]
-    pending = await _replays(session, institution.id, requests, outcomes)
-    signer = await keys.signer_for(session, institution)
-    accepted = await _checked(session, institution, signer, requests, pending, outcomes)
+    return _Issuer(institution, await keys.signer_for(session, institution))
+
+
+async def _issue_orders(
+    session: AsyncSession,
+    orders: Sequence[Order],
+    issuers: Mapping[Principal, _Issuer | DomainError],
+) -> list[Outcome]:
+    outcomes = [Outcome(position=i, status="pending") for i in range(len(orders))]
+    able: dict[int, _Issuer] = {}
+    for position, order in enumerate(orders):
+        issuer = issuers[order.principal]
+        if isinstance(issuer, DomainError):
+            _fail(outcomes[position], issuer)
+        else:
+            able[position] = issuer
+    pending = await _replays(session, orders, able, outcomes)
+    accepted = await _checked(session, orders, able, pending, outcomes)
     if accepted:
-        await _issue(session, principal, institution, signer, accepted, outcomes, request_ids)
+        await _issue(session, orders, able, accepted, outcomes)
     return outcomes
 
 
@@ -105,51 +158,60 @@ def _settle_existing(outcome: Outcome, existing: Credential, request: Credential
 
 async def _replays(
     session: AsyncSession,
-    institution_id: uuid.UUID,
-    requests: Sequence[tuple[CredentialIssue, str | None]],
+    orders: Sequence[Order],
+    issuers: Mapping[int, _Issuer],
     outcomes: list[Outcome],
 ) -> list[int]:
-    """Settle requests whose idempotency key was seen before; return the positions left."""
-    keys_given = [key for _, key in requests if key is not None]
-    existing = await repository.by_idempotency_keys(session, institution_id, keys_given)
-    seen: set[str] = set()
+    """Settle orders whose idempotency key their institution saw before; return the positions
+    left. A key belongs to an institution: two institutions may use the same one."""
+    keyed = [
+        (issuer.institution.id, key)
+        for position, issuer in issuers.items()
+        if (key := orders[position].key) is not None
+    ]
+    existing = await repository.by_idempotency_keys_among(session, keyed)
+    seen: set[tuple[uuid.UUID, str]] = set()
     pending: list[int] = []
-    for position, (request, key) in enumerate(requests):
-        if key is not None and key in existing:
-            _settle_existing(outcomes[position], existing[key], request)
-        elif key is not None and key in seen:
+    for position, issuer in issuers.items():
+        order = orders[position]
+        scoped = (issuer.institution.id, order.key) if order.key is not None else None
+        if scoped is not None and scoped in existing:
+            _settle_existing(outcomes[position], existing[scoped], order.request)
+        elif scoped is not None and scoped in seen:
             _fail(outcomes[position], IdempotencyKeyReused("This key occurs twice in the batch."))
         else:
             pending.append(position)
-        if key is not None:
-            seen.add(key)
+        if scoped is not None:
+            seen.add(scoped)
     return pending
 
 
 async def _checked(
     session: AsyncSession,
-    institution: Institution,
-    signer: Signer,
-    requests: Sequence[tuple[CredentialIssue, str | None]],
+    orders: Sequence[Order],
+    issuers: Mapping[int, _Issuer],
     positions: list[int],
     outcomes: list[Outcome],
 ) -> list[Accepted]:
-    ids = sorted({requests[p][0].achievement_id for p in positions})
-    rows = await achievements.issuable(session, institution.id, ids) if ids else []
-    found = {row[0].id: (row[0], row[1]) for row in rows}
+    wanted = sorted(
+        {(issuers[p].institution.id, orders[p].request.achievement_id) for p in positions}
+    )
+    rows = await achievements.issuable_among(session, wanted) if wanted else []
+    # An achievement counts only for its own institution's orders.
+    found = {(row[0].institution_id, row[0].id): (row[0], row[1]) for row in rows}
     now = datetime.now(UTC)
     accepted: list[Accepted] = []
     for position in positions:
-        request, key = requests[position]
+        order, issuer = orders[position], issuers[position]
         try:
             accepted.append(
                 accept(
                     position,
-                    request,
-                    key,
-                    found.get(request.achievement_id),
-                    institution,
-                    signer,
+                    order.request,
+                    order.key,
+                    found.get((issuer.institution.id, order.request.achievement_id)),
+                    issuer.institution,
+                    issuer.signer,
                     now,
                 )
             )
@@ -160,79 +222,107 @@ async def _checked(
 
 async def _issue(
     session: AsyncSession,
-    principal: Principal,
-    institution: Institution,
-    signer: Signer,
+    orders: Sequence[Order],
+    issuers: Mapping[int, _Issuer],
     accepted: list[Accepted],
     outcomes: list[Outcome],
-    request_ids: Sequence[str | None] | None,
 ) -> None:
-    slots = await reserve(session, institution.id, len(accepted))
-    # One OB3 achievement per distinct version, however many items of the batch share it.
-    snapshots = {(a.snapshot.achievement_id, a.snapshot.version): a.snapshot for a in accepted}
-    shared = Shared(
-        institution_id=institution.id,
-        issuer=issuer_profile(institution),
-        achievements={key: achievement_document(s, institution) for key, s in snapshots.items()},
-        signer=signer,
-        issued_at=datetime.now(UTC),
-        suspendable=institution.suspendable_credentials,
-    )
+    issued_at = datetime.now(UTC)
+    by_institution: dict[uuid.UUID, list[Accepted]] = {}
+    for item in accepted:
+        by_institution.setdefault(issuers[item.position].institution.id, []).append(item)
+    slots: dict[int, StatusSlot] = {}
+    shared: dict[uuid.UUID, Shared] = {}
+    for institution_id, items in by_institution.items():
+        issuer = issuers[items[0].position]
+        reserved = await reserve(session, institution_id, len(items))
+        slots.update((item.position, slot) for item, slot in zip(items, reserved, strict=True))
+        shared[institution_id] = _shared(issuer, items, issued_at)
 
     def build() -> list[dict[str, object]]:
-        return [build_row(item, slot, shared) for item, slot in zip(accepted, slots, strict=True)]
+        return [
+            build_row(item, slots[item.position], shared[issuers[item.position].institution.id])
+            for item in accepted
+        ]
 
     rows = build() if len(accepted) <= _THREAD_THRESHOLD else await anyio.to_thread.run_sync(build)
     inserted = await repository.insert_new(session, rows)
-    await _settle_lost_races(session, institution.id, accepted, rows, inserted, outcomes)
+    await _settle_lost_races(session, accepted, rows, inserted, outcomes)
     unfrozen = sorted({a.version_id for a in accepted if not a.version_frozen})
     if unfrozen:
         await achievements.freeze(session, unfrozen)
-    new_rows = [row for row in rows if row["id"] in inserted]
-    claims, links = sharing.new_links(institution.id, sorted(inserted))
-    mails: list[ClaimMailRequest] = []
-    for item, row in zip(accepted, rows, strict=True):
-        claim = claims.get(cast(uuid.UUID, row["id"]))
-        if claim is not None:
-            outcomes[item.position].claim_url = claim.url
-            if item.request.learner.email:
-                mails.append(
-                    ClaimMailRequest(
-                        claim.credential_id, claim.url, claim.expires_at, item.request.learner.email
-                    )
-                )
     issued = [pair for pair in zip(accepted, rows, strict=True) if pair[1]["id"] in inserted]
+    claims, links = sharing.new_links(
+        [(cast(uuid.UUID, row["institution_id"]), cast(uuid.UUID, row["id"])) for _, row in issued]
+    )
+    mails: dict[uuid.UUID, list[ClaimMailRequest]] = {}
+    for item, row in issued:
+        claim = claims[cast(uuid.UUID, row["id"])]
+        outcomes[item.position].claim_url = claim.url
+        if item.request.learner.email:
+            mails.setdefault(cast(uuid.UUID, row["institution_id"]), []).append(
+                ClaimMailRequest(
+                    claim.credential_id, claim.url, claim.expires_at, item.request.learner.email
+                )
+            )
     # The claim links, events, pathway events and audit entries: one round trip.
     await execute_writes(
         session,
         [
             links,
             events_write(
-                institution.id,
                 CREDENTIAL_ISSUED,
-                [issued_event(row, claims[cast(uuid.UUID, row["id"])]) for row in new_rows],
+                [
+                    (
+                        cast(uuid.UUID, row["institution_id"]),
+                        issued_event(row, claims[cast(uuid.UUID, row["id"])]),
+                    )
+                    for _, row in issued
+                ],
             ),
             pathway_outbox.components_issued_write(
                 [(cast(uuid.UUID, row["id"]), item.request.learner) for item, row in issued]
             ),
             entries_write(
-                principal.actor,
                 [
-                    AuditEntry(
-                        "credential.issued",
-                        "credential",
-                        str(row["id"]),
-                        institution.id,
-                        {"achievement_id": str(row["achievement_id"]), "profile": row["profile"]},
-                        request_ids[item.position] if request_ids else None,
+                    (
+                        orders[item.position].principal.actor,
+                        AuditEntry(
+                            "credential.issued",
+                            "credential",
+                            str(row["id"]),
+                            cast(uuid.UUID, row["institution_id"]),
+                            {
+                                "achievement_id": str(row["achievement_id"]),
+                                "profile": row["profile"],
+                            },
+                            orders[item.position].request_id,
+                        ),
                     )
                     for item, row in issued
                 ],
             ),
         ],
     )
-    await queue_claim_mails(session, institution, mails)
-    metrics.count_issued(len(new_rows))
+    institutions = {issuer.institution.id: issuer.institution for issuer in issuers.values()}
+    for institution_id, requests in mails.items():
+        await queue_claim_mails(session, institutions[institution_id], requests)
+    metrics.count_issued(len(issued))
+
+
+def _shared(issuer: _Issuer, items: Sequence[Accepted], issued_at: datetime) -> Shared:
+    """What one institution's credentials of a group share: issuer, signer, achievements."""
+    institution = issuer.institution
+    # One OB3 achievement per distinct version, however many items share it.
+    snapshots = {(a.snapshot.achievement_id, a.snapshot.version): a.snapshot for a in items}
+    return Shared(
+        institution_id=institution.id,
+        issuer=issuer_profile(institution),
+        achievements={key: achievement_document(s, institution) for key, s in snapshots.items()},
+        signer=issuer.signer,
+        issued_at=issued_at,
+        suspendable=institution.suspendable_credentials,
+    )
 
 
 def issued_event(row: dict[str, Any], claim: IssuedClaim) -> dict[str, Any]:
@@ -245,24 +335,26 @@ def issued_event(row: dict[str, Any], claim: IssuedClaim) -> dict[str, Any]:
 
 async def _settle_lost_races(
     session: AsyncSession,
-    institution_id: uuid.UUID,
     accepted: list[Accepted],
     rows: list[dict[str, object]],
     inserted: set[uuid.UUID],
     outcomes: list[Outcome],
 ) -> None:
     """A concurrent request with the same idempotency key may have inserted first."""
-    lost = [(a, row) for a, row in zip(accepted, rows, strict=True) if row["id"] not in inserted]
-    winners = await repository.by_idempotency_keys(
-        session, institution_id, [a.idempotency_key for a, _ in lost if a.idempotency_key]
-    )
+    lost = [
+        (cast(uuid.UUID, row["institution_id"]), a.idempotency_key)
+        for a, row in zip(accepted, rows, strict=True)
+        if row["id"] not in inserted and a.idempotency_key
+    ]
+    winners = await repository.by_idempotency_keys_among(session, lost)
     for item, row in zip(accepted, rows, strict=True):
         outcome = outcomes[item.position]
         if row["id"] in inserted:
             # Built from the row just written: no need to read it back.
             outcome.status, outcome.credential = "issued", Credential(**row)
         else:
-            _settle_existing(outcome, winners[item.idempotency_key or ""], item.request)
+            winner = winners[(cast(uuid.UUID, row["institution_id"]), item.idempotency_key or "")]
+            _settle_existing(outcome, winner, item.request)
 
 
 async def get_credential(

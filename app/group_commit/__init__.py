@@ -1,1 +1,1 @@
-"""Group commit: concurrent requests of one client share one transaction (see ``lanes``)."""
+"""Group commit: concurrent requests share one transaction (see ``coalescing``)."""

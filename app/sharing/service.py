@@ -65,19 +65,19 @@ async def create_links(
     session: AsyncSession, institution_id: uuid.UUID, credential_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, IssuedClaim]:
     """One new claim link per credential, in one statement; the credentials have none yet."""
-    issued, write = new_links(institution_id, credential_ids)
+    issued, write = new_links([(institution_id, credential_id) for credential_id in credential_ids])
     await execute_writes(session, [write])
     return issued
 
 
 def new_links(
-    institution_id: uuid.UUID, credential_ids: Sequence[uuid.UUID]
+    credentials: Sequence[tuple[uuid.UUID, uuid.UUID]],
 ) -> tuple[dict[uuid.UUID, IssuedClaim], Write | None]:
-    """One new claim link per credential, and the write that stores them."""
+    """One new claim link per (institution, credential), and the write that stores them."""
     now = datetime.now(UTC)
     expires_at = now + timedelta(days=get_settings().claim_link_days)
     rows, issued = [], {}
-    for credential_id in credential_ids:
+    for institution_id, credential_id in credentials:
         token = new_claim_token()
         rows.append(
             {

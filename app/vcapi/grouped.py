@@ -7,11 +7,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
 from app.context import request_id_var
 from app.credentials.models import Credential
 from app.errors import DomainError
-from app.group_commit.lanes import GroupCommit, Queued
+from app.group_commit.coalescing import GroupCommit, Queued
 from app.sharing.service import IssuedClaim
 from app.vcapi import service
 
@@ -20,7 +19,7 @@ DocumentIssuance = GroupCommit[dict[str, Any], Issued]
 
 
 async def issue_group(
-    session: AsyncSession, principal: Principal, group: Sequence[Queued[dict[str, Any]]]
+    session: AsyncSession, group: Sequence[Queued[dict[str, Any]]]
 ) -> list[Issued | Exception]:
     results: list[Issued | Exception] = []
     for queued in group:
@@ -29,7 +28,7 @@ async def issue_group(
         try:
             # A refused request leaves nothing behind, whatever it wrote before it was refused.
             async with session.begin_nested():
-                results.append(await service.issue_document(session, principal, queued.item))
+                results.append(await service.issue_document(session, queued.principal, queued.item))
         except DomainError as error:
             results.append(error)
         finally:

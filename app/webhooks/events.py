@@ -37,17 +37,17 @@ EVENT_TYPES: Final = (
     REQUEST_DENIED,
 )
 
-# One row per enabled endpoint of the institution subscribed to the type; none without one.
+# One row per event and enabled endpoint of its institution subscribed to the type; none
+# without one.
 _FAN_OUT = """
     INSERT INTO webhook_deliveries
         (id, endpoint_id, institution_id, event_type, payload, status, attempts)
     SELECT gen_random_uuid(), e.id, e.institution_id, CAST(:event_type AS text), m.value,
            'pending', 0
-    FROM webhook_endpoints AS e
-    CROSS JOIN jsonb_array_elements(CAST(CAST(:messages AS text) AS jsonb)) AS m
-    WHERE e.institution_id = :institution_id
-      AND e.enabled
-      AND CAST(:event_type AS text) = ANY(e.event_types)
+    FROM jsonb_to_recordset(CAST(CAST(:events AS text) AS jsonb))
+        AS m(institution_id uuid, value jsonb)
+    JOIN webhook_endpoints AS e ON e.institution_id = m.institution_id
+    WHERE e.enabled AND CAST(:event_type AS text) = ANY(e.event_types)
 """
 _ANNOUNCEMENT = "webhooks"
 
@@ -69,24 +69,24 @@ async def emit_many(
     event_type: str,
     data: Sequence[dict[str, Any]],
 ) -> None:
-    await execute_writes(session, [events_write(institution_id, event_type, data)])
+    await execute_writes(session, [events_write(event_type, [(institution_id, d) for d in data])])
 
 
 def events_write(
-    institution_id: uuid.UUID, event_type: str, data: Sequence[dict[str, Any]]
+    event_type: str, events: Sequence[tuple[uuid.UUID, dict[str, Any]]]
 ) -> Write | None:
-    """The events as a write to send with the change's other writes; none for no events."""
-    if not data:
+    """Events, each (institution, data), as a write to send with the change's other writes;
+    none for no events."""
+    if not events:
         return None
     now = datetime.now(UTC)
-    messages = [message(event_type, item, now) for item in data]
+    rows = [
+        {"institution_id": str(institution_id), "value": message(event_type, data, now)}
+        for institution_id, data in events
+    ]
     return Write(
         _FAN_OUT,
-        {
-            "event_type": event_type,
-            "institution_id": institution_id,
-            "messages": orjson.dumps(messages).decode(),
-        },
+        {"event_type": event_type, "events": orjson.dumps(rows).decode()},
         notify=_ANNOUNCEMENT,
     )
 

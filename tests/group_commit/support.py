@@ -16,7 +16,7 @@ import httpx
 from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.group_commit.lanes import GroupCommit
+from app.group_commit.coalescing import GroupCommit
 
 
 @asynccontextmanager
@@ -35,11 +35,11 @@ async def first_request_held(
 
 
 async def queued_behind(
-    lanes: GroupCommit[Any, Any], requests: Sequence[Awaitable[httpx.Response]]
+    coalescer: GroupCommit[Any, Any], requests: Sequence[Awaitable[httpx.Response]]
 ) -> list[asyncio.Future[httpx.Response]]:
     """Send the requests and return once all of them wait for the next transaction."""
     tasks: list[asyncio.Future[httpx.Response]] = [asyncio.ensure_future(r) for r in requests]
-    await _until(lambda: _now(lanes.queued() == len(tasks)))
+    await _until(lambda: _now(coalescer.queued() == len(tasks)))
     return tasks
 
 

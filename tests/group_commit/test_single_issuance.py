@@ -214,3 +214,59 @@ async def test_a_database_error_inside_a_shared_transaction_reaches_only_its_req
             text("SELECT count(*) FROM audit_events WHERE action = 'credential.issued'")
         )
     assert audited.scalar_one() == 3
+
+
+async def test_institutions_share_a_transaction_and_each_issues_only_its_own(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    other_tenant: Tenant,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    ours = await published_achievement(client, tenant)
+    theirs = await published_achievement(client, other_tenant)
+    send, send_other = _post(client, tenant), _post(client, other_tenant)
+    async with _held(client, tenant, sessionmaker, ours["id"]):
+        queued = await _queued(
+            app,
+            [
+                send(issue_payload(ours["id"], learner={"name": "A", "student_number": "a"})),
+                send_other(
+                    issue_payload(theirs["id"], learner={"name": "B", "student_number": "b"})
+                ),
+                # Another institution's achievement is unknown to this client, in a shared
+                # transaction as alone.
+                send_other(issue_payload(ours["id"], learner={"name": "C", "student_number": "c"})),
+                # Idempotency keys belong to an institution: the same key twice is two keys.
+                send(
+                    issue_payload(ours["id"], learner={"name": "D", "student_number": "d"}),
+                    {"Idempotency-Key": "shared-key"},
+                ),
+                send_other(
+                    issue_payload(theirs["id"], learner={"name": "E", "student_number": "e"}),
+                    {"Idempotency-Key": "shared-key"},
+                ),
+            ],
+        )
+    ours_a, theirs_b, foreign, ours_d, theirs_e = await asyncio.gather(*queued)
+    assert foreign.status_code == 422
+    assert foreign.json()["errors"][0]["code"] == "unknown_achievement"
+    assert [r.status_code for r in (ours_a, theirs_b, ours_d, theirs_e)] == [201] * 4
+    assert await transactions_by_size(sessionmaker) == [1, 4]
+    for response, owner in ((ours_a, tenant), (ours_d, tenant), (theirs_b, other_tenant)):
+        issuer = response.json()["credential"]["issuer"]["id"]
+        assert issuer.endswith(owner.slug), (issuer, owner.slug)
+    # Each credential's audit entry, claim link and event belong to its own institution.
+    async with sessionmaker() as session:
+        rows = await session.execute(
+            text(
+                "SELECT c.id::text, c.institution_id::text, a.institution_id::text, "
+                "l.institution_id::text FROM credentials AS c "
+                "JOIN audit_events AS a ON a.target_id = c.id::text "
+                "AND a.action = 'credential.issued' "
+                "JOIN claim_links AS l ON l.credential_id = c.id"
+            )
+        )
+        owners = {row[0]: row[1:] for row in rows}
+    for response, owner in ((ours_a, tenant), (theirs_b, other_tenant), (theirs_e, other_tenant)):
+        assert owners[response.json()["id"]] == (owner.id, owner.id, owner.id)
