@@ -10,9 +10,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.db.unavailable import database_unavailable, sqlstate
 from app.errors import DomainError, FieldError, RateLimited, Unauthenticated
 
 logger = logging.getLogger(__name__)
@@ -174,32 +175,21 @@ async def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _database_unreachable(exc: Exception) -> bool:
-    if isinstance(exc, ConnectionError | OSError):
-        return True
-    if isinstance(exc, DBAPIError):
-        # SQLSTATE class 08: connection exception; 57P0x: shutting down, starting up.
-        state = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", ""))
-        return (
-            exc.connection_invalidated
-            or isinstance(exc, OperationalError | InterfaceError)
-            or state.startswith(("08", "57P"))
-        )
-    return False
-
-
 async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
-    """The database went away (restart, failover): a 503 the client may retry, not a 500.
+    """The database cannot take the request now (restart, failover, overload): a 503 the client
+    may retry, not a 500.
 
-    Nothing was committed: the request's transaction died with its connection.
+    Nothing was committed: the request's transaction died with its connection, was refused one,
+    or was refused its write.
     """
-    if not _database_unreachable(exc):
+    if not database_unavailable(exc):
         return await _on_unexpected(request, exc)
-    logger.warning("database unavailable: %s", type(exc).__name__)
+    # The client's answer is the same whatever the cause; the operator's log names it.
+    logger.warning("database unavailable: %s %s", type(exc).__name__, sqlstate(exc))
     return problem_response(
         503,
         "database_unavailable",
-        "The database is not reachable",
+        "The database is not available",
         "Nothing was stored. Try again in a moment.",
         headers={"Retry-After": "2"},
     )

@@ -21,7 +21,11 @@ _DESCRIPTIONS = {
     415: "Unsupported media type",
     422: "Validation or policy failure",
     429: "Too many requests; Retry-After says when to try again",
-    503: "The database is not reachable right now; nothing was stored (retry)",
+    503: (
+        "The database cannot take the request now (`code` `database_unavailable`: unreachable,"
+        " restarting, out of connections, or read-only during a failover); nothing was stored:"
+        " retry after `Retry-After` seconds"
+    ),
 }
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.config import Settings
+from app.db.unavailable import reconnect_after_read_only
 
 
 def async_database_url(url: str) -> str:
@@ -56,7 +57,7 @@ def json_loads(text: str) -> Any:
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         async_database_url(settings.database_url),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
@@ -71,6 +72,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # reach an error message, which may be logged.
         hide_parameters=True,
     )
+    reconnect_after_read_only(engine)
+    return engine
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

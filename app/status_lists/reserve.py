@@ -18,6 +18,7 @@ from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
+from app.db.unavailable import reconnect_after_read_only
 from app.status_lists.service import StatusSlot, allocate
 
 BLOCK: Final = 64
@@ -69,9 +70,11 @@ def _claiming_engine(engine: AsyncEngine) -> AsyncEngine:
     milliseconds, and every request queued behind the claim waited them out."""
     key = (id(asyncio.get_running_loop()), engine.url.render_as_string(hide_password=False))
     if key not in _claiming_engines:
-        _claiming_engines[key] = create_async_engine(
+        claiming = create_async_engine(
             engine.url, pool_size=1, max_overflow=3, hide_parameters=True
         )
+        reconnect_after_read_only(claiming)
+        _claiming_engines[key] = claiming
     return _claiming_engines[key]
 
 
