@@ -43,7 +43,7 @@ async def execute_writes(session: AsyncSession, writes: Sequence[Write | None]) 
     present = [write for write in writes if write is not None]
     if not present:
         return
-    statement = _statement(tuple((write.insert, write.notify is not None) for write in present))
+    statement = statement_for(tuple((write.insert, write.notify is not None) for write in present))
     params: dict[str, Any] = {"channel": WORK_CHANNEL}
     for index, write in enumerate(present):
         params.update({f"w{index}_{name}": value for name, value in write.params.items()})
@@ -54,7 +54,7 @@ async def execute_writes(session: AsyncSession, writes: Sequence[Write | None]) 
 
 # Keyed by the writes' SQL: the few combinations issuance and status changes make.
 @lru_cache(maxsize=64)
-def _statement(shapes: tuple[tuple[str, bool], ...]) -> TextClause:
+def statement_for(shapes: tuple[tuple[str, bool], ...]) -> TextClause:
     ctes, notices = [], []
     for index, (insert, notifies) in enumerate(shapes):
         own = _PARAMETER.sub(f":w{index}_\\1", insert.strip())
