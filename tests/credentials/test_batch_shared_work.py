@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import uuid
 from typing import Any
 
 import httpx
@@ -99,3 +100,27 @@ def test_content_of_validates_a_version_again_after_an_edit() -> None:
     assert [o.text for o in achievements_service.content_of(version).learning_outcomes] == [
         "Reads a chart."
     ]
+
+
+def test_a_frozen_versions_content_is_validated_once_across_transactions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fields = AchievementContent.model_fields
+    content = AchievementContent.model_validate(
+        {k: v for k, v in achievement_payload().items() if k in fields}
+    )
+    monkeypatch.setattr(achievements_service, "AchievementContent", _CountingContent)
+    _CountingContent.calls = 0
+    version_id = uuid.uuid4()
+    # Each transaction loads its own instance of the row.
+    loaded = [_version(content) for _ in range(3)]
+    for instance in loaded:
+        instance.id, instance.frozen = version_id, True
+    assert all(achievements_service.content_of(v) == content for v in loaded)
+    assert _CountingContent.calls == 1
+    # Not yet frozen: it may still be edited in place, so each instance is read for itself.
+    unfrozen = [_version(content) for _ in range(2)]
+    for instance in unfrozen:
+        instance.id, instance.frozen = uuid.uuid4(), False
+    assert all(achievements_service.content_of(v) == content for v in unfrozen)
+    assert _CountingContent.calls == 3
