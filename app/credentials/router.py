@@ -43,18 +43,22 @@ VC_JWT = "application/vc+jwt"
 
 
 def credential_summary(credential: Credential, claim_url: str | None = None) -> CredentialSummary:
+    return CredentialSummary(**_summary_fields(credential, claim_url))
+
+
+def _summary_fields(credential: Credential, claim_url: str | None) -> dict[str, Any]:
     document = credential.document
-    return CredentialSummary(
-        id=credential.id,
-        credential_id=document["id"],
-        achievement_id=credential.achievement_id,
-        achievement_version=_achievement_version(document),
-        profile=credential.profile,
-        state=credential.state,
-        issued_at=credential.issued_at,
-        valid_until=credential.valid_until,
-        awarded_on=credential.awarded_on,
-        status=[
+    return {
+        "id": credential.id,
+        "credential_id": document["id"],
+        "achievement_id": credential.achievement_id,
+        "achievement_version": _achievement_version(document),
+        "profile": credential.profile,
+        "state": credential.state,
+        "issued_at": credential.issued_at,
+        "valid_until": credential.valid_until,
+        "awarded_on": credential.awarded_on,
+        "status": [
             StatusEntry(
                 purpose=entry["statusPurpose"],
                 status_list_credential=entry["statusListCredential"],
@@ -62,12 +66,12 @@ def credential_summary(credential: Credential, claim_url: str | None = None) -> 
             )
             for entry in own_entries(document)
         ],
-        status_changed_at=credential.status_changed_at,
-        status_reason_code=credential.status_reason_code,
-        public_url=public_url(credential.public_id) if credential.public_id else None,
-        claim_url=claim_url,
-        jwt=credential.jwt,
-    )
+        "status_changed_at": credential.status_changed_at,
+        "status_reason_code": credential.status_reason_code,
+        "public_url": public_url(credential.public_id) if credential.public_id else None,
+        "claim_url": claim_url,
+        "jwt": credential.jwt,
+    }
 
 
 def _achievement_version(document: dict[str, Any]) -> int | None:
@@ -78,9 +82,8 @@ def _achievement_version(document: dict[str, Any]) -> int | None:
 
 
 def credential_out(credential: Credential, claim_url: str | None = None) -> CredentialOut:
-    return CredentialOut(
-        **dict(credential_summary(credential, claim_url)), credential=credential.document
-    )
+    # Validated once, not as a summary first and then again as the answer.
+    return CredentialOut(**_summary_fields(credential, claim_url), credential=credential.document)
 
 
 @router.post(
