@@ -1,8 +1,9 @@
-"""Holding a transaction in flight, so that the requests sent meanwhile queue for the next.
+"""Holding the transactions in flight, so that the requests sent meanwhile queue for the next.
 
-The first request is held inside its transaction by a lock taken from another connection; the
-requests sent meanwhile queue, and are seen to share one transaction by the ``xmin`` (inserting
-transaction) of the rows they wrote.
+As many first requests as transactions may be in flight are each held inside their
+transaction by a lock taken from another connection; the requests sent meanwhile queue, and
+are seen to share one transaction by the ``xmin`` (inserting transaction) of the rows they
+wrote.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import httpx
@@ -20,18 +22,22 @@ from app.group_commit.coalescing import GroupCommit
 
 
 @asynccontextmanager
-async def first_request_held(
+async def first_requests_held(
+    coalescer: GroupCommit[Any, Any],
     sessionmaker: async_sessionmaker[AsyncSession],
     lock: TextClause,
     first: Callable[[], Awaitable[httpx.Response]],
 ) -> AsyncIterator[None]:
-    """``first`` in flight, waiting inside its transaction on ``lock`` until the block ends."""
+    """``first`` sent once per transaction the coalescer may have in flight, each waiting
+    inside its transaction on ``lock`` until the block ends."""
     async with sessionmaker() as locker, locker.begin():
         await locker.execute(lock)
-        held = asyncio.ensure_future(first())
-        await _until(lambda: _lock_waits(sessionmaker))
+        held = []
+        for waits in range(1, coalescer.in_flight + 1):
+            held.append(asyncio.ensure_future(first()))
+            await _until(partial(_lock_waits, sessionmaker, waits))
         yield
-    assert (await held).status_code == 201
+    assert [(await request).status_code for request in held] == [201] * len(held)
 
 
 async def queued_behind(
@@ -68,10 +74,10 @@ async def issuances_by_transaction_time(
         return [int(count) for (count,) in rows]
 
 
-async def _lock_waits(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
+async def _lock_waits(sessionmaker: async_sessionmaker[AsyncSession], count: int) -> bool:
     async with sessionmaker() as session:
         waiting = await session.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
-        return int(waiting.scalar_one()) > 0
+        return int(waiting.scalar_one()) >= count
 
 
 async def _now(value: bool) -> bool:

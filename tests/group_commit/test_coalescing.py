@@ -63,7 +63,7 @@ async def test_groups_are_bounded_and_keep_the_order_of_arrival(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     recorder = Recorder()
-    coalescer: GroupCommit[str, str] = GroupCommit(sessionmaker, 3, recorder)
+    coalescer: GroupCommit[str, str] = GroupCommit(sessionmaker, 3, recorder, in_flight=1)
     first = asyncio.ensure_future(coalescer.submit(CLIENT, "first", None))
     await _in_flight(recorder)
     later = [asyncio.ensure_future(coalescer.submit(CLIENT, f"r{i}", None)) for i in range(7)]
@@ -81,7 +81,7 @@ async def test_an_idle_queue_dispatches_at_once(
 ) -> None:
     recorder = Recorder()
     recorder.release.set()
-    coalescer: GroupCommit[str, str] = GroupCommit(sessionmaker, 10, recorder)
+    coalescer: GroupCommit[str, str] = GroupCommit(sessionmaker, 10, recorder, in_flight=1)
     assert (await coalescer.submit(CLIENT, "one", None)).startswith("one@")
     assert recorder.groups == [["one"]]
     assert coalescer.queued() == 0
@@ -91,7 +91,7 @@ async def test_clients_of_different_institutions_share_a_transaction(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     recorder = Recorder()
-    coalescer: GroupCommit[str, str] = GroupCommit(sessionmaker, 10, recorder)
+    coalescer: GroupCommit[str, str] = GroupCommit(sessionmaker, 10, recorder, in_flight=1)
     first = asyncio.ensure_future(coalescer.submit(CLIENT, "first", None))
     await _in_flight(recorder)
     one = asyncio.ensure_future(coalescer.submit(CLIENT, "one", None))
@@ -108,7 +108,7 @@ async def test_an_idempotency_key_is_taken_once_per_institution_and_group(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     recorder = Recorder()
-    coalescer: GroupCommit[str, str] = GroupCommit(sessionmaker, 10, recorder)
+    coalescer: GroupCommit[str, str] = GroupCommit(sessionmaker, 10, recorder, in_flight=1)
     first = asyncio.ensure_future(coalescer.submit(CLIENT, "first", None))
     await _in_flight(recorder)
     same_key = [
@@ -128,7 +128,7 @@ async def test_a_request_cancelled_before_its_group_began_is_left_out(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     recorder = Recorder()
-    coalescer: GroupCommit[str, str] = GroupCommit(sessionmaker, 10, recorder)
+    coalescer: GroupCommit[str, str] = GroupCommit(sessionmaker, 10, recorder, in_flight=1)
     first = asyncio.ensure_future(coalescer.submit(CLIENT, "first", None))
     await _in_flight(recorder)
     gone = asyncio.ensure_future(coalescer.submit(CLIENT, "gone", None))
@@ -144,7 +144,7 @@ async def test_an_error_given_for_one_item_is_raised_in_its_request_only(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     recorder = Recorder()
-    coalescer: GroupCommit[str, str] = GroupCommit(sessionmaker, 10, recorder)
+    coalescer: GroupCommit[str, str] = GroupCommit(sessionmaker, 10, recorder, in_flight=1)
     first = asyncio.ensure_future(coalescer.submit(CLIENT, "first", None))
     await _in_flight(recorder)
     good = asyncio.ensure_future(coalescer.submit(CLIENT, "good", None))
@@ -158,8 +158,29 @@ async def test_an_error_given_for_one_item_is_raised_in_its_request_only(
     assert recorder.groups == [["first"], ["good", "bad"]]
 
 
+async def test_a_second_transaction_goes_while_the_first_is_in_flight_without_its_keys(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    recorder = Recorder()
+    coalescer: GroupCommit[str, str] = GroupCommit(sessionmaker, 10, recorder, in_flight=2)
+    first = asyncio.ensure_future(coalescer.submit(CLIENT, "first", "key-1"))
+    await _in_flight(recorder)
+    # The key the first transaction holds waits for it; the other request goes at once.
+    again = asyncio.ensure_future(coalescer.submit(CLIENT, "again", "key-1"))
+    other = asyncio.ensure_future(coalescer.submit(CLIENT, "other", None))
+    assert (await other).startswith("other@")
+    assert recorder.groups == [["first"], ["other"]]
+    assert coalescer.queued() == 1
+    recorder.release.set()
+    await asyncio.gather(first, again)
+    assert recorder.groups == [["first"], ["other"], ["again"]]
+    assert coalescer.queued() == 0
+
+
 def test_a_group_holds_at_least_one_request(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     with pytest.raises(ValueError, match="at least one"):
         GroupCommit(sessionmaker, 0, Recorder())
+    with pytest.raises(ValueError, match="at least one"):
+        GroupCommit(sessionmaker, 1, Recorder(), in_flight=0)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.credentials.helpers import issue_payload, published_achievement
 from tests.factories import Tenant
-from tests.group_commit.support import first_request_held, queued_behind, transactions_by_size
+from tests.group_commit.support import first_requests_held, queued_behind, transactions_by_size
 
 Send = Callable[..., Awaitable[httpx.Response]]
 
@@ -33,14 +33,16 @@ def _post(client: httpx.AsyncClient, tenant: Tenant) -> Send:
 
 
 def _held(
+    app: FastAPI,
     client: httpx.AsyncClient,
     tenant: Tenant,
     sessionmaker: async_sessionmaker[AsyncSession],
     achievement_id: str,
 ) -> AbstractAsyncContextManager[None]:
-    """A first issuance held inside its transaction by a row lock on the achievement."""
+    """First issuances held inside their transactions by a row lock on the achievement."""
     first = issue_payload(achievement_id, learner={"name": "First", "student_number": "f"})
-    return first_request_held(
+    return first_requests_held(
+        app.state.single_issuance,
         sessionmaker,
         text("SELECT 1 FROM achievements WHERE id = CAST(:id AS uuid) FOR UPDATE").bindparams(
             id=achievement_id
@@ -61,7 +63,7 @@ async def test_requests_arriving_during_a_transaction_share_the_next_one(
 ) -> None:
     achievement = await published_achievement(client, tenant)
     send = _post(client, tenant)
-    async with _held(client, tenant, sessionmaker, achievement["id"]):
+    async with _held(app, client, tenant, sessionmaker, achievement["id"]):
         queued = await _queued(
             app,
             [
@@ -78,7 +80,7 @@ async def test_requests_arriving_during_a_transaction_share_the_next_one(
     assert [r.status_code for r in responses] == [201] * 8
     assert len({r.json()["id"] for r in responses}) == 8
     assert len({r.json()["claim_url"] for r in responses}) == 8
-    assert await transactions_by_size(sessionmaker) == [1, 8]
+    assert await transactions_by_size(sessionmaker) == [1, 1, 8]
     # Each credential's audit entry names the request it came with, not the group's first.
     async with sessionmaker() as session:
         audited = await session.execute(
@@ -102,7 +104,7 @@ async def test_a_refused_request_in_a_shared_transaction_fails_alone(
     achievement = await published_achievement(client, tenant)
     send = _post(client, tenant)
     unknown = "00000000-0000-4000-8000-000000000000"
-    async with _held(client, tenant, sessionmaker, achievement["id"]):
+    async with _held(app, client, tenant, sessionmaker, achievement["id"]):
         queued = await _queued(
             app,
             [
@@ -120,7 +122,7 @@ async def test_a_refused_request_in_a_shared_transaction_fails_alone(
     assert refused.status_code == 422
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.json()["errors"][0]["code"] == "unknown_achievement"
-    assert await transactions_by_size(sessionmaker) == [1, 2]
+    assert await transactions_by_size(sessionmaker) == [1, 1, 2]
 
 
 async def test_one_idempotency_key_twice_in_a_queue_is_replayed_or_refused_as_if_in_turn(
@@ -134,7 +136,7 @@ async def test_one_idempotency_key_twice_in_a_queue_is_replayed_or_refused_as_if
     key = {"Idempotency-Key": "result-88231"}
     same = issue_payload(achievement["id"])
     different = issue_payload(achievement["id"], grade="6.0")
-    async with _held(client, tenant, sessionmaker, achievement["id"]):
+    async with _held(app, client, tenant, sessionmaker, achievement["id"]):
         queued = await _queued(
             app,
             [
@@ -155,7 +157,7 @@ async def test_one_idempotency_key_twice_in_a_queue_is_replayed_or_refused_as_if
     assert conflict.json()["code"] == "idempotency_key_reused"
     assert unrelated.status_code == 201
     # The first request, then the keyed one with the unrelated one: the repeats waited.
-    assert await transactions_by_size(sessionmaker) == [1, 2]
+    assert await transactions_by_size(sessionmaker) == [1, 1, 2]
 
 
 async def test_a_database_error_inside_a_shared_transaction_reaches_only_its_request(
@@ -182,7 +184,7 @@ async def test_a_database_error_inside_a_shared_transaction_reaches_only_its_req
             )
         )
     try:
-        async with _held(client, tenant, sessionmaker, achievement["id"]):
+        async with _held(app, client, tenant, sessionmaker, achievement["id"]):
             queued = await _queued(
                 app,
                 [
@@ -208,12 +210,12 @@ async def test_a_database_error_inside_a_shared_transaction_reaches_only_its_req
     assert poisoned.status_code == 500
     assert poisoned.headers["content-type"] == "application/problem+json"
     # The shared transaction was rolled back whole; each request then had one of its own.
-    assert await transactions_by_size(sessionmaker) == [1, 1, 1]
+    assert await transactions_by_size(sessionmaker) == [1, 1, 1, 1]
     async with sessionmaker() as session:
         audited = await session.execute(
             text("SELECT count(*) FROM audit_events WHERE action = 'credential.issued'")
         )
-    assert audited.scalar_one() == 3
+    assert audited.scalar_one() == 4  # the two held first, then the two good ones
 
 
 async def test_institutions_share_a_transaction_and_each_issues_only_its_own(
@@ -226,7 +228,7 @@ async def test_institutions_share_a_transaction_and_each_issues_only_its_own(
     ours = await published_achievement(client, tenant)
     theirs = await published_achievement(client, other_tenant)
     send, send_other = _post(client, tenant), _post(client, other_tenant)
-    async with _held(client, tenant, sessionmaker, ours["id"]):
+    async with _held(app, client, tenant, sessionmaker, ours["id"]):
         queued = await _queued(
             app,
             [
@@ -252,7 +254,7 @@ async def test_institutions_share_a_transaction_and_each_issues_only_its_own(
     assert foreign.status_code == 422
     assert foreign.json()["errors"][0]["code"] == "unknown_achievement"
     assert [r.status_code for r in (ours_a, theirs_b, ours_d, theirs_e)] == [201] * 4
-    assert await transactions_by_size(sessionmaker) == [1, 4]
+    assert await transactions_by_size(sessionmaker) == [1, 1, 4]
     for response, owner in ((ours_a, tenant), (ours_d, tenant), (theirs_b, other_tenant)):
         issuer = response.json()["credential"]["issuer"]["id"]
         assert issuer.endswith(owner.slug), (issuer, owner.slug)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.factories import Tenant
 from tests.group_commit.support import (
-    first_request_held,
+    first_requests_held,
     issuances_by_transaction_time,
     queued_behind,
 )
@@ -43,7 +43,8 @@ async def test_issues_queued_behind_one_in_flight_share_a_transaction_and_fail_a
 ) -> None:
     taken = await _issue(client, tenant, vc(id=TAKEN_ID), "earlier")
     assert taken.status_code == 201
-    async with first_request_held(
+    async with first_requests_held(
+        app.state.document_issuance,
         sessionmaker,
         text("LOCK TABLE claim_links IN EXCLUSIVE MODE"),
         lambda: _issue(client, tenant, vc(), "first"),
@@ -60,11 +61,12 @@ async def test_issues_queued_behind_one_in_flight_share_a_transaction_and_fail_a
     assert (one.status_code, two.status_code) == (201, 201)
     assert same_id.status_code == 409
     assert same_id.json()["code"] == "credential_id_taken"
-    # The earlier one, the first, then the two that were issued of the three queued.
-    assert await issuances_by_transaction_time(sessionmaker) == [1, 1, 2]
+    # The earlier one, the first two (one per transaction in flight), then the two that were
+    # issued of the three queued.
+    assert await issuances_by_transaction_time(sessionmaker) == [1, 1, 1, 2]
     async with sessionmaker() as session:
         audited = await session.execute(
             text("SELECT request_id FROM audit_events WHERE action = 'credential.issued'")
         )
         request_ids = sorted(str(row[0]) for row in audited)
-    assert request_ids == ["earlier", "first", "one", "two"]
+    assert request_ids == ["earlier", "first", "first", "one", "two"]
