@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import Table, Text, literal_column, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.credentials.models import Credential
+from app.db.writes import Write
 
 
 async def by_idempotency_keys_among(
@@ -59,6 +61,39 @@ async def insert_new(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> s
         return set()
     result = await session.execute(_INSERT_NEW, list(rows))
     return set(result.scalars())
+
+
+# New credentials as one JSON parameter, for a write sent with the issuance's other writes
+# (app.db.writes). Used where no row can conflict: without an idempotency key there is nothing
+# for ON CONFLICT to skip, so every row is inserted and nothing needs reading back.
+_INSERT_ROWS = """
+    INSERT INTO credentials
+        (id, institution_id, achievement_id, achievement_version_id, signing_key_id, profile,
+         state, status_list_id, status_index, learner_lookup, issued_at, valid_until,
+         awarded_on, document, jwt, idempotency_key, request_fingerprint)
+    SELECT r.id, r.institution_id, r.achievement_id, r.achievement_version_id, r.signing_key_id,
+           r.profile, r.state, r.status_list_id, r.status_index,
+           ARRAY(SELECT jsonb_array_elements_text(r.learner_lookup)), r.issued_at,
+           r.valid_until, r.awarded_on, r.document, r.jwt, r.idempotency_key,
+           r.request_fingerprint
+    FROM jsonb_to_recordset(CAST(CAST(:rows AS text) AS jsonb))
+        AS r(id uuid, institution_id uuid, achievement_id uuid, achievement_version_id uuid,
+             signing_key_id uuid, profile text, state text, status_list_id uuid,
+             status_index integer, learner_lookup jsonb, issued_at timestamptz,
+             valid_until timestamptz, awarded_on date, document jsonb, jwt text,
+             idempotency_key text, request_fingerprint text)
+"""
+
+
+def rows_write(rows: Sequence[dict[str, Any]]) -> Write | None:
+    """Rows that cannot conflict (none has an idempotency key) as a write; none for none."""
+    if not rows:
+        return None
+    if any(row["idempotency_key"] is not None for row in rows):
+        raise ValueError("a row with an idempotency key may conflict: insert it with insert_new")
+    # orjson writes UUIDs, datetimes (RFC 3339, microseconds) and dates as Postgres reads them;
+    # default=str: ids read from the database are asyncpg's own UUID type.
+    return Write(_INSERT_ROWS, {"rows": orjson.dumps(rows, default=str).decode()})
 
 
 async def get(
