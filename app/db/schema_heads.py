@@ -10,4 +10,4 @@ from __future__ import annotations
 
 from typing import Final
 
-SCHEMA_HEADS: Final = frozenset({"0016"})
+SCHEMA_HEADS: Final = frozenset({"0017"})
