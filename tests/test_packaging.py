@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -16,6 +17,8 @@ from app.db.schema_heads import SCHEMA_HEADS
 from tests.databases import asyncpg_dsn, recreate_database, url_with_database
 
 ROOT = Path(__file__).resolve().parents[1]
+# What the wheel is built from; everything else in the checkout stays out of the build.
+SOURCES = ("pyproject.toml", "README.md", "app")
 
 
 def _package_of(path: Path) -> Path:
@@ -64,6 +67,24 @@ def _run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> st
     return result.stdout
 
 
+def _copy_of_the_sources(target: Path) -> Path:
+    """The sources the wheel is built from, copied to ``target``.
+
+    setuptools builds in the tree it is given (build/, stapel.egg-info): in a copy, a test run
+    beside this one never sees the checkout's metadata rewritten, and no build/ left behind by
+    an earlier build can put files into the wheel that the checkout no longer has.
+    """
+    target.mkdir()
+    for name in SOURCES:
+        if (ROOT / name).is_dir():
+            shutil.copytree(
+                ROOT / name, target / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            shutil.copy2(ROOT / name, target / name)
+    return target
+
+
 async def test_a_built_wheel_installs_into_a_fresh_venv_migrates_and_runs(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -74,7 +95,8 @@ async def test_a_built_wheel_installs_into_a_fresh_venv_migrates_and_runs(
     ``app`` can only be imported from the installed wheel.
     """
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    _run([*pip, "wheel", "--no-deps", "-w", str(tmp_path / "dist"), str(ROOT)], tmp_path)
+    source = _copy_of_the_sources(tmp_path / "source")
+    _run([*pip, "wheel", "--no-deps", "-w", str(tmp_path / "dist"), str(source)], tmp_path)
     (wheel,) = (tmp_path / "dist").glob("stapel-*.whl")
     venv = tmp_path / "fresh"
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], tmp_path)

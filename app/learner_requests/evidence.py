@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 
 import anyio.to_thread
 
@@ -20,7 +19,9 @@ async def external_token(evidence: EvidenceIn) -> str | None:
     if evidence.external_badge is not None:
         try:
             image = base64.b64decode(evidence.external_badge, validate=True)
-        except binascii.Error as exc:
+        # binascii.Error for characters outside the alphabet, a plain ValueError for text that
+        # is not even ASCII.
+        except ValueError as exc:
             raise CredentialNotReadable(
                 "external_badge is not base64.", reason="not_base64"
             ) from exc
