@@ -30,9 +30,12 @@ from bench.wrk import WrkRequest
 CONFIGURATION = "OpenBadgeCredential_vc+jwt"
 PRE_AUTHORIZED = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 PREPARE_CONCURRENCY = 16
-# Requests prepared per second of wrk time, as a multiple of the single-issuance rate of the same
-# run (a pickup signs like an issuance but stores no credential): enough that no line is sent
-# twice, since a repeat would be refused and counted as an error.
+# Requests prepared per second of wrk time, as a multiple of the rate of single issuance at one
+# client in the same run (a pickup signs like an issuance in a transaction of its own, and
+# stores no credential): enough that no line is sent twice, since a repeat would be refused and
+# counted as an error. Not the rate at the pickup's own concurrency: there single issuances share
+# transactions (group commit), pickups do not, and preparing three times that rate took minutes,
+# long enough for the first nonces prepared to expire before wrk sent them.
 HEADROOM = 3.0
 # Without a single-issuance result to go by.
 DEFAULT_RATE = 1000.0
