@@ -59,13 +59,21 @@ async def _queued(coalescer: GroupCommit[str, str], count: int) -> None:
     raise AssertionError(f"{coalescer.queued()} queued, not {count}")
 
 
+async def _first_in_flight(
+    sessionmaker: async_sessionmaker[AsyncSession], max_group: int = 10
+) -> tuple[Recorder, GroupCommit[str, str], asyncio.Future[str]]:
+    """A coalescer with one transaction in flight, holding a first request until released."""
+    recorder = Recorder()
+    coalescer: GroupCommit[str, str] = GroupCommit(sessionmaker, max_group, recorder, in_flight=1)
+    first = asyncio.ensure_future(coalescer.submit(CLIENT, "first", None))
+    await _in_flight(recorder)
+    return recorder, coalescer, first
+
+
 async def test_groups_are_bounded_and_keep_the_order_of_arrival(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    recorder = Recorder()
-    coalescer: GroupCommit[str, str] = GroupCommit(sessionmaker, 3, recorder, in_flight=1)
-    first = asyncio.ensure_future(coalescer.submit(CLIENT, "first", None))
-    await _in_flight(recorder)
+    recorder, coalescer, first = await _first_in_flight(sessionmaker, max_group=3)
     later = [asyncio.ensure_future(coalescer.submit(CLIENT, f"r{i}", None)) for i in range(7)]
     await _queued(coalescer, 7)
     recorder.release.set()
@@ -90,10 +98,7 @@ async def test_an_idle_queue_dispatches_at_once(
 async def test_clients_of_different_institutions_share_a_transaction(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    recorder = Recorder()
-    coalescer: GroupCommit[str, str] = GroupCommit(sessionmaker, 10, recorder, in_flight=1)
-    first = asyncio.ensure_future(coalescer.submit(CLIENT, "first", None))
-    await _in_flight(recorder)
+    recorder, coalescer, first = await _first_in_flight(sessionmaker)
     one = asyncio.ensure_future(coalescer.submit(CLIENT, "one", None))
     other = asyncio.ensure_future(coalescer.submit(OTHER_CLIENT, "other", None))
     await _queued(coalescer, 2)
@@ -107,10 +112,7 @@ async def test_clients_of_different_institutions_share_a_transaction(
 async def test_an_idempotency_key_is_taken_once_per_institution_and_group(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    recorder = Recorder()
-    coalescer: GroupCommit[str, str] = GroupCommit(sessionmaker, 10, recorder, in_flight=1)
-    first = asyncio.ensure_future(coalescer.submit(CLIENT, "first", None))
-    await _in_flight(recorder)
+    recorder, coalescer, first = await _first_in_flight(sessionmaker)
     same_key = [
         asyncio.ensure_future(coalescer.submit(CLIENT, "a", "key-1")),
         asyncio.ensure_future(coalescer.submit(SAME_INSTITUTION_CLIENT, "again", "key-1")),
@@ -127,10 +129,7 @@ async def test_an_idempotency_key_is_taken_once_per_institution_and_group(
 async def test_a_request_cancelled_before_its_group_began_is_left_out(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    recorder = Recorder()
-    coalescer: GroupCommit[str, str] = GroupCommit(sessionmaker, 10, recorder, in_flight=1)
-    first = asyncio.ensure_future(coalescer.submit(CLIENT, "first", None))
-    await _in_flight(recorder)
+    recorder, coalescer, first = await _first_in_flight(sessionmaker)
     gone = asyncio.ensure_future(coalescer.submit(CLIENT, "gone", None))
     kept = asyncio.ensure_future(coalescer.submit(CLIENT, "kept", None))
     await _queued(coalescer, 2)
@@ -143,10 +142,7 @@ async def test_a_request_cancelled_before_its_group_began_is_left_out(
 async def test_an_error_given_for_one_item_is_raised_in_its_request_only(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    recorder = Recorder()
-    coalescer: GroupCommit[str, str] = GroupCommit(sessionmaker, 10, recorder, in_flight=1)
-    first = asyncio.ensure_future(coalescer.submit(CLIENT, "first", None))
-    await _in_flight(recorder)
+    recorder, coalescer, first = await _first_in_flight(sessionmaker)
     good = asyncio.ensure_future(coalescer.submit(CLIENT, "good", None))
     bad = asyncio.ensure_future(coalescer.submit(CLIENT, "bad", None))
     await _queued(coalescer, 2)
