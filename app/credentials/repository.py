@@ -6,14 +6,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-import orjson
 from sqlalchemy import Table, Text, literal_column, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.credentials.models import Credential
-from app.db.writes import Write
+from app.db.writes import Write, rows_param
 
 
 async def by_idempotency_keys_among(
@@ -91,9 +90,7 @@ def rows_write(rows: Sequence[dict[str, Any]]) -> Write | None:
         return None
     if any(row["idempotency_key"] is not None for row in rows):
         raise ValueError("a row with an idempotency key may conflict: insert it with insert_new")
-    # orjson writes UUIDs, datetimes (RFC 3339, microseconds) and dates as Postgres reads them;
-    # default=str: ids read from the database are asyncpg's own UUID type.
-    return Write(_INSERT_ROWS, {"rows": orjson.dumps(rows, default=str).decode()})
+    return Write(_INSERT_ROWS, {"rows": rows_param(rows)})
 
 
 async def get(

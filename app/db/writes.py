@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,6 +37,16 @@ class Write:
     insert: str
     params: Mapping[str, Any] = field(default_factory=dict)
     notify: str | None = None
+
+
+def rows_param(rows: object) -> str:
+    """Rows as the one JSON parameter a write reads with ``jsonb_to_recordset``.
+
+    orjson writes UUIDs, datetimes (RFC 3339, with microseconds) and dates as Postgres reads
+    them; ``default=str`` covers ids read back from the database, which are asyncpg's own UUID
+    type.
+    """
+    return orjson.dumps(rows, default=str).decode()
 
 
 async def execute_writes(session: AsyncSession, writes: Sequence[Write | None]) -> None:

@@ -13,11 +13,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Final
 
-import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.credentials.schemas import Learner
-from app.db.writes import Write, execute_writes
+from app.db.writes import Write, execute_writes, rows_param
 from app.keys.wrapping import default_key_wrapper
 
 PATHWAY_WORK: Final = "pathways"
@@ -57,7 +56,7 @@ def open_learner(owner: uuid.UUID, sealed: bytes) -> Learner:
 def _write(events: list[dict[str, str | None]]) -> Write | None:
     if not events:
         return None
-    return Write(_INSERT, {"events": orjson.dumps(events).decode()}, notify=PATHWAY_WORK)
+    return Write(_INSERT, {"events": rows_param(events)}, notify=PATHWAY_WORK)
 
 
 async def components_issued(

@@ -6,12 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.credentials.models import Credential
-from app.db.writes import Write
+from app.db.writes import Write, rows_param
 from app.sharing.models import ClaimLink
 
 # Links go as one JSON parameter, so that they can be sent with the other writes of an
@@ -34,8 +33,7 @@ def links_write(rows: Sequence[dict[str, Any]]) -> Write | None:
     links = [
         {**row, "secret_hash": base64.b64encode(row["secret_hash"]).decode("ascii")} for row in rows
     ]
-    # default=str: ids read back from an insert are asyncpg's own UUID type.
-    return Write(_INSERT_LINKS, {"links": orjson.dumps(links, default=str).decode()})
+    return Write(_INSERT_LINKS, {"links": rows_param(links)})
 
 
 async def replace_current(session: AsyncSession, credential_id: uuid.UUID, now: datetime) -> None:

@@ -13,10 +13,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
-import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.writes import Write, execute_writes
+from app.db.writes import Write, execute_writes, rows_param
 
 CREDENTIAL_ISSUED: Final = "credential.issued"
 CREDENTIAL_REVOKED: Final = "credential.revoked"
@@ -81,12 +80,12 @@ def events_write(
         return None
     now = datetime.now(UTC)
     rows = [
-        {"institution_id": str(institution_id), "value": message(event_type, data, now)}
+        {"institution_id": institution_id, "value": message(event_type, data, now)}
         for institution_id, data in events
     ]
     return Write(
         _FAN_OUT,
-        {"event_type": event_type, "events": orjson.dumps(rows).decode()},
+        {"event_type": event_type, "events": rows_param(rows)},
         notify=_ANNOUNCEMENT,
     )
 
