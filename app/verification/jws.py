@@ -7,14 +7,13 @@ JWT library would reject before the signature is even looked at.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import functools
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+import pybase64
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
@@ -58,20 +57,26 @@ class CompactJws:
     token: str
     header: dict[str, Any]
     payload: dict[str, Any]
-
-
-_BASE64URL = re.compile(r"^[A-Za-z0-9_-]*$")
+    signature: bytes
 
 
 def _b64decode(segment: str) -> bytes:
-    # Python's decoder silently skips characters outside the alphabet; a token with junk in
-    # it must not verify as if it were the clean one.
-    if not _BASE64URL.match(segment):
+    """A base64url segment (unpadded, URL-safe alphabet), strictly.
+
+    Python's own decoder silently skips characters outside the alphabet; a token with junk in it
+    must not verify as if it were the clean one. pybase64 validates in C at about a tenth of the
+    cost of a regular expression and the standard library's decoder, which was a tenth of
+    verifying a credential. It would also take the standard alphabet's "+" and "/" beside the
+    URL-safe one, and padding, so those are refused first.
+    """
+    if "+" in segment or "/" in segment or "=" in segment:
         raise MalformedToken("a segment is not base64url (unpadded, URL-safe alphabet)")
     try:
-        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise MalformedToken("a segment is not base64url") from exc
+        return pybase64.b64decode(
+            segment + "=" * (-len(segment) % 4), altchars=b"-_", validate=True
+        )
+    except (binascii.Error, ValueError) as exc:  # non-ASCII text is a ValueError
+        raise MalformedToken("a segment is not base64url (unpadded, URL-safe alphabet)") from exc
 
 
 def _json_object(raw: bytes, what: str) -> dict[str, Any]:
@@ -81,7 +86,9 @@ def _json_object(raw: bytes, what: str) -> dict[str, Any]:
         raise MalformedToken(f"the {what} is not JSON") from exc
     if not isinstance(value, dict):
         raise MalformedToken(f"the {what} is not a JSON object")
-    if depth_exceeds(value, MAX_JSON_DEPTH):
+    # Nesting needs containers: with fewer opening brackets than the limit, even counting those
+    # inside strings, it cannot be exceeded, and a credential has a few dozen.
+    if raw.count(b"{") + raw.count(b"[") >= MAX_JSON_DEPTH and depth_exceeds(value, MAX_JSON_DEPTH):
         raise MalformedToken(f"the {what} nests deeper than {MAX_JSON_DEPTH} levels")
     return value
 
@@ -123,8 +130,7 @@ def parse_compact(token: str) -> CompactJws:
         raise MalformedToken("a compact JWS has three dot-separated segments")
     header = _json_object(_b64decode(parts[0]), "header")
     payload = _json_object(_b64decode(parts[1]), "payload")
-    _b64decode(parts[2])
-    return CompactJws(token, header, payload)
+    return CompactJws(token, header, payload, _b64decode(parts[2]))
 
 
 def algorithm_problem(header: dict[str, Any]) -> str | None:
@@ -175,7 +181,7 @@ def signature_valid(parsed: CompactJws, key: dict[str, Any]) -> bool:
     try:
         public = _public_key(key_members(key))
         if (alg in _EC_ALGORITHMS or alg in _EDDSA) and not {"crit", "b64"} & parsed.header.keys():
-            return _directly_valid(public, alg, parsed.token)
+            return _directly_valid(public, alg, parsed)
         verifier = jws.JWS()
         verifier.deserialize(parsed.token)
         verifier.allowed_algs = [alg]
@@ -185,9 +191,9 @@ def signature_valid(parsed: CompactJws, key: dict[str, Any]) -> bool:
     return True
 
 
-def _directly_valid(public: jwk.JWK, alg: str, token: str) -> bool:
-    signing_input, _, encoded = token.rpartition(".")
-    signature = _b64decode(encoded)
+def _directly_valid(public: jwk.JWK, alg: str, parsed: CompactJws) -> bool:
+    signing_input = parsed.token.rpartition(".")[0]
+    signature = parsed.signature
     verifying_key = public.get_op_key("verify")
     try:
         if alg in _EDDSA:
