@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
@@ -20,8 +21,13 @@ MULTIKEY_SUFFIX = "-multikey"
 
 def institution_did(slug: str) -> str:
     """``did:web:<host>:issuers:<slug>``, resolving to ``/issuers/<slug>/did.json``."""
-    host = quote(get_settings().public_host, safe="")
-    return f"did:web:{host}:issuers:{slug}"
+    return f"{_did_prefix(get_settings().public_host)}{slug}"
+
+
+@functools.lru_cache(maxsize=8)
+def _did_prefix(public_host: str) -> str:
+    # Quoting the host was most of the cost, and every verification asks for the prefix.
+    return f"did:web:{quote(public_host, safe='')}:issuers:"
 
 
 def issuer_base_url(slug: str) -> str:

