@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.verification.schemas import AchievementSummary
-
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
@@ -27,7 +25,8 @@ def _eqf(achievement: dict[str, Any]) -> int | None:
     return None
 
 
-def achievement_summary(credential: dict[str, Any]) -> AchievementSummary | None:
+def achievement_fields(credential: dict[str, Any]) -> dict[str, Any] | None:
+    """The fields of ``AchievementSummary`` (the answer's ``achievement``), as JSON values."""
     subject = credential.get("credentialSubject")
     achievement = subject.get("achievement") if isinstance(subject, dict) else None
     if not isinstance(subject, dict) or not isinstance(achievement, dict):
@@ -35,21 +34,21 @@ def achievement_summary(credential: dict[str, Any]) -> AchievementSummary | None
     qa = achievement.get("qualityAssurance")
     outcomes = achievement.get("learningOutcome") or []
     results = subject.get("result") or []
-    return AchievementSummary(
-        name=_text(achievement.get("name")),
-        achievement_type=_text(achievement.get("achievementType")),
-        credits_ects=_number(subject.get("creditsEarned"))
+    return {
+        "name": _text(achievement.get("name")),
+        "achievement_type": _text(achievement.get("achievementType")),
+        "credits_ects": _number(subject.get("creditsEarned"))
         or _number(achievement.get("creditsAvailable")),
-        eqf_level=_eqf(achievement),
-        field_of_study=_text(achievement.get("fieldOfStudy")),
-        participation=_text(achievement.get("participationType")),
-        assessment=_text(achievement.get("assessmentType")),
-        quality_assurance=_text(qa.get("name") or qa.get("qualityAssuranceType"))
+        "eqf_level": _eqf(achievement),
+        "field_of_study": _text(achievement.get("fieldOfStudy")),
+        "participation": _text(achievement.get("participationType")),
+        "assessment": _text(achievement.get("assessmentType")),
+        "quality_assurance": _text(qa.get("name") or qa.get("qualityAssuranceType"))
         if isinstance(qa, dict)
         else None,
-        learning_outcomes=[
+        "learning_outcomes": [
             o["text"] for o in outcomes if isinstance(o, dict) and isinstance(o.get("text"), str)
         ][:50],
-        awarded=_text(credential.get("awardedDate")) or _text(credential.get("validFrom")),
-        result=[str(r["value"]) for r in results if isinstance(r, dict) and "value" in r][:10],
-    )
+        "awarded": _text(credential.get("awardedDate")) or _text(credential.get("validFrom")),
+        "result": [str(r["value"]) for r in results if isinstance(r, dict) and "value" in r][:10],
+    }
