@@ -180,14 +180,24 @@ class VerificationFailed(ValidationFailed):
 
 
 class InvalidSignature(DomainError):
+    """A refused webhook signature; ``reason`` says why, finer than ``code``, for the log."""
+
     status_code = 401
     code = "invalid_signature"
     title = "The webhook signature does not verify"
+
+    def __init__(self, detail: str, *, reason: str = "signature_mismatch") -> None:
+        super().__init__(detail)
+        self.reason = reason
 
 
 class StaleTimestamp(InvalidSignature):
     code = "stale_timestamp"
     title = "The webhook timestamp is outside the accepted window"
+
+    def __init__(self, detail: str, *, off_by_seconds: int) -> None:
+        super().__init__(detail, reason="timestamp_outside_tolerance")
+        self.off_by_seconds = off_by_seconds  # the timestamp minus this server's clock
 
 
 class PayloadTooLarge(DomainError):

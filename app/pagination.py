@@ -17,6 +17,9 @@ from app.errors import FieldError, ValidationFailed
 
 T = TypeVar("T")
 
+# Ids are bigint: a larger number is no position in any list.
+_MAX_ID = 2**63 - 1
+
 
 class Page(BaseModel, Generic[T]):
     items: list[T]
@@ -64,7 +67,8 @@ def decode_keyset_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | Non
 
 def decode_int_cursor(cursor: str) -> int:
     (value,) = decode_cursor(cursor, 1)
-    if not value.isdigit():
+    # str.isdigit() also takes digits of other scripts ("٣") and ones int() refuses ("¹").
+    if not (value.isascii() and value.isdigit()) or int(value) > _MAX_ID:
         raise bad_cursor()
     return int(value)
 

@@ -14,8 +14,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.cli.running import KEEP_ALIVE_SECONDS
+
 ROOT = Path(__file__).resolve().parents[1]
 LOOPBACK = "127.0.0.1"
+# For a client of a served process: pooled connections idle for at most half the server's
+# keep-alive, not as long (httpx's default). A request sent on a connection that the server
+# closes at that moment is lost with an httpx.ReadError; on a busy machine the two clocks'
+# lag makes that moment a window.
+CLIENT_LIMITS = httpx.Limits(keepalive_expiry=KEEP_ALIVE_SECONDS / 2)
 
 
 def free_port() -> int:

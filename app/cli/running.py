@@ -8,7 +8,7 @@ import signal
 import warnings
 from enum import StrEnum
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 import uvicorn
@@ -33,6 +33,11 @@ from app.worker.main import run_worker
 
 if TYPE_CHECKING:
     from app.devserver import DevEnvironment
+
+# An idle keep-alive connection is closed after this long. A client that reuses one about as
+# late can see its request lost (the connection reset under it): its pool should let
+# connections idle for less (httpx: ``keepalive_expiry``, 5 s by default too).
+KEEP_ALIVE_SECONDS: Final = 5
 
 
 class EventLoop(StrEnum):
@@ -72,7 +77,7 @@ def _serve(
             # Request heads bounded in time and size (app.http.connections); idle keep-alive
             # connections closed after 5 s; bodies are bounded by the app (app.http.limits).
             http=BoundedHeadProtocol,
-            timeout_keep_alive=5,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
             loop=event_loop.value,
             # Uvicorn's loggers go through our handler (JSON lines). Its access log stays off:
             # it prints query strings, which can carry a student number or e-mail address; the

@@ -15,15 +15,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings, get_settings
 from app.errors import DomainError, InvalidBody, JsonTooDeep
 from app.http import json_body
 from app.http.strings import unstorable_input
-from app.problems import domain_problem_response
+from app.problems import domain_problem_response, problem_response
 
 _BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Not an HTTP status any client receives: the one proxies log for a client that left first.
+CLIENT_CLOSED_REQUEST: Final = 499
 
 
 def _json_content(scope: Scope) -> bool:
@@ -57,7 +60,14 @@ class InputGuardMiddleware:
                 return
             await self.app(scope, receive, send)
             return
-        body, more = await _read_body(receive)
+        body, complete = await _read_body(receive)
+        if not complete:
+            # The client went away before its body was complete (uvicorn says so also when the
+            # body had arrived but was not yet read): there is no request to hand on. Given what
+            # came, as if complete, a route would judge a shorter body, such as the SIS intake
+            # refusing its signature.
+            await _client_gone()(scope, receive, send)
+            return
         try:
             self._check(body)
             if (refused := unstorable_input(scope, body)) is not None:
@@ -65,7 +75,7 @@ class InputGuardMiddleware:
         except DomainError as error:
             await domain_problem_response(error)(scope, receive, send)
             return
-        await self.app(scope, _replay(body, more, receive), send)
+        await self.app(scope, _replay(body, receive), send)
 
     def _check(self, body: bytes) -> None:
         try:
@@ -83,20 +93,32 @@ class InputGuardMiddleware:
             return  # not JSON at all: each route answers that in its own way
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, list[Message]]:
-    """The whole body, and any message that came after it (a disconnect)."""
+def _client_gone() -> Response:
+    """The answer to a request whose client has gone: nobody receives it, but the access log
+    and the metrics count it, as the 499 (client closed request) that proxies log."""
+    return problem_response(
+        CLIENT_CLOSED_REQUEST,
+        "client_closed_request",
+        "Client closed request",
+        "The connection closed before the request body was complete.",
+    )
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    """The body, and whether it is complete: a message other than a part of it (a disconnect)
+    may come before its end."""
     chunks: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            return b"".join(chunks), [message]
+            return b"".join(chunks), False
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
-            return b"".join(chunks), []
+            return b"".join(chunks), True
 
 
-def _replay(body: bytes, after: list[Message], receive: Receive) -> Receive:
-    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}, *after]
+def _replay(body: bytes, receive: Receive) -> Receive:
+    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
 
     async def replayed() -> Message:
         if pending:

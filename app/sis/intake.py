@@ -29,8 +29,10 @@ from app.errors import (
     Conflict,
     FieldError,
     IdempotencyKeyReused,
+    InvalidSignature,
     MalformedRequest,
     NotFound,
+    StaleTimestamp,
     ValidationFailed,
     WebhookIdReused,
 )
@@ -279,7 +281,12 @@ async def receive_webhook(
     now = datetime.now(UTC)
     secrets = await repository.live_secrets(session, [integration.id], now)
     plain = [signing.unwrap_secret(s.wrapped, s.id) for s in secrets]
-    delivery = Delivery.of(signing.verify(body, headers, plain, now), "webhook", body)
+    try:
+        message_id = signing.verify(body, headers, plain, now)
+    except InvalidSignature as refused:
+        _log_refusal(integration.id, refused, len(plain))
+        raise
+    delivery = Delivery.of(message_id, "webhook", body)
     seen = await repository.event_by_message_id(session, integration.id, delivery.message_id)
     if seen is not None:
         return _retried(seen, delivery)
@@ -296,6 +303,24 @@ async def receive_webhook(
             errors=[FieldError(e["pointer"], e["detail"]) for e in rows.invalid[0][1]],
         )
     return await store(session, integration, delivery, parsed, rows)
+
+
+def _log_refusal(integration_id: uuid.UUID, refused: InvalidSignature, secrets: int) -> None:
+    """Why a delivery's signature was refused: a short reason, never a secret, signature or
+    body. How far off a refused timestamp is tells a wrong clock from a replay; how many secrets
+    a signature was checked with, a stale secret from a rotation."""
+    if isinstance(refused, StaleTimestamp):
+        context = f" ({refused.off_by_seconds:+d} s from this server's clock)"
+    elif refused.reason == "signature_mismatch":
+        context = f" ({secrets} current secret{'' if secrets == 1 else 's'} tried)"
+    else:
+        context = ""
+    logger.warning(
+        "refused a webhook delivery to integration %s: %s%s",
+        integration_id,
+        refused.reason,
+        context,
+    )
 
 
 async def receive_csv(

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from cryptography import x509
 from jwcrypto import jwk as jwcrypto_jwk
+from jwcrypto.common import JWException
 
 from app.certificates.chain import CertificateChainError, validate_chain
 from app.sdjwt.errors import KeyBindingMissing, SdJwtError
@@ -293,7 +294,7 @@ class SdJwtVcVerifier:
             if "x5c" in header
             else (await self.resolver.resolve(str(header.get("kid")))).jwk
         )
-        issuer_thumbprints = {_thumbprint(k) for k in issuer_keys}
+        issuer_thumbprints = {_thumbprint(k) for k in issuer_keys} - {None}
         problem = algorithm_problem(header) or key_problem(str(header.get("alg")), key)
         if (
             problem
@@ -401,6 +402,11 @@ def _decoded(lst: str, bits: int) -> bytes:
     return decode_status_list(lst, bits)
 
 
-def _thumbprint(key: dict[str, Any]) -> str:
+def _thumbprint(key: dict[str, Any]) -> str | None:
+    """The key's RFC 7638 thumbprint; None for a key that cannot be read (members that are not
+    base64url, such as non-ASCII text, in a foreign issuer's metadata): it signed nothing."""
     members = {k: v for k, v in key.items() if k in ("kty", "crv", "x", "y", "n", "e")}
-    return str(jwcrypto_jwk.JWK(**members).thumbprint())
+    try:
+        return str(jwcrypto_jwk.JWK(**members).thumbprint())
+    except (JWException, ValueError, TypeError):
+        return None

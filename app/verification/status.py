@@ -57,7 +57,8 @@ def _index(entry: dict[str, Any]) -> int:
     # The spec says string; some issuers send integers. Lenient on input.
     if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
         return raw
-    if isinstance(raw, str) and raw.isdigit() and len(raw) < 12:
+    # isascii: str.isdigit() also takes digits int() refuses ("¹") or reads ("٣").
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) < 12:
         return int(raw)
     raise StatusProblem(f"statusListIndex {raw!r} is not a non-negative integer")
 

@@ -13,15 +13,22 @@ def _number(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _eqf(achievement: dict[str, Any]) -> int | None:
     direct = achievement.get("eqfLevel")
     if isinstance(direct, int) and not isinstance(direct, bool):
         return direct
-    for alignment in achievement.get("alignment") or []:
+    for alignment in _list(achievement.get("alignment")):
         url = alignment.get("targetUrl") if isinstance(alignment, dict) else None
         if isinstance(url, str) and url.startswith("http://data.europa.eu/snb/eqf/"):
             level = url.rsplit("/", 1)[-1]
-            return int(level) if level.isdigit() else None
+            # The EQF has levels 1 to 8. isascii: str.isdigit() also takes digits that int()
+            # refuses ("¹") or reads ("٦"); the length keeps int() within its digit limit.
+            plain = level.isascii() and level.isdigit() and len(level) <= 2
+            return int(level) if plain else None
     return None
 
 
@@ -32,8 +39,8 @@ def achievement_fields(credential: dict[str, Any]) -> dict[str, Any] | None:
     if not isinstance(subject, dict) or not isinstance(achievement, dict):
         return None
     qa = achievement.get("qualityAssurance")
-    outcomes = achievement.get("learningOutcome") or []
-    results = subject.get("result") or []
+    outcomes = _list(achievement.get("learningOutcome"))
+    results = _list(subject.get("result"))
     return {
         "name": _text(achievement.get("name")),
         "achievement_type": _text(achievement.get("achievementType")),

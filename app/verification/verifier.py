@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from jwcrypto import jwk
+from jwcrypto.common import JWException
 
 from app.credentials.ob3_schema import schema_errors, vcdm11_schema_errors
 from app.verification import profiles
@@ -130,7 +131,8 @@ class Verifier:
         try:
             thumbprint = jwk.JWK(**key.jwk).thumbprint()
             listed = await self.resolver.resolve(f"{did}#{thumbprint}")
-        except (KeyResolutionError, ValueError, TypeError):
+        # JWException: a fetched key whose members are not base64url (non-ASCII text, say).
+        except (KeyResolutionError, JWException, ValueError, TypeError):
             return False
         return listed.jwk.get("x") == key.jwk.get("x") and listed.jwk.get("n") == key.jwk.get("n")
 

@@ -57,32 +57,47 @@ def verify(
     signature = headers.get("webhook-signature", "")
     if not (message_id and timestamp and signature):
         raise InvalidSignature(
-            "Send the webhook-id, webhook-timestamp and webhook-signature headers."
+            "Send the webhook-id, webhook-timestamp and webhook-signature headers.",
+            reason="headers_missing",
         )
     if len(message_id) > 255:
-        raise InvalidSignature("The webhook-id is longer than 255 characters.")
+        raise InvalidSignature(
+            "The webhook-id is longer than 255 characters.", reason="message_id_too_long"
+        )
     moment = _checked_timestamp(timestamp, now or datetime.now(UTC))
     try:
         text = body.decode()
     except UnicodeDecodeError as exc:
-        raise InvalidSignature("The body is not UTF-8.") from exc
+        raise InvalidSignature("The body is not UTF-8.", reason="body_not_utf8") from exc
     offered = [part.encode() for part in signature.split(" ") if part.startswith("v1,")]
+    if not offered:
+        raise InvalidSignature("No v1 signature in webhook-signature.", reason="no_v1_signature")
+    if not secrets:
+        raise InvalidSignature(
+            "No valid signature by a current secret of this integration.",
+            reason="no_current_secret",
+        )
     for secret in secrets:
         # The library computes the signature; the comparison is ours so that the clock is the
         # one checked above (injectable for the specification's 2021 test vector).
         expected = Webhook(secret).sign(message_id, moment, text).encode()
         if any(hmac.compare_digest(expected, candidate) for candidate in offered):
             return message_id
-    raise InvalidSignature("No valid signature by a current secret of this integration.")
+    raise InvalidSignature(
+        "No valid signature by a current secret of this integration.", reason="signature_mismatch"
+    )
 
 
 def _checked_timestamp(raw: str, now: datetime) -> datetime:
     try:
         moment = datetime.fromtimestamp(int(raw), UTC)
     except (ValueError, OverflowError, OSError) as exc:
-        raise InvalidSignature("webhook-timestamp must be integer seconds since 1970.") from exc
+        raise InvalidSignature(
+            "webhook-timestamp must be integer seconds since 1970.", reason="timestamp_invalid"
+        ) from exc
     if abs(moment - now) > TOLERANCE:
         raise StaleTimestamp(
-            "The webhook-timestamp is more than five minutes away from this server's clock."
+            "The webhook-timestamp is more than five minutes away from this server's clock.",
+            off_by_seconds=round((moment - now).total_seconds()),
         )
     return moment

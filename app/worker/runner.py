@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import Settings
 from app.db.notify import WORK_CHANNEL
 from app.db.session import async_database_url
+from app.db.unavailable import database_unavailable, sqlstate
 from app.mail import repository as mail_repository
 from app.mail.repository import MAIL_WORK
 from app.mail.sending import ATTEMPT_TIMEOUTS, MailSender
@@ -197,8 +198,10 @@ class Worker:
                 claimed_ids = [r.id for r in claimed]
                 if claimed:
                     self._count(await process_claimed(session, claimed))
-        except Exception:
-            if not claimed_ids:
+        except Exception as error:
+            # A database that cannot take work now says nothing about the results: the batch
+            # rolled back, they are pending and unclaimed, and the loop backs off and retries.
+            if not claimed_ids or database_unavailable(error):
                 raise
             logger.exception(
                 "a batch of %d results failed; taking them one by one", len(claimed_ids)
@@ -208,12 +211,26 @@ class Worker:
         return len(claimed_ids)
 
     async def _one_alone(self, result_id: int) -> None:
+        """Process one result of a failed batch; a failure of its own counts an attempt.
+
+        An unavailable database (at its connection limit, restarting, read-only after a
+        failover, a lost connection) is no fault of the result: it stays pending with its
+        attempts unchanged, and the error goes to the loop, which backs off. Counting it would
+        dead-letter good results during a long enough outage.
+        """
         try:
             async with self.sessionmaker() as session, session.begin():
                 claimed = await sis_repository.claim_ids(session, [result_id])
                 if claimed:
                     self._count(await process_claimed(session, claimed))
         except Exception as error:
+            if database_unavailable(error):
+                logger.warning(
+                    "result %d left pending: the database is unavailable (%s)",
+                    result_id,
+                    sqlstate(error) or type(error).__name__,
+                )
+                raise
             logger.exception("result %d failed", result_id)
             await self._retry_later(result_id, error)
 

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+import orjson
 import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.types import Message
 
 from tests.factories import Tenant, bearer, institution_payload
+from tests.sis.simulator import connect_sis, course_result, scalar
 
 PROBLEM = "application/problem+json"
 
@@ -151,3 +158,67 @@ async def test_a_route_that_checks_its_own_strings_is_left_to_do_so(
     # The learner's pages answer an address that names nothing with a 404, NUL or not.
     response = await client.get("/c/a%00b")
     assert response.status_code == 404, response.text
+
+
+# --- a client gone before its body arrived ------------------------------------------------------
+
+
+def _scope(path: str, headers: dict[str, str], length: int) -> dict[str, Any]:
+    """The scope uvicorn gives a request whose head has arrived."""
+    raw = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "https",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"stapel.test"), (b"content-length", str(length).encode()), *raw],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 443),
+    }
+
+
+def _gone_after(*chunks: bytes) -> Callable[[], Awaitable[Message]]:
+    """``receive`` of a request whose client left after sending ``chunks`` of its body: what
+    uvicorn answers once the connection is lost (also when the body had arrived but was not yet
+    read)."""
+    pending: list[Message] = [
+        {"type": "http.request", "body": chunk, "more_body": True} for chunk in chunks
+    ]
+
+    async def receive() -> Message:
+        return pending.pop(0) if pending else {"type": "http.disconnect"}
+
+    return receive
+
+
+@pytest.mark.parametrize("received", [0, 1], ids=["nothing", "half"])
+async def test_a_client_gone_before_its_body_was_complete_is_not_handed_a_shorter_body(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    caplog: pytest.LogCaptureFixture,
+    received: int,
+) -> None:
+    sis = await connect_sis(client, tenant)
+    body = orjson.dumps({"type": "course_result.recorded", "data": course_result()})
+    scope = _scope(sis.url, sis.signed(body), len(body))
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    with caplog.at_level(logging.INFO):
+        await app(scope, _gone_after(*[body[: len(body) // 2]][:received]), send)
+
+    # Nobody hears the answer; it is what the access log and the metrics count.
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    assert start["status"] == 499
+    assert "signature" not in caplog.text
+    assert "unhandled error" not in caplog.text
+    assert await scalar(sessionmaker, "SELECT count(*) FROM sis_events") == 0

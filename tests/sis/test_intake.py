@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -25,7 +26,7 @@ from app.sis import intake
 from app.sis.schemas import Parsed
 from tests.factories import Tenant
 from tests.sis.properties import JSON, PROPERTIES, TEXT, assert_storable_rows
-from tests.sis.simulator import connect_sis, course_result, scalar
+from tests.sis.simulator import Sis, connect_sis, course_result, scalar
 
 
 async def _stored(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[int, int]:
@@ -219,6 +220,80 @@ async def test_missing_signature_headers_are_refused(
     response = await client.post(sis.url, json={"type": "course_result.recorded", "data": {}})
     assert response.status_code == 401
     assert response.json()["code"] == "invalid_signature"
+
+
+OTHER_SECRET = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODk="
+
+
+def _refusals() -> list[Any]:
+    """(how the delivery is spoilt, the reason logged): each way a signature is refused."""
+
+    def headers(**changed: str) -> Any:
+        def spoil(sis: Sis, body: bytes) -> dict[str, str]:
+            return {**sis.signed(body), **changed}
+
+        return spoil
+
+    def other_secret(sis: Sis, body: bytes) -> dict[str, str]:
+        return sis.signed(body, secret=OTHER_SECRET)
+
+    def ten_minutes_ago(sis: Sis, body: bytes) -> dict[str, str]:
+        return sis.signed(body, at=datetime.now(UTC) - timedelta(minutes=10))
+
+    cases = {
+        "signature_mismatch": other_secret,
+        "timestamp_outside_tolerance": ten_minutes_ago,
+        "timestamp_invalid": headers(**{"webhook-timestamp": "soon"}),
+        "headers_missing": headers(**{"webhook-signature": ""}),
+        "message_id_too_long": headers(**{"webhook-id": "m" * 256}),
+        "no_v1_signature": headers(**{"webhook-signature": "v2,c2lnbmF0dXJl"}),
+    }
+    return [pytest.param(spoil, reason, id=reason) for reason, spoil in cases.items()]
+
+
+@pytest.mark.parametrize(("spoil", "reason"), _refusals())
+async def test_a_refused_signature_is_logged_with_its_reason_and_nothing_secret(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    caplog: pytest.LogCaptureFixture,
+    spoil: Any,
+    reason: str,
+) -> None:
+    sis = await connect_sis(client, tenant)
+    body = orjson.dumps({"type": "course_result.recorded", "data": course_result(student=7)})
+    headers = spoil(sis, body)
+    with caplog.at_level(logging.INFO):
+        response = await client.post(sis.url, content=body, headers=headers)
+    assert response.status_code == 401, response.text
+    logged = [r for r in caplog.records if r.name == "app.sis.intake"]
+    assert [r.levelno for r in logged] == [logging.WARNING]
+    message = logged[0].getMessage()
+    assert reason in message
+    assert sis.integration_id in message
+    if reason == "timestamp_outside_tolerance":  # how far off, to tell a clock from a replay
+        assert re.search(r"\(-60[01] s from this server's clock\)", message), message
+    if reason == "signature_mismatch":
+        assert "(1 current secret tried)" in message
+    signature = headers["webhook-signature"].removeprefix("v1,")
+    for secret in filter(None, (sis.secret, OTHER_SECRET, signature)):
+        assert secret.removeprefix("whsec_") not in caplog.text
+    assert "s0000007" not in caplog.text
+    assert "Student 7" not in caplog.text
+
+
+async def test_an_integration_without_a_current_secret_logs_so(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sis = await connect_sis(client, tenant)
+    async with sessionmaker() as session, session.begin():
+        await session.execute(text("UPDATE integration_secrets SET expires_at = now()"))
+    with caplog.at_level(logging.WARNING, logger="app.sis.intake"):
+        response = await sis.record(course_result())
+    assert response.status_code == 401
+    assert "no_current_secret" in caplog.text
 
 
 async def test_an_unknown_integration_is_not_found(client: httpx.AsyncClient) -> None:

@@ -26,7 +26,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.factories import Tenant, create_tenant, operator_token
-from tests.serving import free_port, served, serving_on
+from tests.serving import CLIENT_LIMITS, free_port, served, serving_on
 from tests.sis.simulator import (
     Sis,
     connect_sis,
@@ -207,14 +207,16 @@ async def test_two_api_processes_and_two_workers_issue_each_result_once_as_one_o
             serving_on(database_url, tmp_path / "serve-1.log", PUBLIC_BASE_URL)
         )
         processes.enter_context(_worker(database_url, tmp_path / "worker-1.log"))
-        async with httpx.AsyncClient(base_url=first, timeout=60) as one:
+        async with httpx.AsyncClient(base_url=first, timeout=60, limits=CLIENT_LIMITS) as one:
             alone = await _run(sessionmaker, [one], operator)
 
             second = processes.enter_context(
                 serving_on(database_url, tmp_path / "serve-2.log", PUBLIC_BASE_URL)
             )
             processes.enter_context(_worker(database_url, tmp_path / "worker-2.log"))
-            async with httpx.AsyncClient(base_url=second, timeout=60) as other:
+            async with httpx.AsyncClient(
+                base_url=second, timeout=60, limits=CLIENT_LIMITS
+            ) as other:
                 together = await _run(sessionmaker, [one, other], operator)
 
     assert alone.credentials == alone.audited == alone.delivered == PASSING

@@ -576,6 +576,9 @@ WRONG_TYPES: list[tuple[str, Callable[[Json], None], str, str]] = [
         "statusListIndex",
     ),
     ("index-outside", _on_all_entries("statusListIndex", "99999999999"), "status", "outside"),
+    # str.isdigit() takes both; int() refuses the first and reads the second as 3.
+    ("index-superscript", _on_all_entries("statusListIndex", "¹"), "status", "statusListIndex"),
+    ("index-arabic-indic", _on_all_entries("statusListIndex", "٣"), "status", "statusListIndex"),
     ("list-url-number", _on_all_entries("statusListCredential", 1), "status", "missing"),
     (
         "list-url-unknown-path",
@@ -613,6 +616,52 @@ async def test_wrong_types_fail_a_check_and_never_crash(
     failed = check(result, check_name)
     assert failed["outcome"] == "failed", result["checks"]
     assert detail.lower() in failed["detail"].lower(), failed
+
+
+EQF = "http://data.europa.eu/snb/eqf/"
+
+
+def _eqf_alignment(alignment: object) -> Callable[[Json], None]:
+    """The achievement's EQF level only as ``alignment`` says it (no ``eqfLevel`` beside)."""
+
+    def mutate(payload: Json) -> None:
+        achievement = payload["credentialSubject"]["achievement"]
+        achievement.pop("eqfLevel", None)
+        achievement["alignment"] = alignment
+
+    return mutate
+
+
+def _eqf_url(url: str) -> Callable[[Json], None]:
+    return _eqf_alignment([{"type": ["Alignment"], "targetName": "EQF", "targetUrl": url}])
+
+
+SUMMARY_READS: list[tuple[str, Callable[[Json], None], str, object]] = [
+    ("eqf-as-issued", _eqf_url(f"{EQF}6"), "eqf_level", 6),
+    ("eqf-superscript", _eqf_url(f"{EQF}¹"), "eqf_level", None),
+    ("eqf-arabic-indic", _eqf_url(f"{EQF}٦"), "eqf_level", None),
+    ("eqf-thousands-of-digits", _eqf_url(EQF + "6" * 5000), "eqf_level", None),
+    ("alignment-number", _eqf_alignment(5), "eqf_level", None),
+    ("outcomes-number", _set("credentialSubject/achievement/learningOutcome", 5),
+        "learning_outcomes", []),
+    ("results-number", _set("credentialSubject/result", 5), "result", []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field", "expected"), [pytest.param(m, f, e, id=i) for i, m, f, e in SUMMARY_READS]
+)
+async def test_the_achievement_summary_reads_what_it_cannot_use_as_absent(
+    client: httpx.AsyncClient,
+    issued: Issued,
+    mutate: Callable[[Json], None],
+    field: str,
+    expected: object,
+) -> None:
+    forged = forge.resign(issued.signer, issued.jwt, mutate)
+    result = await post_verify(client, forged)
+    assert check(result, "signature")["outcome"] == "passed"
+    assert result["achievement"][field] == expected
 
 
 @pytest.fixture
