@@ -4,6 +4,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from app.auth.dependencies import CredentialIssuer, CredentialReader, CredentialRevoker
@@ -24,7 +25,6 @@ from app.credentials.schemas import (
     IdempotencyKey,
     ReinstateRequest,
     RevokeRequest,
-    StatusEntry,
     SuspendRequest,
 )
 from app.db.session import DbSession
@@ -59,11 +59,11 @@ def _summary_fields(credential: Credential, claim_url: str | None) -> dict[str, 
         "valid_until": credential.valid_until,
         "awarded_on": credential.awarded_on,
         "status": [
-            StatusEntry(
-                purpose=entry["statusPurpose"],
-                status_list_credential=entry["statusListCredential"],
-                index=int(entry["statusListIndex"]),
-            )
+            {
+                "purpose": entry["statusPurpose"],
+                "status_list_credential": entry["statusListCredential"],
+                "index": int(entry["statusListIndex"]),
+            }
             for entry in own_entries(document)
         ],
         "status_changed_at": credential.status_changed_at,
@@ -84,6 +84,26 @@ def _achievement_version(document: dict[str, Any]) -> int | None:
 def credential_out(credential: Credential, claim_url: str | None = None) -> CredentialOut:
     # Validated once, not as a summary first and then again as the answer.
     return CredentialOut(**_summary_fields(credential, claim_url), credential=credential.document)
+
+
+def credential_json(credential: Credential, claim_url: str | None = None) -> bytes:
+    """``credential_out`` as JSON, written by orjson without building the model.
+
+    For the answer to a single issuance: validating the model and having pydantic serialise it
+    (the credential, a ``dict[str, Any]``, value by value) was about a twentieth of the server's
+    time per issuance. The fields are the same ones; ``OPT_UTC_Z`` writes times as pydantic
+    does ("Z", not "+00:00"), and a test holds the two answers the same.
+    """
+    fields = _summary_fields(credential, claim_url)
+    fields["credential"] = credential.document
+    return orjson.dumps(fields, default=_uuid_text, option=orjson.OPT_UTC_Z)
+
+
+def _uuid_text(value: object) -> str:
+    # asyncpg's own UUID type, a subclass orjson does not take for uuid.UUID.
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 @router.post(
@@ -113,7 +133,12 @@ async def issue_credential(
     if issued.replayed:
         headers["Idempotent-Replayed"] = "true"
     code = status.HTTP_200_OK if issued.replayed else status.HTTP_201_CREATED
-    return model_response(credential_out(issued.credential, issued.claim_url), code, headers)
+    return Response(
+        credential_json(issued.credential, issued.claim_url),
+        status_code=code,
+        headers=headers,
+        media_type="application/json",
+    )
 
 
 @router.post(
