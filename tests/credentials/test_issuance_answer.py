@@ -27,7 +27,9 @@ async def test_an_issued_credential_is_answered_as_the_model_would(
     assert issued.status_code == 201, issued.text
     assert issued.headers["content-type"] == "application/json"
     answer = issued.json()
-    assert answer["valid_until"] and answer["status"] and answer["credential"]["id"]
+    assert answer["valid_until"]
+    assert answer["status"]
+    assert answer["credential"]["id"]
     assert answer == _as_the_model_sends_it(issued)
 
     replayed = await client.post("/v1/credentials", json=payload, headers=headers)

@@ -33,7 +33,8 @@ async def test_a_verified_credential_is_answered_as_the_model_would(
     achievement = await published_achievement(client, tenant)
     credential = await issue(client, tenant, achievement["id"], profile=profile)
     answer = await _answer(client, credential["jwt"])
-    assert answer["verified"] and answer["achievement"] is not None
+    assert answer["verified"]
+    assert answer["achievement"] is not None
     assert answer == _as_the_model_sends_it(answer)
 
 
@@ -49,7 +50,8 @@ async def test_a_failed_verification_is_answered_as_the_model_would(
     assert answer == _as_the_model_sends_it(answer)
 
     unreadable = await _answer(client, "not.a.jwt")
-    assert unreadable["credential"] is None and unreadable["issuer"] is None
+    assert unreadable["credential"] is None
+    assert unreadable["issuer"] is None
     assert unreadable == _as_the_model_sends_it(unreadable)
 
 
@@ -58,5 +60,6 @@ async def test_an_sd_jwt_vc_is_answered_as_the_model_would(
 ) -> None:
     _, sd_jwt = await learning_credential(client, tenant, Holder())
     answer = await _answer(client, sd_jwt)
-    assert answer["verified"] and answer["disclosed"]
+    assert answer["verified"]
+    assert answer["disclosed"]
     assert answer == _as_the_model_sends_it(answer)
