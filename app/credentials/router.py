@@ -32,7 +32,7 @@ from app.errors import NotAcceptable
 from app.mail.schemas import ClaimLinkMail
 from app.pagination import Cursor, Limit, Page, decode_keyset_cursor, next_keyset_cursor
 from app.problems import domain_problem
-from app.responses import AUTHENTICATED, model_response, problems
+from app.responses import AUTHENTICATED, json_response, model_response, problems
 from app.sharing import service as sharing
 from app.sharing.service import public_url
 from app.status_lists.service import own_entries
@@ -133,12 +133,7 @@ async def issue_credential(
     if issued.replayed:
         headers["Idempotent-Replayed"] = "true"
     code = status.HTTP_200_OK if issued.replayed else status.HTTP_201_CREATED
-    return Response(
-        credential_json(issued.credential, issued.claim_url),
-        status_code=code,
-        headers=headers,
-        media_type="application/json",
-    )
+    return json_response(credential_json(issued.credential, issued.claim_url), code, headers)
 
 
 @router.post(

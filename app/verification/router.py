@@ -7,15 +7,13 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from app.config import get_settings
 from app.db.session import session_if_used
-from app.responses import problems
+from app.responses import json_response, problems
 from app.verification import service
 from app.verification.fetching import SafeFetcher
 from app.verification.input import key_binding_from_body, token_from_body
 from app.verification.schemas import VerificationOut
 
 router = APIRouter(tags=["verification (public)"])
-
-JSON = "application/json"
 
 
 async def outbound_fetcher(request: Request) -> SafeFetcher:
@@ -78,4 +76,4 @@ async def verify_credential(request: Request) -> Response:
     fetcher: SafeFetcher = request.app.state.fetcher
     async with session_if_used(request.app.state.read_sessionmaker) as session:
         report = await service.verify_report(session, fetcher, token, binding=binding)
-    return Response(orjson.dumps(service.verification_fields(report)), media_type=JSON)
+    return json_response(orjson.dumps(service.verification_fields(report)))
