@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from app.achievements.links import achievement_url, latest_achievement_url
 from app.achievements.schemas import AchievementContent
+from app.config import get_settings
 from app.institutions.models import Institution
 
 EQF_URL = "http://data.europa.eu/snb/eqf/{level}"
@@ -142,6 +144,31 @@ def achievement_document(snapshot: AchievementSnapshot, institution: Institution
         ] + list(c.stackability.external_urls) or None
     doc.update({k: v for k, v in optional.items() if v is not None})
     return doc
+
+
+# A frozen version never changes (an edit makes a new version), so its document is built once
+# per process rather than once per issuing transaction: a group of single issuances from many
+# institutions names dozens of achievements, and building their documents was a tenth of the
+# group's own work. Besides the version, a document depends only on the institution's address
+# (the fallback quality-assurance link) and this instance's public URL, which join the key.
+_FROZEN_DOCUMENTS_KEPT: Final = 1024
+_FrozenKey = tuple[uuid.UUID, str | None, str]
+_frozen_documents: OrderedDict[_FrozenKey, dict[str, Any]] = OrderedDict()
+
+
+def frozen_achievement_document(
+    snapshot: AchievementSnapshot, version_id: uuid.UUID, institution: Institution
+) -> dict[str, Any]:
+    """``achievement_document`` of a frozen version, kept (shared: treat it as read-only)."""
+    key = (version_id, institution.url, get_settings().public_base_url)
+    kept = _frozen_documents.get(key)
+    if kept is not None:
+        _frozen_documents.move_to_end(key)
+        return kept
+    document = _frozen_documents[key] = achievement_document(snapshot, institution)
+    if len(_frozen_documents) > _FROZEN_DOCUMENTS_KEPT:
+        _frozen_documents.popitem(last=False)
+    return document
 
 
 def _outcomes_narrative(c: AchievementContent) -> str:

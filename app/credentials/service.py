@@ -12,7 +12,7 @@ import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.achievements import repository as achievements
-from app.achievements.ob3 import achievement_document
+from app.achievements.ob3 import achievement_document, frozen_achievement_document
 from app.audit.service import AuditEntry, entries_write
 from app.auth.principal import Principal
 from app.config import get_settings
@@ -325,15 +325,21 @@ def _shared(issuer: _Issuer, items: Sequence[Accepted], issued_at: datetime) -> 
     """What one institution's credentials of a group share: issuer, signer, achievements."""
     institution = issuer.institution
     # One OB3 achievement per distinct version, however many items share it.
-    snapshots = {(a.snapshot.achievement_id, a.snapshot.version): a.snapshot for a in items}
+    versions = {(a.snapshot.achievement_id, a.snapshot.version): a for a in items}
     return Shared(
         institution_id=institution.id,
         issuer=issuer_profile(institution),
-        achievements={key: achievement_document(s, institution) for key, s in snapshots.items()},
+        achievements={key: _achievement(a, institution) for key, a in versions.items()},
         signer=issuer.signer,
         issued_at=issued_at,
         suspendable=institution.suspendable_credentials,
     )
+
+
+def _achievement(item: Accepted, institution: Institution) -> dict[str, Any]:
+    if item.version_frozen:
+        return frozen_achievement_document(item.snapshot, item.version_id, institution)
+    return achievement_document(item.snapshot, institution)
 
 
 def issued_event(row: dict[str, Any], claim: IssuedClaim) -> dict[str, Any]:

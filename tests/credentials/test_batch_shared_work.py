@@ -11,12 +11,14 @@ import orjson
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.achievements import ob3
 from app.achievements import service as achievements_service
 from app.achievements.models import AchievementVersion
-from app.achievements.ob3 import achievement_document
+from app.achievements.ob3 import AchievementSnapshot, achievement_document
 from app.achievements.schemas import AchievementContent
 from app.credentials import service as credentials_service
 from app.credentials.models import Credential
+from app.institutions.models import Institution
 from tests.credentials.helpers import issue_payload, published_achievement
 from tests.factories import Tenant, achievement_payload
 
@@ -124,3 +126,58 @@ def test_a_frozen_versions_content_is_validated_once_across_transactions(
         instance.id, instance.frozen = uuid.uuid4(), False
     assert all(achievements_service.content_of(v) == content for v in unfrozen)
     assert _CountingContent.calls == 3
+
+
+async def test_a_frozen_versions_achievement_is_built_once_across_transactions(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    achievement = await published_achievement(client, tenant, title="Course once")
+    built: list[Any] = []
+
+    def counting_build(*args: Any) -> dict[str, Any]:
+        built.append(args[0])
+        return achievement_document(*args)
+
+    # The first issuance freezes the version; each later one is a transaction of its own.
+    monkeypatch.setattr(credentials_service, "achievement_document", counting_build)
+    monkeypatch.setattr(ob3, "achievement_document", counting_build)
+    ids = []
+    for n in range(3):
+        learner = {"name": f"L {n}", "student_number": f"s{n}"}
+        response = await client.post(
+            "/v1/credentials",
+            json=issue_payload(achievement["id"], learner=learner),
+            headers=tenant.headers,
+        )
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["id"])
+    assert len(built) == 2  # the unfrozen version's, then the frozen one's, kept
+    async with sessionmaker() as session:
+        stored = [await session.get(Credential, credential_id) for credential_id in ids]
+    achievements = [c.document["credentialSubject"]["achievement"] for c in stored if c]
+    assert len(achievements) == 3
+    assert achievements[1] == achievements[2] == achievements[0]
+
+
+def test_a_kept_achievement_document_follows_the_institutions_address() -> None:
+    fields = AchievementContent.model_fields
+    payload = achievement_payload()
+    payload["quality_assurance"] = {"type": "accredited_programme", "name": "Accredited"}
+    content = AchievementContent.model_validate({k: v for k, v in payload.items() if k in fields})
+    snapshot = AchievementSnapshot(uuid.uuid4(), 1, content)
+    version_id = uuid.uuid4()
+    before = Institution(slug="hva", url="https://www.hva.nl/")
+    after = Institution(slug="hva", url="https://www.hva.nl/en/")
+    kept = ob3.frozen_achievement_document(snapshot, version_id, before)
+    assert ob3.frozen_achievement_document(snapshot, version_id, before) is kept
+    moved = ob3.frozen_achievement_document(snapshot, version_id, after)
+    # Without a link of its own, quality assurance points at the institution's site.
+    assert [a["targetUrl"] for a in kept["alignment"] if "Quality" in a["targetType"]] == [
+        "https://www.hva.nl/"
+    ]
+    assert [a["targetUrl"] for a in moved["alignment"] if "Quality" in a["targetType"]] == [
+        "https://www.hva.nl/en/"
+    ]
