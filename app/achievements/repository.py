@@ -4,7 +4,20 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ARRAY, Row, Select, Uuid, and_, any_, cast, select, tuple_, update
+from sqlalchemy import (
+    ARRAY,
+    Row,
+    Select,
+    Uuid,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.achievements.models import Achievement, AchievementVersion
@@ -34,24 +47,46 @@ async def get_with_version(
     return (await session.execute(query)).one_or_none()
 
 
+# Every issuing transaction asks this, for every achievement its requests name. Loaded as ORM
+# instances with the version's content, it cost 1-1.5 ms of CPU a transaction (the query, the
+# instances and expiring them at commit): two fifths of a single issuance at one client. The
+# content is almost always kept already (content_of keeps frozen versions), so only the columns
+# that say which version is current, and whether it is frozen, are read here.
+_ISSUABLE = text(
+    """
+    SELECT a.id, a.institution_id, a.state, v.id AS version_id, v.version, v.frozen
+    FROM achievements a
+    JOIN achievement_versions v ON v.achievement_id = a.id AND v.version = a.current_version
+    WHERE a.id = ANY(:achievements) AND a.institution_id = ANY(:institutions)
+    FOR SHARE OF a
+    """
+).bindparams(
+    bindparam("achievements", type_=ARRAY(Uuid())),
+    bindparam("institutions", type_=ARRAY(Uuid())),
+)
+
+
 async def issuable_among(
     session: AsyncSession, wanted: Sequence[tuple[uuid.UUID, uuid.UUID]]
-) -> Sequence[Row[Achievement, AchievementVersion]]:
-    """The achievements named by (institution, achievement) pairs, each only where it belongs
-    to that institution, with their current versions, share-locked so no edit interleaves."""
-    institutions = sorted({institution_id for institution_id, _ in wanted})
-    achievements = sorted({achievement_id for _, achievement_id in wanted})
-    query = (
-        _with_current_version()
-        # = ANY(array): one bound parameter each, where IN (...) is expanded and typed per
-        # request. The pairs are matched by the caller; an achievement id is unique.
-        .where(
-            Achievement.id == any_(cast(achievements, ARRAY(Uuid()))),
-            Achievement.institution_id == any_(cast(institutions, ARRAY(Uuid()))),
-        )
-        .with_for_update(of=Achievement, read=True)
-    )
-    return (await session.execute(query)).all()
+) -> Sequence[Row[uuid.UUID, uuid.UUID, str, uuid.UUID, int, bool]]:
+    """(id, institution_id, state, version_id, version, frozen) of the achievements named by
+    (institution, achievement) pairs, each only where it belongs to that institution, with
+    their current versions, share-locked so no edit interleaves. The pairs are matched by the
+    caller; an achievement id is unique."""
+    params = {
+        "achievements": sorted({achievement_id for _, achievement_id in wanted}),
+        "institutions": sorted({institution_id for institution_id, _ in wanted}),
+    }
+    rows = await session.execute(_ISSUABLE, params)
+    return rows.all()
+
+
+async def versions_by_id(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> Sequence[AchievementVersion]:
+    wanted = cast(ids, ARRAY(Uuid()))
+    query = select(AchievementVersion).where(AchievementVersion.id == any_(wanted))
+    return (await session.execute(query)).scalars().all()
 
 
 async def page(

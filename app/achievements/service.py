@@ -57,11 +57,8 @@ _frozen: OrderedDict[uuid.UUID, AchievementContent] = OrderedDict()
 
 def content_of(version: AchievementVersion) -> AchievementContent:
     """The version's content (shared between callers: treat it as read-only)."""
-    if version.frozen:
-        kept = _frozen.get(version.id)
-        if kept is not None:
-            _frozen.move_to_end(version.id)
-            return kept
+    if version.frozen and (kept := kept_content(version.id)) is not None:
+        return kept
     columns = {field: getattr(version, field) for field in _CONTENT_FIELDS}
     known = _validated.get(version)
     if known is not None and known[0] == columns:
@@ -73,6 +70,58 @@ def content_of(version: AchievementVersion) -> AchievementContent:
         if len(_frozen) > _FROZEN_KEPT:
             _frozen.popitem(last=False)
     return content
+
+
+def kept_content(version_id: uuid.UUID) -> AchievementContent | None:
+    """The content of a frozen version, when this process has it already."""
+    kept = _frozen.get(version_id)
+    if kept is not None:
+        _frozen.move_to_end(version_id)
+    return kept
+
+
+@dataclass(frozen=True, slots=True)
+class IssuableAchievement:
+    """An achievement as issuing reads it: its state and its current version's content."""
+
+    id: uuid.UUID
+    institution_id: uuid.UUID
+    state: str
+    version_id: uuid.UUID
+    version: int
+    frozen: bool
+    content: AchievementContent
+
+
+async def issuable_among(
+    session: AsyncSession, wanted: Sequence[tuple[uuid.UUID, uuid.UUID]]
+) -> list[IssuableAchievement]:
+    """The achievements named by (institution, achievement) pairs that belong to that
+    institution, share-locked until the transaction ends. A version's content is read from
+    the database only when this process does not keep it (frozen versions are kept)."""
+    rows = await repository.issuable_among(session, wanted)
+    kept = {row.version_id: content for row in rows if (content := _kept(row))}
+    missing = [row.version_id for row in rows if row.version_id not in kept]
+    if missing:
+        # The achievement rows are share-locked: their current versions cannot change now.
+        for version in await repository.versions_by_id(session, missing):
+            kept[version.id] = content_of(version)
+    return [
+        IssuableAchievement(
+            row.id,
+            row.institution_id,
+            row.state,
+            row.version_id,
+            row.version,
+            row.frozen,
+            kept[row.version_id],
+        )
+        for row in rows
+    ]
+
+
+def _kept(row: Any) -> AchievementContent | None:
+    return kept_content(row.version_id) if row.frozen else None
 
 
 def _columns(content: AchievementContent) -> dict[str, Any]:

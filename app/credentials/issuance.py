@@ -13,9 +13,8 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from app.achievements import policy
-from app.achievements.models import Achievement, AchievementVersion
 from app.achievements.ob3 import AchievementSnapshot
-from app.achievements.service import content_of
+from app.achievements.service import IssuableAchievement
 from app.config import SecuringProfileName
 from app.credentials.document import credential_document
 from app.credentials.learners import lookup_digests
@@ -66,7 +65,7 @@ def accept(
     position: int,
     request: CredentialIssue,
     idempotency_key: str | None,
-    found: tuple[Achievement, AchievementVersion] | None,
+    found: IssuableAchievement | None,
     institution: Institution,
     signer: Signer,
     now: datetime,
@@ -77,10 +76,9 @@ def accept(
             "The achievement does not exist.",
             errors=[FieldError("#/achievement_id", "no such achievement", "unknown_achievement")],
         )
-    achievement, version = found
-    if achievement.state != "published":
-        raise AchievementNotPublished(f"The achievement is {achievement.state}, not published.")
-    content = content_of(version)
+    if found.state != "published":
+        raise AchievementNotPublished(f"The achievement is {found.state}, not published.")
+    content = found.content
     policy.enforce(content, institution)
     profile: SecuringProfileName = request.profile or institution.default_profile  # type: ignore[assignment]
     if signer.algorithm not in PROFILE_ALGORITHMS[profile]:
@@ -105,9 +103,9 @@ def accept(
         request,
         idempotency_key,
         fingerprint(request),
-        AchievementSnapshot(achievement.id, version.version, content),
-        version.id,
-        version.frozen,
+        AchievementSnapshot(found.id, found.version, content),
+        found.version_id,
+        found.frozen,
         profile,
         valid_until,
     )

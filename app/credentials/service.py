@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.achievements import repository as achievements
 from app.achievements.ob3 import achievement_document, frozen_achievement_document
+from app.achievements.service import issuable_among
 from app.audit.service import AuditEntry, entries_write
 from app.auth.principal import Principal
 from app.config import get_settings
@@ -196,9 +197,9 @@ async def _checked(
     wanted = sorted(
         {(issuers[p].institution.id, orders[p].request.achievement_id) for p in positions}
     )
-    rows = await achievements.issuable_among(session, wanted) if wanted else []
+    rows = await issuable_among(session, wanted) if wanted else []
     # An achievement counts only for its own institution's orders.
-    found = {(row[0].institution_id, row[0].id): (row[0], row[1]) for row in rows}
+    found = {(row.institution_id, row.id): row for row in rows}
     now = datetime.now(UTC)
     accepted: list[Accepted] = []
     for position in positions:

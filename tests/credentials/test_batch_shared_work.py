@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.achievements import ob3
+from app.achievements import repository as achievements_repository
 from app.achievements import service as achievements_service
 from app.achievements.models import AchievementVersion
 from app.achievements.ob3 import AchievementSnapshot, achievement_document
@@ -181,3 +182,52 @@ def test_a_kept_achievement_document_follows_the_institutions_address() -> None:
     assert [a["targetUrl"] for a in moved["alignment"] if "Quality" in a["targetType"]] == [
         "https://www.hva.nl/en/"
     ]
+
+
+async def _issue_to(client: httpx.AsyncClient, tenant: Tenant, achievement_id: str, n: int) -> Any:
+    learner = {"name": f"L {n}", "student_number": f"s{n}"}
+    return await client.post(
+        "/v1/credentials",
+        json=issue_payload(achievement_id, learner=learner),
+        headers=tenant.headers,
+    )
+
+
+async def test_a_frozen_versions_content_is_not_read_again_by_later_issuances(
+    client: httpx.AsyncClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    achievement = await published_achievement(client, tenant, title="Course kept")
+    read: list[Any] = []
+    versions_by_id = achievements_repository.versions_by_id
+
+    async def counting_read(*args: Any) -> Any:
+        read.append(args[1])
+        return await versions_by_id(*args)
+
+    monkeypatch.setattr(achievements_repository, "versions_by_id", counting_read)
+    reads = []
+    for n in range(4):
+        response = await _issue_to(client, tenant, achievement["id"], n)
+        assert response.status_code == 201, response.text
+        reads.append(len(read))
+        assert response.json()["credential"]["credentialSubject"]["achievement"]["name"] == (
+            "Course kept"
+        )
+    # The first issuance freezes the version; the next reads it once more, frozen, and keeps
+    # it. (A version is kept only once the database says it is frozen: until then an edit
+    # may still change it in place.)
+    assert reads == [1, 2, 2, 2]
+
+
+async def test_an_archived_achievement_is_refused_though_its_content_is_kept(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    achievement = await published_achievement(client, tenant)
+    assert (await _issue_to(client, tenant, achievement["id"], 1)).status_code == 201
+    archived = await client.post(
+        f"/v1/achievements/{achievement['id']}/archive", headers=tenant.headers
+    )
+    assert archived.status_code == 200, archived.text
+    refused = await _issue_to(client, tenant, achievement["id"], 2)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "achievement_not_published"
