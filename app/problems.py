@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from app.db.unavailable import database_unavailable, sqlstate
 from app.errors import DomainError, FieldError, RateLimited, Unauthenticated
@@ -195,7 +196,30 @@ async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# Not an HTTP status any client receives: the one proxies log for a client that left first.
+CLIENT_CLOSED_REQUEST = 499
+
+
+def client_gone_response() -> JSONResponse:
+    """The answer to a request whose client left before its body was complete: nobody receives
+    it, but the access log and the metrics count it, as the 499 (client closed request) that
+    proxies log."""
+    return problem_response(
+        CLIENT_CLOSED_REQUEST,
+        "client_closed_request",
+        "Client closed request",
+        "The connection closed before the request body was complete.",
+    )
+
+
+async def _on_client_gone(_: Request, exc: Exception) -> JSONResponse:
+    # A route reading a body the input guard leaves alone (anything but JSON) meets the
+    # disconnect itself: a client gone, not a server error.
+    return client_gone_response()
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ClientDisconnect, _on_client_gone)
     app.add_exception_handler(DomainError, _on_domain_error)
     app.add_exception_handler(DBAPIError, _on_database_error)
     app.add_exception_handler(OSError, _on_database_error)

@@ -15,18 +15,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings, get_settings
 from app.errors import DomainError, InvalidBody, JsonTooDeep
 from app.http import json_body
 from app.http.strings import unstorable_input
-from app.problems import domain_problem_response, problem_response
+from app.problems import client_gone_response, domain_problem_response
 
 _BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# Not an HTTP status any client receives: the one proxies log for a client that left first.
-CLIENT_CLOSED_REQUEST: Final = 499
 
 
 def _json_content(scope: Scope) -> bool:
@@ -66,7 +63,7 @@ class InputGuardMiddleware:
             # body had arrived but was not yet read): there is no request to hand on. Given what
             # came, as if complete, a route would judge a shorter body, such as the SIS intake
             # refusing its signature.
-            await _client_gone()(scope, receive, send)
+            await client_gone_response()(scope, receive, send)
             return
         try:
             self._check(body)
@@ -91,17 +88,6 @@ class InputGuardMiddleware:
             raise
         except DomainError:
             return  # not JSON at all: each route answers that in its own way
-
-
-def _client_gone() -> Response:
-    """The answer to a request whose client has gone: nobody receives it, but the access log
-    and the metrics count it, as the 499 (client closed request) that proxies log."""
-    return problem_response(
-        CLIENT_CLOSED_REQUEST,
-        "client_closed_request",
-        "Client closed request",
-        "The connection closed before the request body was complete.",
-    )
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:

@@ -222,3 +222,33 @@ async def test_a_client_gone_before_its_body_was_complete_is_not_handed_a_shorte
     assert "signature" not in caplog.text
     assert "unhandled error" not in caplog.text
     assert await scalar(sessionmaker, "SELECT count(*) FROM sis_events") == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/v1/verify", "application/vc+jwt"),
+        ("/v1/verify", "text/plain"),
+        ("/verify", "application/x-www-form-urlencoded"),
+    ],
+    ids=["credential", "text", "form"],
+)
+async def test_a_client_gone_mid_body_that_no_guard_reads_is_counted_not_an_error(
+    app: FastAPI,
+    caplog: pytest.LogCaptureFixture,
+    path: str,
+    content_type: str,
+) -> None:
+    # Bodies other than JSON reach their route unread: the route meets the disconnect itself.
+    scope = _scope(path, {"Content-Type": content_type}, 4096)
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    with caplog.at_level(logging.INFO):
+        await app(scope, _gone_after(b"eyJhbGciOi"), send)
+
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    assert start["status"] == 499
+    assert "unhandled error" not in caplog.text
