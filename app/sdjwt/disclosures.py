@@ -22,7 +22,7 @@ from app.sdjwt.errors import MalformedDisclosure, ReservedClaimName
 SD_ALG = "sha-256"
 SALT_BYTES = 16  # 128 bits, the RFC's recommended minimum
 RESERVED_NAMES = frozenset({"_sd", "..."})
-_BASE64URL = re.compile(r"^[A-Za-z0-9_-]+$")
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def b64url(data: bytes) -> str:
@@ -61,7 +61,7 @@ def decoy_digest() -> str:
 
 
 def parse_disclosure(encoded: str) -> Disclosure:
-    if not _BASE64URL.match(encoded):
+    if not _BASE64URL.fullmatch(encoded):  # match() with $ lets a final newline through
         raise MalformedDisclosure("A disclosure is not unpadded base64url.")
     try:
         members = orjson.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))

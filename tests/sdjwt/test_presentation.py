@@ -121,11 +121,25 @@ def test_an_object_disclosure_referenced_from_an_array_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    "encoded", ["not base64!", _encode(["only-salt"]), _encode([1, "n", "v"]), "e30"]
+    "encoded",
+    [
+        "not base64!",
+        _encode(["only-salt"]),
+        _encode([1, "n", "v"]),
+        "e30",
+    ],
 )
 def test_malformed_disclosures_are_refused(encoded: str) -> None:
     with pytest.raises(MalformedDisclosure):
         reveal({"_sd": []}, [encoded])
+
+
+def test_a_disclosure_with_a_final_newline_is_not_read() -> None:
+    # Of a length the newline pads out, the standard decoder would drop the newline and read
+    # the disclosure whole.
+    encoded = next(e for n in range(8) if len(e := disclose("name", "v" * n).encoded) % 4 == 3)
+    with pytest.raises(MalformedDisclosure, match="not unpadded base64url"):
+        parse_disclosure(encoded + "\n")
 
 
 @pytest.mark.parametrize("text", ["a.b.c", "~abc~", "a.b.c~~x~"])
