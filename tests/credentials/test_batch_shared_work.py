@@ -35,6 +35,28 @@ class _CountingContent:
         return AchievementContent.model_validate(data)
 
 
+def _counting_builds(monkeypatch: pytest.MonkeyPatch, *modules: object) -> list[Any]:
+    """Each achievement document the given modules build, by the snapshot built from."""
+    built: list[Any] = []
+
+    def counting_build(*args: Any) -> dict[str, Any]:
+        built.append(args[0])
+        return achievement_document(*args)
+
+    for module in modules:
+        monkeypatch.setattr(module, "achievement_document", counting_build)
+    return built
+
+
+async def _issue_to(client: httpx.AsyncClient, tenant: Tenant, achievement_id: str, n: int) -> Any:
+    learner = {"name": f"L {n}", "student_number": f"s{n}"}
+    return await client.post(
+        "/v1/credentials",
+        json=issue_payload(achievement_id, learner=learner),
+        headers=tenant.headers,
+    )
+
+
 def _payload(jwt: str) -> dict[str, Any]:
     body = jwt.split(".")[1]
     decoded: dict[str, Any] = orjson.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
@@ -49,13 +71,7 @@ async def test_a_batch_validates_and_builds_each_achievement_version_once(
 ) -> None:
     first = await published_achievement(client, tenant, title="Course one")
     second = await published_achievement(client, tenant, title="Course two")
-    built: list[Any] = []
-
-    def counting_build(*args: Any) -> dict[str, Any]:
-        built.append(args[0])
-        return achievement_document(*args)
-
-    monkeypatch.setattr(credentials_service, "achievement_document", counting_build)
+    built = _counting_builds(monkeypatch, credentials_service)
     monkeypatch.setattr(achievements_service, "AchievementContent", _CountingContent)
     _CountingContent.calls = 0
     items = [
@@ -136,23 +152,11 @@ async def test_a_frozen_versions_achievement_is_built_once_across_transactions(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     achievement = await published_achievement(client, tenant, title="Course once")
-    built: list[Any] = []
-
-    def counting_build(*args: Any) -> dict[str, Any]:
-        built.append(args[0])
-        return achievement_document(*args)
-
     # The first issuance freezes the version; each later one is a transaction of its own.
-    monkeypatch.setattr(credentials_service, "achievement_document", counting_build)
-    monkeypatch.setattr(ob3, "achievement_document", counting_build)
+    built = _counting_builds(monkeypatch, credentials_service, ob3)
     ids = []
     for n in range(3):
-        learner = {"name": f"L {n}", "student_number": f"s{n}"}
-        response = await client.post(
-            "/v1/credentials",
-            json=issue_payload(achievement["id"], learner=learner),
-            headers=tenant.headers,
-        )
+        response = await _issue_to(client, tenant, achievement["id"], n)
         assert response.status_code == 201, response.text
         ids.append(response.json()["id"])
     assert len(built) == 2  # the unfrozen version's, then the frozen one's, kept
@@ -182,15 +186,6 @@ def test_a_kept_achievement_document_follows_the_institutions_address() -> None:
     assert [a["targetUrl"] for a in moved["alignment"] if "Quality" in a["targetType"]] == [
         "https://www.hva.nl/en/"
     ]
-
-
-async def _issue_to(client: httpx.AsyncClient, tenant: Tenant, achievement_id: str, n: int) -> Any:
-    learner = {"name": f"L {n}", "student_number": f"s{n}"}
-    return await client.post(
-        "/v1/credentials",
-        json=issue_payload(achievement_id, learner=learner),
-        headers=tenant.headers,
-    )
 
 
 async def test_a_frozen_versions_content_is_not_read_again_by_later_issuances(
