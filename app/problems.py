@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -197,7 +197,7 @@ async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 # Not an HTTP status any client receives: the one proxies log for a client that left first.
-CLIENT_CLOSED_REQUEST = 499
+CLIENT_CLOSED_REQUEST: Final = 499
 
 
 def client_gone_response() -> JSONResponse:

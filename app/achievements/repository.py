@@ -84,6 +84,7 @@ async def issuable_among(
 async def versions_by_id(
     session: AsyncSession, ids: Sequence[uuid.UUID]
 ) -> Sequence[AchievementVersion]:
+    """Versions by id, content and all (for issuing: those whose content is not kept)."""
     wanted = cast(ids, ARRAY(Uuid()))
     query = select(AchievementVersion).where(AchievementVersion.id == any_(wanted))
     return (await session.execute(query)).scalars().all()

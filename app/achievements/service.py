@@ -57,7 +57,7 @@ _frozen: OrderedDict[uuid.UUID, AchievementContent] = OrderedDict()
 
 def content_of(version: AchievementVersion) -> AchievementContent:
     """The version's content (shared between callers: treat it as read-only)."""
-    if version.frozen and (kept := kept_content(version.id)) is not None:
+    if version.frozen and (kept := _kept_content(version.id)) is not None:
         return kept
     columns = {field: getattr(version, field) for field in _CONTENT_FIELDS}
     known = _validated.get(version)
@@ -72,7 +72,7 @@ def content_of(version: AchievementVersion) -> AchievementContent:
     return content
 
 
-def kept_content(version_id: uuid.UUID) -> AchievementContent | None:
+def _kept_content(version_id: uuid.UUID) -> AchievementContent | None:
     """The content of a frozen version, when this process has it already."""
     kept = _frozen.get(version_id)
     if kept is not None:
@@ -100,7 +100,10 @@ async def issuable_among(
     institution, share-locked until the transaction ends. A version's content is read from
     the database only when this process does not keep it (frozen versions are kept)."""
     rows = await repository.issuable_among(session, wanted)
-    kept = {row.version_id: content for row in rows if (content := _kept(row))}
+    kept: dict[uuid.UUID, AchievementContent] = {}
+    for row in rows:
+        if row.frozen and (content := _kept_content(row.version_id)) is not None:
+            kept[row.version_id] = content
     missing = [row.version_id for row in rows if row.version_id not in kept]
     if missing:
         # The achievement rows are share-locked: their current versions cannot change now.
@@ -118,10 +121,6 @@ async def issuable_among(
         )
         for row in rows
     ]
-
-
-def _kept(row: Any) -> AchievementContent | None:
-    return kept_content(row.version_id) if row.frozen else None
 
 
 def _columns(content: AchievementContent) -> dict[str, Any]:
