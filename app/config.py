@@ -71,8 +71,11 @@ class Settings(BaseSettings):
     status_list_process_cache_seconds: int = Field(default=5, ge=0, le=300)
     process_cache_seconds: float = Field(default=5, ge=0, le=60)
     max_batch_size: int = Field(default=1000, ge=1, le=10000)
+    # 32, not more: at 64 clients two groups of 32 take turns, one checked and signed while
+    # the other waits for Postgres; with no cap, most of them shared one group and the process
+    # idled through its writes (docs/performance.md).
     issue_group_max: int = Field(
-        default=100,
+        default=32,
         ge=1,
         le=1000,
         description="How many concurrent single issuances (of any API clients) may share one "
