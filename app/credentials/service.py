@@ -40,9 +40,9 @@ from app.webhooks.events import CREDENTIAL_ISSUED, credential_data, events_write
 from app.webhooks.sealing import seal
 
 # Building and signing more than this many credentials moves to a worker thread, so that one
-# large batch does not stall every other request on the event loop. A group commit's group (at
-# most STAPEL_ISSUE_GROUP_MAX, 32 by default) is built in place: handing ~5 ms of work to a
-# thread that needs the GIL anyway cost more CPU than it saved, and lengthened the tail.
+# large batch does not stall every other request on the event loop. At the default
+# STAPEL_ISSUE_GROUP_MAX of 32 a group commit's group is built in place: handing ~5 ms of work
+# to a thread that needs the GIL anyway cost more CPU than it saved, and lengthened the tail.
 _THREAD_THRESHOLD = 32
 
 
