@@ -9,6 +9,7 @@ and learner identifiers out of the output whatever a caller passed in.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import logging
@@ -128,21 +129,55 @@ def add_request_context(_: WrappedLogger, __: str, event_dict: EventDict) -> Eve
 
 
 class _StdoutHandler(logging.StreamHandler[TextIO]):
-    """Writes to whatever ``sys.stdout`` is when a record is emitted (test capture included)."""
+    """Writes to whatever ``sys.stdout`` is when a record is emitted (test capture included).
+
+    Access lines (:meth:`write_line`) are gathered while the event loop runs and written
+    together when it next takes a turn: under load a turn ends many requests, and a write to
+    stdout (a pipe under a container runtime, a file under the benchmark) cost 15-30 µs a
+    line here, a twentieth of verifying a credential. An idle server writes each line in the
+    turn after its request. Every other record writes what is gathered first, so lines keep
+    their order, and :meth:`flush` (at exit too) writes it.
+    """
 
     def __init__(self) -> None:
         super().__init__(sys.stdout)
+        self._gathered: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
+        # Called under the handler's lock (logging.Handler.handle).
+        self._write_gathered()
         self.stream = sys.stdout
         super().emit(record)
 
     def write_line(self, line: str) -> None:
-        """A line rendered elsewhere, under the same lock as every record."""
+        """A line rendered elsewhere, written with the others of this turn of the event loop."""
         with self.lock or contextlib.nullcontext():
-            self.stream = sys.stdout
-            self.stream.write(line + self.terminator)
+            self._gathered.append(line)
+            gathered = len(self._gathered)
+        if gathered >= _MOST_GATHERED:
             self.flush()
+            return
+        if gathered > 1:
+            return  # a write is already due in this turn
+        try:
+            asyncio.get_running_loop().call_soon(self.flush)
+        except RuntimeError:  # no event loop in this thread: nothing will take a turn
+            self.flush()
+
+    def flush(self) -> None:
+        with self.lock or contextlib.nullcontext():
+            self._write_gathered()
+            super().flush()
+
+    def _write_gathered(self) -> None:
+        if self._gathered:
+            self.stream = sys.stdout
+            self.stream.write(self.terminator.join(self._gathered) + self.terminator)
+            self._gathered.clear()
+
+
+# Lines gathered before they are written without waiting for the event loop's turn.
+_MOST_GATHERED: Final = 256
 
 
 ACCESS_LOGGER: Final = "stapel.access"

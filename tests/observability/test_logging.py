@@ -43,6 +43,8 @@ class Logs:
 
     @property
     def text(self) -> str:
+        for handler in logging.getLogger().handlers:
+            handler.flush()  # access lines are written once per turn of the event loop
         self._text += self._capsys.readouterr().out
         return self._text
 
