@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any, Final, cast
 
 from sqlalchemy import Table, Text, literal_column, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
@@ -13,6 +13,23 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.credentials.models import Credential
 from app.db.writes import Write, rows_param
+
+
+def written(row: dict[str, Any]) -> Credential:
+    """The credential of a row this transaction has just written, without reading it back.
+
+    Built the way a query's loading builds an instance (its attributes straight into the
+    instance's dict), not through the constructor, which records each attribute as a change
+    for a flush that never comes: ~21 µs a credential against ~2 µs. The instance is never
+    added to a session; attributes the row does not hold read as ``None``, as they would
+    after the constructor.
+    """
+    credential: Credential = _CREDENTIAL_CLASS.new_instance()
+    credential.__dict__.update(row)
+    return credential
+
+
+_CREDENTIAL_CLASS: Final = Credential.__mapper__.class_manager
 
 
 async def by_idempotency_keys_among(

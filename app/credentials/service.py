@@ -371,7 +371,7 @@ async def _settle_lost_races(
         outcome = outcomes[item.position]
         if row["id"] in inserted:
             # Built from the row just written: no need to read it back.
-            outcome.status, outcome.credential = "issued", Credential(**row)
+            outcome.status, outcome.credential = "issued", repository.written(row)
         else:
             winner = winners[(cast(uuid.UUID, row["institution_id"]), item.idempotency_key or "")]
             _settle_existing(outcome, winner, item.request)

@@ -131,7 +131,7 @@ async def issue_document(
             "credential.issued", "credential", str(row_id), institution.id, {"via": "vc-api"}
         ),
     )
-    return Credential(**row), claim
+    return repository.written(row), claim
 
 
 def _id_taken() -> CredentialIdTaken:
