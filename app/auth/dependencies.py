@@ -16,6 +16,7 @@ from app.auth.principal import Principal
 from app.auth.scopes import Scope
 from app.auth.tokens import parse_token, secret_matches
 from app.errors import Unauthenticated
+from app.http import direct_routes
 from app.http.rate_limits import client_address, rate_limits_of
 from app.observability.context import note_caller
 
@@ -107,7 +108,19 @@ def require_scope(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
         principal.require(scope)
         return principal
 
+    async def direct(request: Request) -> Principal:
+        return await dependency(await _authenticated(request))
+
+    direct_routes.register(dependency, direct)
     return dependency
+
+
+async def _authenticated(request: Request) -> Principal:
+    """``authenticate`` as FastAPI resolves it, in one call (app.http.direct_routes)."""
+    return await authenticate(request, await _bearer(request))
+
+
+direct_routes.register(authenticate, _authenticated)
 
 
 CatalogueWriter = Annotated[Principal, Depends(require_scope(Scope.CATALOGUE_WRITE))]

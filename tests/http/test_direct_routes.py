@@ -1,0 +1,201 @@
+"""A DirectRoute answers every input as FastAPI's own resolution of the same signature does."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import httpx
+import pytest
+from fastapi import APIRouter, Cookie, Depends, FastAPI, Header, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+
+from app.errors import Unauthenticated
+from app.http import direct_routes
+from app.http.direct_routes import DirectRoute
+from app.main import create_app
+from app.problems import install_problem_handlers
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+class Item(BaseModel):
+    name: str = Field(min_length=1)
+    count: int
+    when: uuid.UUID | None = None
+
+
+async def caller(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    if credentials is None:
+        raise Unauthenticated("Send a key.")
+    return credentials.credentials
+
+
+async def _direct_caller(request: Request) -> str:
+    return await caller(await _bearer(request))
+
+
+direct_routes.register(caller, _direct_caller)
+
+Caller = Annotated[str, Depends(caller)]
+
+
+async def put_item(
+    shelf: int,
+    item: Item,
+    request: Request,
+    who: Caller,
+    limit: int = 10,
+    key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=8)] = None,
+) -> Response:
+    return JSONResponse(
+        {
+            "shelf": shelf,
+            "item": item.model_dump(mode="json"),
+            "who": who,
+            "limit": limit,
+            "key": key,
+            "method": request.method,
+        }
+    )
+
+
+def _app() -> FastAPI:
+    app = FastAPI()
+    install_problem_handlers(app)
+    router = APIRouter(prefix="/shelves")
+    router.add_api_route(
+        "/{shelf}/direct", put_item, methods=["PUT"], route_class_override=DirectRoute
+    )
+    router.add_api_route("/{shelf}/declared", put_item, methods=["PUT"])
+    app.include_router(router)
+    return app
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+AUTH = {"Authorization": "Bearer k1"}
+JSON = {"Content-Type": "application/json"}
+GOOD = b'{"name": "a", "count": 2}'
+
+CASES: list[tuple[str, str, dict[str, str], bytes]] = [
+    ("a good request", "/1", {**AUTH, **JSON}, GOOD),
+    ("a query parameter", "/1?limit=3", {**AUTH, **JSON}, GOOD),
+    ("a header", "/1", {**AUTH, **JSON, "Idempotency-Key": "k"}, GOOD),
+    (
+        "a +json type with parameters",
+        "/1",
+        {**AUTH, "Content-Type": "Application/Merge-Patch+JSON; charset=utf-8"},
+        GOOD,
+    ),
+    ("no key", "/1", JSON, GOOD),
+    ("no key and a bad body", "/1", JSON, b'{"count": "x"}'),
+    ("no key and a body that is not JSON", "/1", JSON, b'{"name": '),
+    ("a body that is not JSON", "/1", {**AUTH, **JSON}, b"[1, 2"),
+    ("no body", "/1", {**AUTH, **JSON}, b""),
+    ("a JSON body of the wrong type", "/1", {**AUTH, **JSON}, b"[1]"),
+    ("no content type", "/1", AUTH, GOOD),
+    ("a content type that is not JSON", "/1", {**AUTH, "Content-Type": "text/plain"}, GOOD),
+    (
+        "bad fields, a bad header, a bad query and a bad path at once",
+        "/x?limit=many",
+        {**AUTH, **JSON, "Idempotency-Key": "far-too-long"},
+        b'{"name": "", "count": "two", "when": "no", "extra": 1}',
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "path", "headers", "body"), CASES, ids=[c[0] for c in CASES])
+async def test_a_direct_route_answers_as_the_declared_one(
+    client: httpx.AsyncClient, case: str, path: str, headers: dict[str, str], body: bytes
+) -> None:
+    shelf, _, query = path.partition("?")
+    suffix = f"?{query}" if query else ""
+    declared = await client.put(f"/shelves{shelf}/declared{suffix}", headers=headers, content=body)
+    direct = await client.put(f"/shelves{shelf}/direct{suffix}", headers=headers, content=body)
+
+    assert direct.status_code == declared.status_code, case
+    assert direct.headers.get("content-type") == declared.headers.get("content-type")
+    assert direct.headers.get("www-authenticate") == declared.headers.get("www-authenticate")
+    assert direct.json() == declared.json(), case
+
+
+async def test_the_cases_reach_every_kind_of_answer(client: httpx.AsyncClient) -> None:
+    # The table above is worth something only if it meets success and every refusal.
+    seen = set()
+    for _, path, headers, body in CASES:
+        shelf, _, query = path.partition("?")
+        suffix = f"?{query}" if query else ""
+        url = f"/shelves{shelf}/direct{suffix}"
+        seen.add((await client.put(url, headers=headers, content=body)).status_code)
+    assert seen == {200, 400, 401, 422}
+
+
+# At module level: this module's annotations are strings, resolved in its namespace.
+async def no_direct_form() -> str:
+    return "x"
+
+
+async def needs_no_direct_form(value: Annotated[str, Depends(no_direct_form)]) -> Response:
+    return Response(value)
+
+
+def test_a_dependency_without_a_direct_form_is_refused_when_the_route_is_built() -> None:
+    router = APIRouter()
+    with pytest.raises(TypeError, match="no direct form"):
+        router.add_api_route(
+            "/x", needs_no_direct_form, methods=["GET"], route_class_override=DirectRoute
+        )
+
+
+async def takes_a_cookie(session: Annotated[str | None, Cookie()] = None) -> Response:
+    return Response(session)
+
+
+def test_a_cookie_parameter_is_refused_when_the_route_is_built() -> None:
+    router = APIRouter()
+    with pytest.raises(TypeError, match="not a route a DirectRoute can resolve"):
+        router.add_api_route(
+            "/x", takes_a_cookie, methods=["GET"], route_class_override=DirectRoute
+        )
+
+
+def _build_included_routes(app: FastAPI) -> None:
+    """Routes of an included router are built when first matched; build them now."""
+    for route in app.router.routes:
+        candidates: Any = getattr(route, "effective_candidates", None)
+        if candidates is not None:
+            candidates()
+
+
+def test_a_dependency_added_where_the_router_is_included_is_refused_unless_direct() -> None:
+    router = APIRouter()
+    router.add_api_route("/x", put_item, methods=["PUT"], route_class_override=DirectRoute)
+    app = FastAPI()
+    app.include_router(router, dependencies=[Depends(no_direct_form)])
+    with pytest.raises(TypeError, match="no direct form"):
+        _build_included_routes(app)
+
+
+def test_every_direct_route_of_the_service_can_be_built() -> None:
+    app = create_app()
+    _build_included_routes(app)
+    assert any(
+        isinstance(route, DirectRoute) for router in _routers(app) for route in router.routes
+    )
+
+
+def _routers(app: FastAPI) -> list[APIRouter]:
+    found = (getattr(route, "original_router", None) for route in app.router.routes)
+    return [router for router in found if isinstance(router, APIRouter)]
