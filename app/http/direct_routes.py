@@ -20,6 +20,10 @@ FastAPI's would, in the same order:
 
 A route with anything else (cookies, other dependencies, form bodies, background tasks) is
 refused when the app is built, rather than served differently.
+
+The public routes that verifiers and wallets call most (the status lists, ``/v1/verify``) take
+only the request and read their parameters themselves, documented with ``openapi_extra``: for
+them the handler is the endpoint and nothing between.
 """
 
 from __future__ import annotations

@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.http.direct_routes import DirectRoute
 from app.responses import problems
 from app.status_lists import recent, service
 from app.status_lists.service import PURPOSES, Purpose
-
-
-class DirectRoute(APIRoute):
-    """A route whose endpoint takes the request and returns the response, and nothing between.
-
-    FastAPI's handler solves dependencies, validates parameters and serialises a return value
-    on every request, about a quarter of serving a status list from memory. The endpoint here
-    reads and checks its own parameters and returns a finished response; errors it raises still
-    reach the problem handlers, and the OpenAPI document is built from the declaration as usual.
-    """
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        endpoint: Callable[[Request], Coroutine[Any, Any, Response]] = self.endpoint
-        return endpoint
-
 
 router = APIRouter(tags=["status lists (public)"], route_class=DirectRoute)
 

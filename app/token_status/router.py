@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.http.direct_routes import DirectRoute
 from app.status_lists import recent
 from app.status_lists.router import (
-    DirectRoute,
     parse_list_id,
     publication_response,
     publication_responses,

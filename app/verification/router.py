@@ -7,13 +7,14 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from app.config import get_settings
 from app.db.session import session_if_used
+from app.http.direct_routes import DirectRoute
 from app.responses import json_response, problems
 from app.verification import service
 from app.verification.fetching import SafeFetcher
 from app.verification.input import key_binding_from_body, token_from_body
 from app.verification.schemas import VerificationOut
 
-router = APIRouter(tags=["verification (public)"])
+router = APIRouter(tags=["verification (public)"], route_class=DirectRoute)
 
 
 async def outbound_fetcher(request: Request) -> SafeFetcher:
