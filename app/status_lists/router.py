@@ -14,7 +14,7 @@ from app.responses import problems
 from app.status_lists import recent, service
 from app.status_lists.service import PURPOSES, Purpose
 
-router = APIRouter(tags=["status lists (public)"], route_class=DirectRoute)
+router = APIRouter(tags=["status lists (public)"], route_class=DirectRoute, responses=problems(503))
 
 VC_JWT = "application/vc+jwt"
 

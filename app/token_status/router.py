@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.http.direct_routes import DirectRoute
+from app.responses import problems
 from app.status_lists import recent
 from app.status_lists.router import (
     parse_list_id,
@@ -15,7 +16,7 @@ from app.status_lists.router import (
 from app.status_lists.service import Publication
 from app.token_status import service
 
-router = APIRouter(tags=["status lists (public)"], route_class=DirectRoute)
+router = APIRouter(tags=["status lists (public)"], route_class=DirectRoute, responses=problems(503))
 
 STATUSLIST_JWT = "application/statuslist+jwt"
 

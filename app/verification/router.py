@@ -14,7 +14,7 @@ from app.verification.fetching import SafeFetcher
 from app.verification.input import key_binding_from_body, token_from_body
 from app.verification.schemas import VerificationOut
 
-router = APIRouter(tags=["verification (public)"], route_class=DirectRoute)
+router = APIRouter(tags=["verification (public)"], route_class=DirectRoute, responses=problems(503))
 
 
 async def outbound_fetcher(request: Request) -> SafeFetcher:

@@ -17,8 +17,9 @@ from starlette.responses import Response
 from app.errors import Unauthenticated
 from app.http import direct_routes
 from app.http.direct_routes import DirectRoute
-from app.main import create_app
+from app.main import _add_routes_directly, create_app
 from app.problems import install_problem_handlers
+from app.responses import problems
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -199,3 +200,31 @@ def test_every_direct_route_of_the_service_can_be_built() -> None:
 def _routers(app: FastAPI) -> list[APIRouter]:
     found = (getattr(route, "original_router", None) for route in app.router.routes)
     return [router for router in found if isinstance(router, APIRouter)]
+
+
+async def bare(request: Request) -> Response:
+    return Response(request.method)
+
+
+def test_only_direct_routes_that_document_the_apps_answers_go_on_the_app_directly() -> None:
+    app = FastAPI(responses=problems(503))
+    plain = APIRouter()
+    plain.add_api_route("/plain", bare, methods=["GET"])
+    undocumented = APIRouter(route_class=DirectRoute)
+    undocumented.add_api_route("/undocumented", bare, methods=["GET"])
+    documented = APIRouter(route_class=DirectRoute, responses=problems(503))
+    documented.add_api_route("/documented", bare, methods=["GET"])
+
+    for router in (plain, undocumented):
+        with pytest.raises(TypeError, match="include its router instead"):
+            _add_routes_directly(app, router)
+    _add_routes_directly(app, documented)
+
+    assert [getattr(route, "path", None) for route in app.router.routes][-1] == "/documented"
+
+
+def test_the_busiest_public_routes_are_matched_on_the_app_itself() -> None:
+    on_the_app = {
+        route.path for route in create_app().router.routes if isinstance(route, DirectRoute)
+    }
+    assert {"/v1/verify", "/status-lists/{list_id}/{purpose}"} <= on_the_app
