@@ -22,6 +22,7 @@ from app.context import RequestIdMiddleware
 from app.contexts.router import router as contexts_router
 from app.credentials.grouped import issue_group as single_issuance_group
 from app.credentials.public_router import router as credential_schemas_router
+from app.credentials.router import issuance_router
 from app.credentials.router import router as credentials_router
 from app.db.session import create_engine, create_read_sessionmaker, create_sessionmaker
 from app.eudi.router import public_router as eudi_metadata_router
@@ -175,8 +176,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The token lists first: their path would otherwise match /status-lists/{list_id}/{purpose}.
     for router in (token_status_router, status_lists_router, verification_router):
         _add_routes_directly(app, router)
-    for router in (pages_router, credentials_router):
-        app.include_router(router)
+    app.include_router(pages_router)
+    _add_routes_directly(app, issuance_router)
+    app.include_router(credentials_router)
     # Documented by its own SDL (schema.graphql), not in the OpenAPI document.
     graphiql_enabled = _graphiql_enabled(settings)
     app.include_router(graphql_router(graphiql=graphiql_enabled), include_in_schema=False)

@@ -39,6 +39,11 @@ from app.sharing.service import public_url
 from app.status_lists.service import own_entries
 
 router = APIRouter(prefix="/v1/credentials", tags=["credentials"])
+# Single issuance, the busiest authenticated route: its arguments are resolved in one step
+# (app.http.direct_routes), and it is matched on the app itself (app.main).
+issuance_router = APIRouter(
+    prefix="/v1/credentials", tags=["credentials"], route_class=DirectRoute, responses=problems(503)
+)
 
 VC_JWT = "application/vc+jwt"
 
@@ -107,6 +112,20 @@ def _uuid_text(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
+@issuance_router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CredentialOut,
+    responses={
+        200: {
+            "model": CredentialOut,
+            "description": "Replay of an earlier request with the "
+            "same Idempotency-Key and body: the credential issued then",
+        },
+        **problems(*AUTHENTICATED, 400, 409),
+    },
+    summary="Issue one credential",
+)
 async def issue_credential(
     body: CredentialIssue,
     request: Request,
@@ -121,26 +140,6 @@ async def issue_credential(
         headers["Idempotent-Replayed"] = "true"
     code = status.HTTP_200_OK if issued.replayed else status.HTTP_201_CREATED
     return json_response(credential_json(issued.credential, issued.claim_url), code, headers)
-
-
-# The busiest authenticated route: its arguments are resolved in one step (app.http.direct_routes).
-router.add_api_route(
-    "",
-    issue_credential,
-    methods=["POST"],
-    status_code=status.HTTP_201_CREATED,
-    response_model=CredentialOut,
-    responses={
-        200: {
-            "model": CredentialOut,
-            "description": "Replay of an earlier request with the "
-            "same Idempotency-Key and body: the credential issued then",
-        },
-        **problems(*AUTHENTICATED, 400, 409),
-    },
-    summary="Issue one credential",
-    route_class_override=DirectRoute,
-)
 
 
 @router.post(

@@ -189,12 +189,12 @@ def test_a_dependency_added_where_the_router_is_included_is_refused_unless_direc
         _build_included_routes(app)
 
 
-def test_every_direct_route_of_the_service_can_be_built() -> None:
+def test_every_route_of_the_service_can_be_built() -> None:
+    # Included routers build their routes when first matched: a route class that refuses its
+    # route would otherwise show only then, as a 500.
     app = create_app()
     _build_included_routes(app)
-    assert any(
-        isinstance(route, DirectRoute) for router in _routers(app) for route in router.routes
-    )
+    assert len(_routers(app)) > 20
 
 
 def _routers(app: FastAPI) -> list[APIRouter]:
@@ -223,8 +223,8 @@ def test_only_direct_routes_that_document_the_apps_answers_go_on_the_app_directl
     assert [getattr(route, "path", None) for route in app.router.routes][-1] == "/documented"
 
 
-def test_the_busiest_public_routes_are_matched_on_the_app_itself() -> None:
+def test_the_busiest_routes_are_matched_on_the_app_itself() -> None:
     on_the_app = {
         route.path for route in create_app().router.routes if isinstance(route, DirectRoute)
     }
-    assert {"/v1/verify", "/status-lists/{list_id}/{purpose}"} <= on_the_app
+    assert {"/v1/verify", "/status-lists/{list_id}/{purpose}", "/v1/credentials"} <= on_the_app
