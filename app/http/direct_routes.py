@@ -37,7 +37,7 @@ from typing import Any, Final, cast
 
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.dependencies.utils import request_body_to_args, request_params_to_args
-from fastapi.exceptions import RequestValidationError
+from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.routing import APIRoute, _effective_route_context_var
 from pydantic_core import PydanticUndefined
 from starlette.requests import Request
@@ -148,6 +148,10 @@ async def _json_body(request: Request) -> Any:
                 }
             ],
             body=error.doc,
+        ) from error
+    except (ValueError, RecursionError) as error:  # not UTF-8 (the guard refuses most), too deep
+        raise HTTPException(
+            status_code=400, detail="There was an error parsing the body"
         ) from error
 
 

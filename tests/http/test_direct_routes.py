@@ -104,6 +104,7 @@ CASES: list[tuple[str, str, dict[str, str], bytes]] = [
     ("no key and a bad body", "/1", JSON, b'{"count": "x"}'),
     ("no key and a body that is not JSON", "/1", JSON, b'{"name": '),
     ("a body that is not JSON", "/1", {**AUTH, **JSON}, b"[1, 2"),
+    ("a body that is not UTF-8", "/1", {**AUTH, **JSON}, b'{"name": "\xff", "count": 1}'),
     ("no body", "/1", {**AUTH, **JSON}, b""),
     ("a JSON body of the wrong type", "/1", {**AUTH, **JSON}, b"[1]"),
     ("no content type", "/1", AUTH, GOOD),
