@@ -234,11 +234,14 @@ def _add_routes_directly(app: FastAPI, router: APIRouter) -> None:
     """``router``'s routes on the app itself, as ``include_router`` would give them.
 
     FastAPI matches an included router's routes through a layer of its own: ~10 µs of serving a
-    status list from memory (~60 µs in-process), spared to the busiest public routes. Their
-    routes already carry the router's prefix, tags and route class; what an inclusion would add
-    is checked instead: no dependencies (a DirectRoute resolves none of FastAPI's), and the
+    status list from memory (~60 µs in-process), spared to the busiest routes. Their routes
+    already carry the router's prefix, tags and route class; what an inclusion would add from
+    the app is checked instead: no dependencies of the app's own (an inclusion would run them
+    on every route), the routes DirectRoutes (which take no dependency overrides), and the
     answers the app documents for every route (its ``responses``) declared by the router.
     """
+    if app.router.dependencies:
+        raise TypeError("the app has dependencies of its own: include routers instead")
     app_answers = set(app.router.responses)
     for route in router.routes:
         if not isinstance(route, DirectRoute) or not app_answers <= set(route.responses):

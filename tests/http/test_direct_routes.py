@@ -224,6 +224,19 @@ def test_only_direct_routes_that_document_the_apps_answers_go_on_the_app_directl
     assert [getattr(route, "path", None) for route in app.router.routes][-1] == "/documented"
 
 
+async def _app_wide() -> None:
+    return None
+
+
+def test_an_app_with_dependencies_of_its_own_takes_no_routes_directly() -> None:
+    app = FastAPI(responses=problems(503), dependencies=[Depends(_app_wide)])
+    documented = APIRouter(route_class=DirectRoute, responses=problems(503))
+    documented.add_api_route("/documented", bare, methods=["GET"])
+
+    with pytest.raises(TypeError, match="dependencies of its own"):
+        _add_routes_directly(app, documented)
+
+
 def test_the_busiest_routes_are_matched_on_the_app_itself() -> None:
     on_the_app = {
         route.path for route in create_app().router.routes if isinstance(route, DirectRoute)
