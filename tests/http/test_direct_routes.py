@@ -118,14 +118,18 @@ CASES: list[tuple[str, str, dict[str, str], bytes]] = [
 ]
 
 
+def _url(path: str, route: str) -> str:
+    """A case's "/<shelf>[?query]" on the direct or the declared route."""
+    shelf, _, query = path.partition("?")
+    return f"/shelves{shelf}/{route}" + (f"?{query}" if query else "")
+
+
 @pytest.mark.parametrize(("case", "path", "headers", "body"), CASES, ids=[c[0] for c in CASES])
 async def test_a_direct_route_answers_as_the_declared_one(
     client: httpx.AsyncClient, case: str, path: str, headers: dict[str, str], body: bytes
 ) -> None:
-    shelf, _, query = path.partition("?")
-    suffix = f"?{query}" if query else ""
-    declared = await client.put(f"/shelves{shelf}/declared{suffix}", headers=headers, content=body)
-    direct = await client.put(f"/shelves{shelf}/direct{suffix}", headers=headers, content=body)
+    declared = await client.put(_url(path, "declared"), headers=headers, content=body)
+    direct = await client.put(_url(path, "direct"), headers=headers, content=body)
 
     assert direct.status_code == declared.status_code, case
     assert direct.headers.get("content-type") == declared.headers.get("content-type")
@@ -137,10 +141,8 @@ async def test_the_cases_reach_every_kind_of_answer(client: httpx.AsyncClient) -
     # The table above is worth something only if it meets success and every refusal.
     seen = set()
     for _, path, headers, body in CASES:
-        shelf, _, query = path.partition("?")
-        suffix = f"?{query}" if query else ""
-        url = f"/shelves{shelf}/direct{suffix}"
-        seen.add((await client.put(url, headers=headers, content=body)).status_code)
+        answer = await client.put(_url(path, "direct"), headers=headers, content=body)
+        seen.add(answer.status_code)
     assert seen == {200, 400, 401, 422}
 
 
