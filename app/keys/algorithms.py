@@ -7,7 +7,6 @@ library in the tests.
 
 from __future__ import annotations
 
-import base64
 from typing import Any, Literal
 
 import orjson
@@ -16,14 +15,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from jwcrypto import jwk
 
+from app.base64url import b64url
+
 Algorithm = Literal["ES256", "RS256", "EdDSA"]
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
 
 ALGORITHMS: tuple[Algorithm, ...] = ("ES256", "RS256", "EdDSA")
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def generate_private_key(algorithm: Algorithm) -> PrivateKey:

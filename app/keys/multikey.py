@@ -12,6 +12,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from app.base64url import b64url
+
 _ED25519_PUB = b"\xed\x01"
 _P256_PUB = b"\x80\x24"
 _BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -39,7 +41,7 @@ def jwk_of(multibase: str) -> dict[str, str]:
     if raw is None:
         raise NotAMultikey("not a base58btc multibase value")
     if raw.startswith(_ED25519_PUB) and len(raw) == 34:
-        return {"kty": "OKP", "crv": "Ed25519", "x": _b64url(raw[2:])}
+        return {"kty": "OKP", "crv": "Ed25519", "x": b64url(raw[2:])}
     if raw.startswith(_P256_PUB) and len(raw) == 35:
         try:
             point = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw[2:])
@@ -49,8 +51,8 @@ def jwk_of(multibase: str) -> dict[str, str]:
         return {
             "kty": "EC",
             "crv": "P-256",
-            "x": _b64url(numbers.x.to_bytes(32, "big")),
-            "y": _b64url(numbers.y.to_bytes(32, "big")),
+            "x": b64url(numbers.x.to_bytes(32, "big")),
+            "y": b64url(numbers.y.to_bytes(32, "big")),
         }
     raise NotAMultikey("only P-256 and Ed25519 keys are accepted")
 
@@ -77,10 +79,6 @@ def _base58btc_decode(value: str) -> bytes | None:
     body = number.to_bytes((number.bit_length() + 7) // 8, "big")
     leading_zeros = len(value[1:]) - len(value[1:].lstrip("1"))
     return b"\x00" * leading_zeros + body
-
-
-def _b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
 def _b64url_decode(text: str) -> bytes:

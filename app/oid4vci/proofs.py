@@ -7,13 +7,13 @@ anywhere. ``x5c`` is refused: no certificate chain of a wallet is checked here.
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
 
+from app.base64url import b64url
 from app.oid4vci.errors import InvalidProof
 from app.verification.did_key import resolve_did_key
 from app.verification.errors import KeyResolutionError
@@ -109,5 +109,4 @@ def _holder_key(header: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 def did_jwk(jwk: dict[str, Any]) -> str:
     """``did:jwk`` of a public key: its members (public ones only) as sorted, compact JSON."""
     members = {k: jwk[k] for k in ("crv", "kty", "x", "y") if k in jwk}
-    encoded = base64.urlsafe_b64encode(orjson.dumps(members, option=orjson.OPT_SORT_KEYS))
-    return "did:jwk:" + encoded.rstrip(b"=").decode("ascii")
+    return "did:jwk:" + b64url(orjson.dumps(members, option=orjson.OPT_SORT_KEYS))

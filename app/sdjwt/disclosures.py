@@ -17,16 +17,13 @@ from typing import Any
 
 import orjson
 
+from app.base64url import b64url
 from app.sdjwt.errors import MalformedDisclosure, ReservedClaimName
 
 SD_ALG = "sha-256"
 SALT_BYTES = 16  # 128 bits, the RFC's recommended minimum
 RESERVED_NAMES = frozenset({"_sd", "..."})
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def digest(encoded: str) -> str:

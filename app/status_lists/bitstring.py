@@ -16,6 +16,8 @@ import gzip
 import re
 import zlib
 
+from app.base64url import b64url
+
 # Level 6 instead of 9: it compresses a sparse list almost as well and several times faster,
 # which matters because a list is compressed again each time one of its bits changes.
 COMPRESSION_LEVEL = 6
@@ -41,7 +43,7 @@ def empty_bits(size_bits: int) -> bytes:
 def encode_list(bits: bytes) -> str:
     # mtime=0: the same bits always give the same encodedList (and so the same credential body).
     compressed = gzip.compress(bits, compresslevel=COMPRESSION_LEVEL, mtime=0)
-    return "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode("ascii")
+    return "u" + b64url(compressed)
 
 
 def decode_list(encoded: str, max_bytes: int = MAX_DECODED_BYTES) -> bytes:

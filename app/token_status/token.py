@@ -16,6 +16,7 @@ import zlib
 from collections.abc import Sequence
 from typing import Final
 
+from app.base64url import b64url
 from app.status_lists.bitstring import inflate_bounded
 
 ALLOWED_BITS: Final = (1, 2, 4, 8)
@@ -55,7 +56,7 @@ def pack(values: Sequence[int], bits: int) -> bytes:
 def compress(packed: bytes) -> str:
     """The ``lst`` value of a byte array that is packed already."""
     compressed = zlib.compress(packed, COMPRESSION_LEVEL)
-    return base64.urlsafe_b64encode(compressed).rstrip(b"=").decode("ascii")
+    return b64url(compressed)
 
 
 def encode_status_list(values: Sequence[int], bits: int) -> str:

@@ -27,6 +27,7 @@ from typing import Any, Final, Literal, Protocol
 
 import orjson
 
+from app.base64url import b64url
 from app.keys.multikey import NotAMultikey, jwk_of
 from app.verification.errors import FetchError, KeyResolutionError
 from app.verification.fetching import SafeFetcher
@@ -283,7 +284,7 @@ def _strict_base64url(encoded: str) -> bytes | None:
         raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
     except (binascii.Error, ValueError):
         return None
-    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") != encoded:
+    if b64url(raw) != encoded:
         return None
     return raw
 
