@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any, Final, Literal, Protocol
@@ -165,6 +166,9 @@ _LOCAL_KIDS_KEPT: Final = 4096
 _found_in_local: dict[str, tuple[dict[str, Any], ResolvedKey]] = {}
 
 
+# Kept per DID: checking the host and every path segment was ~5 µs of each verification, and
+# a verifier sees the same few issuers over and over. Refusals are raised anew, not kept.
+@functools.lru_cache(maxsize=256)
 def did_web_document_url(did: str) -> str:
     """Where a did:web DID's document lives, per the did:web method (always https)."""
     segments = did.removeprefix("did:web:").split(":")
