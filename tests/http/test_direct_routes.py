@@ -67,6 +67,13 @@ async def put_item(
     )
 
 
+async def get_tags(
+    tags: Annotated[list[str] | None, Header(alias="X-Tag")] = None,
+    key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=8)] = None,
+) -> Response:
+    return JSONResponse({"tags": tags, "key": key})
+
+
 def _app() -> FastAPI:
     app = FastAPI()
     install_problem_handlers(app)
@@ -75,6 +82,11 @@ def _app() -> FastAPI:
         "/{shelf}/direct", put_item, methods=["PUT"], route_class_override=DirectRoute
     )
     router.add_api_route("/{shelf}/declared", put_item, methods=["PUT"])
+    # A header given as a list: every header of the route is left to FastAPI's own resolution.
+    router.add_api_route(
+        "/tags/direct", get_tags, methods=["GET"], route_class_override=DirectRoute
+    )
+    router.add_api_route("/tags/declared", get_tags, methods=["GET"])
     app.include_router(router)
     return app
 
@@ -90,10 +102,41 @@ AUTH = {"Authorization": "Bearer k1"}
 JSON = {"Content-Type": "application/json"}
 GOOD = b'{"name": "a", "count": 2}'
 
-CASES: list[tuple[str, str, dict[str, str], bytes]] = [
+Headers = dict[str, str] | list[tuple[str, str]] | list[tuple[bytes, bytes]]
+
+CASES: list[tuple[str, str, Headers, bytes]] = [
     ("a good request", "/1", {**AUTH, **JSON}, GOOD),
     ("a query parameter", "/1?limit=3", {**AUTH, **JSON}, GOOD),
     ("a header", "/1", {**AUTH, **JSON, "Idempotency-Key": "k"}, GOOD),
+    ("a header named in lower case", "/1", {**AUTH, **JSON, "idempotency-key": "k"}, GOOD),
+    ("an empty header", "/1", {**AUTH, **JSON, "Idempotency-Key": ""}, GOOD),
+    (
+        "a header given twice",
+        "/1",
+        [*AUTH.items(), *JSON.items(), ("Idempotency-Key", "first"), ("Idempotency-Key", "2nd")],
+        GOOD,
+    ),
+    (
+        "a header given twice, the first too long",
+        "/1",
+        [
+            *AUTH.items(),
+            *JSON.items(),
+            ("Idempotency-Key", "far-too-long"),
+            ("Idempotency-Key", "k"),
+        ],
+        GOOD,
+    ),
+    (
+        "a header of latin-1 bytes",
+        "/1",
+        [
+            (b"Authorization", b"Bearer k1"),
+            (b"Content-Type", b"application/json"),
+            (b"Idempotency-Key", b"\xe9t\xe9"),
+        ],
+        GOOD,
+    ),
     (
         "a +json type with parameters",
         "/1",
@@ -126,7 +169,7 @@ def _url(path: str, route: str) -> str:
 
 @pytest.mark.parametrize(("case", "path", "headers", "body"), CASES, ids=[c[0] for c in CASES])
 async def test_a_direct_route_answers_as_the_declared_one(
-    client: httpx.AsyncClient, case: str, path: str, headers: dict[str, str], body: bytes
+    client: httpx.AsyncClient, case: str, path: str, headers: Headers, body: bytes
 ) -> None:
     declared = await client.put(_url(path, "declared"), headers=headers, content=body)
     direct = await client.put(_url(path, "direct"), headers=headers, content=body)
@@ -135,6 +178,21 @@ async def test_a_direct_route_answers_as_the_declared_one(
     assert direct.headers.get("content-type") == declared.headers.get("content-type")
     assert direct.headers.get("www-authenticate") == declared.headers.get("www-authenticate")
     assert direct.json() == declared.json(), case
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [[], [("X-Tag", "a")], [("X-Tag", "a"), ("x-tag", "b"), ("Idempotency-Key", "far-too-long")]],
+    ids=["none", "one", "two and a bad key"],
+)
+async def test_a_route_with_a_list_header_answers_as_the_declared_one(
+    client: httpx.AsyncClient, headers: list[tuple[str, str]]
+) -> None:
+    declared = await client.get("/shelves/tags/declared", headers=headers)
+    direct = await client.get("/shelves/tags/direct", headers=headers)
+
+    assert direct.status_code == declared.status_code
+    assert direct.json() == declared.json()
 
 
 async def test_the_cases_reach_every_kind_of_answer(client: httpx.AsyncClient) -> None:
