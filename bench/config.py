@@ -96,6 +96,12 @@ class RunConfig:
         return 0.1 if self.smoke else 0.5
 
     @property
+    def beside_seconds(self) -> float:
+        """Time ``/healthz`` is measured just before and just after each scenario whose rate is
+        given as a share of it."""
+        return max(1.0, self.duration / 4)
+
+    @property
     def floor_seconds(self) -> float:
         """Time for each floor measurement (signing, COPY, executemany)."""
         return 0.3 if self.smoke else max(2.0, self.duration / 3)

@@ -47,7 +47,12 @@ def add_ratios(results: list[ScenarioResult], floors: Floors | None) -> None:
             continue
         prefix = result.key.rsplit("_c", 1)[0]
         trivial = found.get(f"healthz_c{result.concurrency}")
-        if prefix in AGAINST_TRIVIAL and trivial and trivial.requests_per_s:
+        if prefix in AGAINST_TRIVIAL and (beside := result.healthz_beside_per_s):
+            result.ratio = round((result.requests_per_s or 0) / beside, 3)
+            result.ratio_basis = (
+                f"x GET /healthz at c{result.concurrency} beside it ({beside:,.0f}/s)"
+            )
+        elif prefix in AGAINST_TRIVIAL and trivial and trivial.requests_per_s:
             result.ratio = round((result.requests_per_s or 0) / trivial.requests_per_s, 3)
             result.ratio_basis = f"x GET /healthz at c{result.concurrency}"
         elif prefix == "single_issue_full" and (

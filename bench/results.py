@@ -27,6 +27,9 @@ class ScenarioResult:
     errors: int = 0
     server_cores: float | None = None  # CPU the server processes used, in cores
     machine_busy_cores: float | None = None  # CPU everything on the machine used
+    # GET /healthz at the same concurrency just before and after this scenario (the mean), for
+    # the scenarios given as a share of it.
+    healthz_beside_per_s: float | None = None
     ratio: float | None = None
     ratio_basis: str = ""
     note: str = ""
@@ -52,9 +55,11 @@ def from_wrk(
     endpoint: str,
     concurrency: int,
     measured: WrkResult,
-    cpu: dict[str, float],
+    noted: dict[str, float],
     credentials_per_request: int = 0,
 ) -> ScenarioResult:
+    """The scenario's result from its wrk run and what was ``noted`` around it (the CPU used,
+    ``/healthz`` beside it)."""
     rps = measured.requests_per_second
     result = ScenarioResult(
         key=key,
@@ -72,8 +77,9 @@ def from_wrk(
         p99_ms=measured.latency_ms["p99"],
         p999_ms=measured.latency_ms["p999"],
         errors=measured.errors,
-        server_cores=cpu.get("server_cores"),
-        machine_busy_cores=cpu.get("machine_busy_cores"),
+        server_cores=noted.get("server_cores"),
+        machine_busy_cores=noted.get("machine_busy_cores"),
+        healthz_beside_per_s=noted.get("healthz_beside_per_s"),
         detail={
             "statuses": measured.statuses,
             "socket_errors": measured.socket_errors,

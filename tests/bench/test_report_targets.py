@@ -57,3 +57,36 @@ def test_a_target_without_its_scenario_is_not_measured() -> None:
 
     assert found["single issuance, 1 client"].holds is None
     assert found["verification, distinct credentials"].measured == "not measured"
+
+
+def test_a_ratio_is_taken_to_healthz_measured_beside_the_scenario() -> None:
+    # The machine slowed after the run's own /healthz: the rate measured beside counts.
+    verification = _row("verify_c64", 300, p99=50)
+    verification.healthz_beside_per_s = 900.0
+    rows = [_row("healthz_c64", 1500), verification]
+
+    found = _targets(rows)
+
+    assert verification.ratio == round(300 / 900, 3)
+    assert verification.ratio_basis == "x GET /healthz at c64 beside it (900/s)"
+    assert found["verification, distinct credentials"].holds is True
+
+
+def test_without_healthz_beside_it_a_ratio_falls_back_to_the_runs_own() -> None:
+    status = _row("status_list_200_c64", 1200)
+    rows = [_row("healthz_c64", 1500), status]
+
+    report.add_ratios(rows, None)
+
+    assert status.ratio == round(1200 / 1500, 3)
+    assert status.ratio_basis == "x GET /healthz at c64"
+
+
+def test_a_full_request_is_not_held_against_healthz_beside_it() -> None:
+    full = _row("single_issue_full_c64", 230)
+    full.healthz_beside_per_s = 900.0  # not measured for it; ignored if it were
+    rows = [_row("single_issue_c64", 300), full]
+
+    report.add_ratios(rows, None)
+
+    assert full.ratio_basis == "x minimal request at c64"
