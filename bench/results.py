@@ -88,6 +88,9 @@ def from_wrk(
     )
     if measured.distinct is not None:
         result.detail["distinct_sent"] = measured.distinct
+    for moment in ("before", "after"):
+        if (rate := noted.get(f"healthz_{moment}_per_s")) is not None:
+            result.detail[f"healthz_{moment}_per_s"] = round(rate, 1)
     if measured.requests == 0:
         result.status = "errors"
         result.note = "no request completed within the run"

@@ -60,7 +60,8 @@ def measure(
     ``build(phase, seconds)`` makes the wrk request of each.
 
     With ``beside`` (a concurrency), ``/healthz`` is also measured at it just before and just
-    after the measured run, and the mean goes with the CPU figures as ``healthz_beside_per_s``.
+    after the measured run, and the mean goes with the CPU figures as ``healthz_beside_per_s``
+    (the two rates as ``healthz_before_per_s`` and ``healthz_after_per_s``).
     On a shared VM the rate of ``/healthz`` alone moved by half between runs minutes apart
     (4,371 to 7,087 a second in one hour), and a ratio to the run at the start of the benchmark
     moved with it; measured beside, both rates are of the same minute.
@@ -76,6 +77,7 @@ def measure(
     if beside:
         trivial.append(_healthz_rate(context, beside))
         if all(trivial):
+            used["healthz_before_per_s"], used["healthz_after_per_s"] = trivial
             used["healthz_beside_per_s"] = round(sum(trivial) / len(trivial), 1)
     return measured, used
 
