@@ -97,9 +97,9 @@ class RunConfig:
 
     @property
     def beside_seconds(self) -> float:
-        """Time ``/healthz`` is measured just before and just after each scenario whose rate is
-        given as a share of it."""
-        return max(1.0, self.duration / 4)
+        """Time ``/healthz`` is measured beside each scenario whose rate is given as a share of
+        it, before the scenario's warm-up."""
+        return max(1.0, self.duration / 2)
 
     @property
     def floor_seconds(self) -> float:

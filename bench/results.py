@@ -27,7 +27,7 @@ class ScenarioResult:
     errors: int = 0
     server_cores: float | None = None  # CPU the server processes used, in cores
     machine_busy_cores: float | None = None  # CPU everything on the machine used
-    # GET /healthz at the same concurrency just before and after this scenario (the mean), for
+    # GET /healthz at the same concurrency just before this scenario (before its warm-up), for
     # the scenarios given as a share of it.
     healthz_beside_per_s: float | None = None
     ratio: float | None = None
@@ -88,9 +88,6 @@ def from_wrk(
     )
     if measured.distinct is not None:
         result.detail["distinct_sent"] = measured.distinct
-    for moment in ("before", "after"):
-        if (rate := noted.get(f"healthz_{moment}_per_s")) is not None:
-            result.detail[f"healthz_{moment}_per_s"] = round(rate, 1)
     if measured.requests == 0:
         result.status = "errors"
         result.note = "no request completed within the run"
