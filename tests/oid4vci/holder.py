@@ -15,10 +15,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import httpx
 import orjson
 
+from app.base64url import b64url
 from app.keys.algorithms import (
     Algorithm,
     PrivateKey,
-    b64url,
     generate_private_key,
     public_jwk,
     sign_compact,
