@@ -13,6 +13,7 @@ from typing import Annotated, Generic, TypeVar
 from fastapi import Query
 from pydantic import BaseModel
 
+from app.base64url import b64url
 from app.errors import FieldError, ValidationFailed
 
 T = TypeVar("T")
@@ -27,7 +28,7 @@ class Page(BaseModel, Generic[T]):
 
 
 def encode_cursor(*parts: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps(parts).encode()).decode().rstrip("=")
+    return b64url(json.dumps(parts).encode())
 
 
 def decode_cursor(cursor: str, arity: int) -> list[str]:
