@@ -1,7 +1,7 @@
 """Unpadded base64url (RFC 7515, section 2), the encoding of every JWS, SD-JWT and status list.
 
 Encoded by pybase64 in C: the standard library's encoder took ~9 µs for the ~5 KB payload of a
-credential, a quarter of signing it, and every issued credential, disclosure and status list
+credential, a fifth of signing it, and every issued credential, disclosure and status list
 goes through here. Decoding stays with each reader, which knows how strict it must be.
 """
 
