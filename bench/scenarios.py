@@ -82,21 +82,21 @@ def measure(
 
 def _healthz_rate(context: Context, connections: int) -> float:
     """Requests a second of ``GET /healthz`` for ``beside_seconds``; 0 when any failed."""
-    seconds = context.config.beside_seconds
-    result = context.wrk.run(
-        WrkRequest(context.url("/healthz"), "static.lua", connections, seconds)
-    )
+    result = context.wrk.run(_healthz_request(context, connections, context.config.beside_seconds))
     return 0.0 if result.errors or not result.requests else result.requests_per_second
 
 
 # --- a. the trivial endpoint ------------------------------------------------------------------
 
 
-def healthz(context: Context, connections: int) -> ScenarioResult:
-    def build(phase: str, seconds: float) -> WrkRequest:
-        return WrkRequest(context.url("/healthz"), "static.lua", connections, seconds)
+def _healthz_request(context: Context, connections: int, seconds: float) -> WrkRequest:
+    return WrkRequest(context.url("/healthz"), "static.lua", connections, seconds)
 
-    measured, used = measure(context, build)
+
+def healthz(context: Context, connections: int) -> ScenarioResult:
+    measured, used = measure(
+        context, lambda _, seconds: _healthz_request(context, connections, seconds)
+    )
     return from_wrk(
         f"healthz_c{connections}",
         "a. trivial endpoint",
