@@ -29,6 +29,25 @@ async def test_an_unused_session_takes_no_connection(
     assert pool_checkouts == []
 
 
+class _CountingSessionmaker(async_sessionmaker[AsyncSession]):
+    made = 0
+
+    def __call__(self, **local_kw: object) -> AsyncSession:
+        self.made += 1
+        return super().__call__(**local_kw)
+
+
+async def test_a_session_nothing_asks_for_is_never_made(sessionmaker: Sessions) -> None:
+    counting = _CountingSessionmaker(sessionmaker.kw["bind"])
+    async with session_if_used(counting):
+        pass
+    assert counting.made == 0
+    async with session_if_used(counting) as session:
+        assert (await session.execute(text("SELECT 1"))).scalar_one() == 1
+        assert (await session.execute(text("SELECT 2"))).scalar_one() == 2
+    assert counting.made == 1
+
+
 async def test_what_a_used_session_wrote_is_committed_at_the_end(
     sessionmaker: Sessions, pool_checkouts: list[float]
 ) -> None:
