@@ -24,7 +24,12 @@ from app.credentials.grouped import issue_group as single_issuance_group
 from app.credentials.public_router import router as credential_schemas_router
 from app.credentials.router import issuance_router
 from app.credentials.router import router as credentials_router
-from app.db.session import create_engine, create_read_sessionmaker, create_sessionmaker
+from app.db.session import (
+    create_engine,
+    create_read_sessionmaker,
+    create_sessionmaker,
+    open_own_sessions,
+)
 from app.eudi.router import public_router as eudi_metadata_router
 from app.eudi.router import staff_router as sd_jwt_vc_router
 from app.graphql import ide as graphiql
@@ -58,6 +63,7 @@ from app.pages.routing import install_page_error_handlers
 from app.pages.verify import router as verify_page_router
 from app.pathways.router import router as pathway_approvals_router
 from app.problems import Problem, install_problem_handlers
+from app.process_cache import finish_all_renewals
 from app.recognition.router import router as recognitions_router
 from app.responses import problems
 from app.runtime import settle_heap
@@ -125,6 +131,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         resolved = settings or get_settings()
         engine = create_engine(resolved)
         _open_state(app, resolved, engine)
+        # For the caches' background renewals.
+        outer_sessions = open_own_sessions(app.state.read_sessionmaker)
         worker = Worker(resolved, app.state.sessionmaker) if resolved.embedded_worker else None
         running = asyncio.create_task(worker.run()) if worker else None
         settle_heap()
@@ -141,6 +149,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 worker.stop()
                 await running
             await app.state.fetcher.aclose()
+            await finish_all_renewals()
+            open_own_sessions(outer_sessions)
             await engine.dispose()
             await close_claiming_connections()
             await app.state.probe_engine.dispose()

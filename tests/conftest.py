@@ -40,6 +40,7 @@ from app.db.migrate import upgrade_to_head
 from app.db.models import __all__ as _all_models  # noqa: F401
 from app.main import create_app
 from app.process_cache import clear_all as clear_process_caches
+from app.process_cache import finish_all_renewals
 from app.status_lists.reserve import forget_reserved_slots
 from tests.databases import asyncpg_dsn, recreate_database, url_with_database
 from tests.eudi.certified import trusted_ca_for_the_test
@@ -132,6 +133,9 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
         yield http
+    # A cache renewal the test's requests started must not outlive the test: its tables are
+    # emptied next, while this event loop stands still.
+    await finish_all_renewals()
 
 
 @pytest.fixture

@@ -9,11 +9,14 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import process_cache
 from app.config import get_settings
+from app.db import session as session_module
+from app.db.session import in_own_session
 from app.process_cache import ProcessCache
 from tests.credentials.helpers import issue, published_achievement
 from tests.factories import Tenant
@@ -142,6 +145,15 @@ async def test_an_institution_edited_through_this_process_is_issued_as_edited_at
     assert credential["credential"]["issuer"]["name"] == "Nieuwe Naam"
 
 
+async def _settled(cache: ProcessCache[str, int]) -> None:
+    """Until the renewals under way have ended (each takes a few turns of the loop)."""
+    for _ in range(100):
+        if not cache._renewing:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("a renewal never ended")
+
+
 class _Loads:
     """A load that waits until released and counts how often it ran."""
 
@@ -244,3 +256,86 @@ async def test_with_the_cache_off_every_caller_loads_for_itself(clock: Clock) ->
     load.release.set()
     assert await asyncio.gather(*callers) == [1, 1, 1]
     assert load.count == 3
+
+
+async def test_with_renew_the_caller_gets_the_entry_at_once_while_it_is_renewed_behind(
+    clock: Clock,
+) -> None:
+    cache: ProcessCache[str, int] = ProcessCache(seconds=lambda: 4, renew_ahead=0.25)
+    cache.put("a", 1)
+    clock.now += 3.1  # in the last quarter, not yet run out
+    renew = _Loads(2)
+    assert await cache.served("a", _Loads(9), renew=renew) == 1  # not waiting for the renewal
+    await asyncio.sleep(0)
+    assert renew.count == 1
+    assert await cache.served("a", _Loads(9), renew=_Loads(9)) == 1  # one renewal at a time
+    renew.release.set()
+    await _settled(cache)
+    assert cache.get("a") == 2
+    clock.now += 3.9  # kept for its full time from the renewal
+    assert cache.get("a") == 2
+
+
+async def test_with_renew_an_entry_that_ran_out_is_loaded_by_its_caller(clock: Clock) -> None:
+    cache: ProcessCache[str, int] = ProcessCache(seconds=lambda: 4, renew_ahead=0.25)
+    cache.put("a", 1)
+    clock.now += 4.1
+    load, renew = _Loads(2), _Loads(3)
+    load.release.set()
+    assert await cache.served("a", load, renew=renew) == 2
+    assert (load.count, renew.count) == (1, 0)
+
+
+async def test_a_failed_renewal_leaves_the_entry_to_run_out_and_logs_only_the_error_type(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache: ProcessCache[str, int] = ProcessCache(seconds=lambda: 4, renew_ahead=0.25)
+    cache.put("a", 1)
+    clock.now += 3.1
+
+    async def failing() -> int:
+        raise RuntimeError("row of student 12345 is locked")
+
+    assert await cache.served("a", _Loads(9), renew=failing) == 1
+    await asyncio.sleep(0)
+    assert cache.get("a") == 1
+    assert "RuntimeError" in caplog.text
+    assert "12345" not in caplog.text
+    clock.now += 1
+    load = _Loads(5)
+    load.release.set()
+    assert await cache.served("a", load, renew=failing) == 5  # ran out: its caller loads it
+
+
+async def test_a_renewal_under_way_when_the_cache_is_cleared_keeps_nothing(clock: Clock) -> None:
+    cache: ProcessCache[str, int] = ProcessCache(seconds=lambda: 4, renew_ahead=0.25)
+    cache.put("a", 1)
+    clock.now += 3.1
+    renew = _Loads(2)
+    assert await cache.served("a", _Loads(9), renew=renew) == 1
+    await asyncio.sleep(0)
+    cache.clear()  # the tables it read may have been emptied since
+    renew.release.set()
+    await cache.finish_renewals()
+    assert cache.get("a") is None
+
+
+async def test_while_the_app_runs_a_renewal_reads_in_a_session_of_its_own(app: FastAPI) -> None:
+    async def transactions(session: AsyncSession) -> set[int]:
+        statement = text("SELECT pg_current_xact_id()::text::bigint")
+        return {(await session.execute(statement)).scalar_one() for _ in range(2)}
+
+    renew = in_own_session(transactions)
+    assert renew is not None
+    assert len(await renew()) == 2  # each statement committed on its own: no lock kept
+
+
+async def test_outside_the_app_there_is_no_renewal_and_the_caller_loads(
+    monkeypatch: pytest.MonkeyPatch, clock: Clock
+) -> None:
+    monkeypatch.setattr(session_module, "_own_sessions", None)
+
+    async def read(session: AsyncSession) -> int:
+        raise AssertionError("never run")
+
+    assert in_own_session(read) is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.auth.principal import Principal
-from app.process_cache import ProcessCache
+from app.process_cache import RENEW_AHEAD, ProcessCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,4 +18,6 @@ class ActiveKey:
 
 # A revoked key must stop working once its entry runs out: never served stale. Renewed ahead,
 # so a key in steady use is not looked up by a crowd of requests at the moment it runs out.
-active_keys: ProcessCache[str, ActiveKey | None] = ProcessCache(renew_ahead=0.25, serve_stale=False)
+active_keys: ProcessCache[str, ActiveKey | None] = ProcessCache(
+    renew_ahead=RENEW_AHEAD, serve_stale=False
+)

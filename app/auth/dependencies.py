@@ -83,8 +83,12 @@ async def _principal(token: str | None, find: Find) -> Principal:
 async def _active_key(key_id: str, find: Find) -> ActiveKey | None:
     # One look-up at a time per key: the requests that arrive meanwhile wait for it. Unknown
     # keys are not kept, so that guessed ones cannot crowd out the real.
+    # The look-up reads in a session of its own, so it renews the key in the background too.
     return await active_keys.served(
-        key_id, lambda: _look_up(key_id, find), lambda known: None if known else 0
+        key_id,
+        lambda: _look_up(key_id, find),
+        lambda known: None if known else 0,
+        renew=lambda: _look_up(key_id, find),
     )
 
 

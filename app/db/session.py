@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, TypeVar, cast
 
 import orjson
 from fastapi import Depends, Request
@@ -145,6 +145,41 @@ async def session_if_used(
         # The request or the commit failed: roll back, release.
         if standin.made is not None and standin.made.in_transaction():
             await standin.made.close()
+
+
+T = TypeVar("T")
+
+# The running app's autocommit sessionmaker, for reads that belong to no request (renewing the
+# process caches); None outside the app's lifespan (commands, tests of a service alone).
+_own_sessions: async_sessionmaker[AsyncSession] | None = None
+
+
+def open_own_sessions(
+    sessionmaker: async_sessionmaker[AsyncSession] | None,
+) -> async_sessionmaker[AsyncSession] | None:
+    """Set what :func:`in_own_session` uses (at start-up: the read sessionmaker); returns what
+    it replaces, to be set again at shut-down (an app started and stopped inside another, as in
+    tests, leaves the outer one's in place)."""
+    global _own_sessions  # one per process, like the engine it comes from
+    replaced, _own_sessions = _own_sessions, sessionmaker
+    return replaced
+
+
+def in_own_session(
+    work: Callable[[AsyncSession], Awaitable[T]],
+) -> Callable[[], Awaitable[T]] | None:
+    """``work`` as a load that needs nothing of a request: it runs in a session of its own,
+    each statement committed on its own (see :func:`create_read_sessionmaker` for what that
+    allows), so that a load left waiting holds no lock. None when the process has none."""
+    sessionmaker = _own_sessions
+    if sessionmaker is None:
+        return None
+
+    async def run() -> T:
+        async with sessionmaker() as session:
+            return await work(session)
+
+    return run
 
 
 # scope="function": commit runs before the response leaves, so a failed commit is never a 2xx.

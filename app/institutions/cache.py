@@ -11,13 +11,14 @@ import uuid
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.session import in_own_session
 from app.errors import NotFound
 from app.institutions import repository
 from app.institutions.models import Institution
-from app.process_cache import ProcessCache
+from app.process_cache import RENEW_AHEAD, ProcessCache
 
 _by_id: ProcessCache[uuid.UUID, Institution] = ProcessCache()
-_by_slug: ProcessCache[str, Institution] = ProcessCache()
+_by_slug: ProcessCache[str, Institution] = ProcessCache(renew_ahead=RENEW_AHEAD)
 
 
 def _transient_copy(institution: Institution) -> Institution:
@@ -42,12 +43,14 @@ async def institution_by_id(session: AsyncSession, institution_id: uuid.UUID) ->
 
 
 async def institution_by_slug(session: AsyncSession, slug: str) -> Institution | None:
-    cached = _by_slug.get(slug)
-    if cached is not None:
-        return cached
     try:
-        # One request reads it again when it runs out; the others meanwhile get the one kept.
-        return await _by_slug.served(slug, lambda: _found_by_slug(session, slug))
+        # Renewed in the background before it runs out; once it has, one request reads it
+        # again and the others meanwhile get the one kept.
+        return await _by_slug.served(
+            slug,
+            lambda: _found_by_slug(session, slug),
+            renew=in_own_session(lambda reading: _found_by_slug(reading, slug)),
+        )
     except NotFound:
         return None
 

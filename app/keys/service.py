@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.service import AuditEntry, record
 from app.certificates import repository as certificates
 from app.credentials.securing import PROFILE_ALGORITHMS
+from app.db.session import in_own_session
 from app.errors import FieldError, NotFound, UnsupportedProfile
 from app.institutions import repository as institutions
 from app.institutions.cache import institution_by_slug
@@ -28,13 +29,13 @@ from app.keys.did import did_document, institution_did, key_url
 from app.keys.models import SigningKey
 from app.keys.signer import Signer
 from app.keys.wrapping import KeyWrapper, default_key_wrapper
-from app.process_cache import ProcessCache
+from app.process_cache import RENEW_AHEAD, ProcessCache
 
 # Unwrapped keys are kept in this process only, so each key is decrypted once, not per signature.
 _unwrapped: dict[uuid.UUID, PrivateKey] = {}
 # Read on every issuance and verification; see app.process_cache for how stale they may be.
 _signers: ProcessCache[uuid.UUID, Signer] = ProcessCache()
-_did_documents: ProcessCache[str, dict[str, Any]] = ProcessCache()
+_did_documents: ProcessCache[str, dict[str, Any]] = ProcessCache(renew_ahead=RENEW_AHEAD)
 
 
 def _wrap_context(institution_id: uuid.UUID, kid: str) -> bytes:
@@ -162,12 +163,15 @@ async def _published_institution(session: AsyncSession, slug: str) -> Institutio
 async def public_did_document(session: AsyncSession, slug: str) -> dict[str, Any]:
     """The issuer's DID document; shared with other requests, so never to be modified."""
 
-    async def load() -> dict[str, Any]:
-        institution = await _published_institution(session, slug)
-        return did_document(slug, await repository.keys_of(session, institution.id))
+    async def read_with(reading: AsyncSession) -> dict[str, Any]:
+        institution = await _published_institution(reading, slug)
+        return did_document(slug, await repository.keys_of(reading, institution.id))
 
-    # One request reads it again when it runs out; the others meanwhile get the one kept.
-    return await _did_documents.served(slug, load)
+    # Renewed in the background before it runs out; once it has, one request reads it again
+    # and the others meanwhile get the one kept.
+    return await _did_documents.served(
+        slug, lambda: read_with(session), renew=in_own_session(read_with)
+    )
 
 
 async def public_jwks(session: AsyncSession, slug: str) -> dict[str, Any]:

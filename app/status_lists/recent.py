@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
 
 from app.config import get_settings
-from app.process_cache import ProcessCache
+from app.process_cache import RENEW_AHEAD, ProcessCache
 
 if TYPE_CHECKING:  # the service imports this module
     from app.status_lists.service import Publication
@@ -28,7 +28,9 @@ def _seconds() -> float:
     return get_settings().status_list_process_cache_seconds
 
 
-_recent: ProcessCache[_Key, Publication] = ProcessCache(MAX_ENTRIES, _seconds)
+_recent: ProcessCache[_Key, Publication] = ProcessCache(
+    MAX_ENTRIES, _seconds, renew_ahead=RENEW_AHEAD
+)
 
 
 def lookup(list_id: uuid.UUID, purpose: str) -> Publication | None:
@@ -37,7 +39,10 @@ def lookup(list_id: uuid.UUID, purpose: str) -> Publication | None:
 
 
 async def served(
-    list_id: uuid.UUID, purpose: str, load: Callable[[], Awaitable[Publication]]
+    list_id: uuid.UUID,
+    purpose: str,
+    load: Callable[[], Awaitable[Publication]],
+    renew: Callable[[], Awaitable[Publication]] | None = None,
 ) -> Publication:
     """The list as this process serves it.
 
@@ -47,7 +52,7 @@ async def served(
     (at 64 concurrent fetches that stampede was the p99). So another process's change shows
     here within the configured seconds plus one load.
     """
-    return await _recent.served((list_id, purpose), load, _kept_seconds)
+    return await _recent.served((list_id, purpose), load, _kept_seconds, renew=renew)
 
 
 def _kept_seconds(publication: Publication) -> float:

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import get_settings
 from app.contexts import VC_V2
 from app.credentials.securing import secure
+from app.db.session import in_own_session
 from app.errors import NotFound
 from app.institutions import repository as institutions
 from app.institutions.models import Institution
@@ -180,7 +181,12 @@ async def recent_publication(
     session: AsyncSession, list_id: uuid.UUID, purpose: str
 ) -> Publication:
     """:func:`publication`, from this process's memory when it read or signed it a moment ago."""
-    return await recent.served(list_id, purpose, lambda: publication(session, list_id, purpose))
+    return await recent.served(
+        list_id,
+        purpose,
+        lambda: publication(session, list_id, purpose),
+        renew=in_own_session(lambda own: publication(own, list_id, purpose)),
+    )
 
 
 async def _list_state(
