@@ -116,7 +116,8 @@ async def get_status_list(request: Request) -> Response:
         async with sessionmaker() as session, session.begin():
             return await service.publication(session, list_id, purpose)
 
-    published = await recent.served(list_id, purpose, load)
+    # The load has a session of its own, so it renews the list in the background too.
+    published = await recent.served(list_id, purpose, load, renew=load)
     return publication_response(published, if_none_match, VC_JWT)
 
 

@@ -59,5 +59,6 @@ async def get_token_status_list(request: Request) -> Response:
         async with sessionmaker() as session, session.begin():
             return await service.publication(session, list_id)
 
-    published = await recent.served(list_id, service.RECENT_KEY, load)
+    # The load has a session of its own, so it renews the list in the background too.
+    published = await recent.served(list_id, service.RECENT_KEY, load, renew=load)
     return publication_response(published, request.headers.get("if-none-match"), STATUSLIST_JWT)

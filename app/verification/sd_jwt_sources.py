@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import get_settings
+from app.db.session import in_own_session
 from app.errors import NotFound
 from app.eudi.metadata import issuer_metadata_url
 from app.institutions.cache import institution_by_slug
@@ -101,7 +102,10 @@ class TokenStatusLists:
             # As this process serves the list (app.status_lists.recent), so a verification
             # reads what a wallet fetching it would get.
             served = await recent.served(
-                list_id, RECENT_KEY, lambda: publication(self._session, list_id)
+                list_id,
+                RECENT_KEY,
+                lambda: publication(self._session, list_id),
+                renew=in_own_session(lambda own: publication(own, list_id)),
             )
             return served.jwt
         except NotFound:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import uuid
@@ -15,6 +16,7 @@ from joserfc.jwk import JWKRegistry
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import process_cache
 from app.config import get_settings
 from app.credentials.securing import secure
 from app.errors import NotFound
@@ -230,6 +232,28 @@ async def test_a_version_bump_alone_re_signs_and_then_serves_the_new_signature(
     again = await client.get(_path(slot.status_list_id))
     assert len(signatures) == 2
     assert again.text == resigned.text == signatures[1]
+
+
+async def test_a_list_changed_elsewhere_is_renewed_behind_the_fetch_in_its_last_quarter(
+    client: httpx.AsyncClient,
+    sessionmaker: Sessions,
+    tenant: Tenant,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(process_cache, "_clock", lambda: now[0])
+    slot = await _slot(sessionmaker, tenant)
+    before = await client.get(_path(slot.status_list_id))
+    await _revoke_in_sql(sessionmaker, slot)  # as another replica would
+    now[0] += get_settings().status_list_process_cache_seconds * 0.9
+    at_once = await client.get(_path(slot.status_list_id))
+    assert at_once.text == before.text  # served from memory while it is renewed behind
+    for _ in range(200):  # the renewal's round trips, each a turn of the event loop
+        renewed = await client.get(_path(slot.status_list_id))
+        if renewed.text != before.text:
+            break
+        await asyncio.sleep(0.01)
+    assert _bit_set(renewed.text, slot.index)
 
 
 async def test_the_status_list_needs_no_authentication_and_allows_other_origins(
