@@ -217,6 +217,10 @@ class ProcessCache(Generic[K, V]):
         for task in self._renewing:
             task.cancel()  # it would keep what it read before the clearing
 
+    async def renewals_ended(self) -> None:
+        """Wait for the renewals under way to end, as they do (tests: a renewal's effect)."""
+        await asyncio.gather(*self._renewing, return_exceptions=True)
+
     async def finish_renewals(self) -> None:
         """Cancel the renewals under way and wait until they are gone (their sessions closed)."""
         tasks = list(self._renewing)

@@ -145,15 +145,6 @@ async def test_an_institution_edited_through_this_process_is_issued_as_edited_at
     assert credential["credential"]["issuer"]["name"] == "Nieuwe Naam"
 
 
-async def _settled(cache: ProcessCache[str, int]) -> None:
-    """Until the renewals under way have ended (each takes a few turns of the loop)."""
-    for _ in range(100):
-        if not cache._renewing:
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("a renewal never ended")
-
-
 class _Loads:
     """A load that waits until released and counts how often it ran."""
 
@@ -270,7 +261,7 @@ async def test_with_renew_the_caller_gets_the_entry_at_once_while_it_is_renewed_
     assert renew.count == 1
     assert await cache.served("a", _Loads(9), renew=_Loads(9)) == 1  # one renewal at a time
     renew.release.set()
-    await _settled(cache)
+    await cache.renewals_ended()
     assert cache.get("a") == 2
     clock.now += 3.9  # kept for its full time from the renewal
     assert cache.get("a") == 2

@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Final
 
 from fastapi.responses import HTMLResponse
@@ -145,9 +146,9 @@ async def public_page(
 ) -> HTMLResponse:
     """The public page at ``public_id`` in ``language``: kept, or read, verified and rendered.
 
-    One request at a time renders a page again, during the last quarter of its time (before it
-    runs out, so that the visitors meanwhile are served the kept page instead of queueing behind
-    renders), or at once when the status lists it shows have changed.
+    A page is rendered again in the background during the last quarter of its time (before it
+    runs out, so that no visitor waits for a render, not even the one who finds it due), by the
+    visitor's request when it ran out, or at once when the status lists it shows have changed.
     """
     key = (public_id, language)
     rendered: list[_Page] = []
@@ -157,7 +158,9 @@ async def public_page(
         rendered.append(page)
         return page
 
-    page = await _pages.served(key, load, _kept_seconds)
+    # The render reads in a session of its own (autocommit: it holds no lock while it waits).
+    renew = partial(_render, sessionmaker, public_id, render)
+    page = await _pages.served(key, load, _kept_seconds, renew=renew)
     if not rendered and not await _still_true(sessionmaker, page):
         _pages.forget(key)
         page = await _pages.served(key, load, _kept_seconds)
