@@ -148,9 +148,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if worker is not None and running is not None:
                 worker.stop()
                 await running
-            await app.state.fetcher.aclose()
-            await finish_all_renewals()
+            await finish_all_renewals()  # a page's render may use the fetcher and the engine
             open_own_sessions(outer_sessions)
+            await app.state.fetcher.aclose()
             await engine.dispose()
             await close_claiming_connections()
             await app.state.probe_engine.dispose()
