@@ -19,6 +19,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
+from functools import partial
 from typing import Any, Final, Generic, NamedTuple, TypeVar
 
 from app.config import get_settings
@@ -76,7 +77,7 @@ class ProcessCache(Generic[K, V]):
         self._entries: OrderedDict[K, _Entry[V]] = OrderedDict()
         self._weight = 0
         self._loading: dict[K, asyncio.Future[V]] = {}
-        self._renewing: set[asyncio.Task[None]] = set()
+        self._renewing: dict[K, asyncio.Task[None]] = {}
         _registry.append(self)
 
     def get(self, key: K) -> V | None:
@@ -150,10 +151,13 @@ class ProcessCache(Generic[K, V]):
         seconds: Callable[[V], float | None],
     ) -> asyncio.Future[V]:
         future = self._loading[key] = asyncio.get_running_loop().create_future()
-        task = asyncio.create_task(self._renewed(key, renew, seconds, future))
-        self._renewing.add(task)
-        task.add_done_callback(self._renewing.discard)
+        task = self._renewing[key] = asyncio.create_task(self._renewed(key, renew, seconds, future))
+        task.add_done_callback(partial(self._renewal_ended, key))
         return future
+
+    def _renewal_ended(self, key: K, task: asyncio.Task[None]) -> None:
+        if self._renewing.get(key) is task:  # not a later renewal of the same key
+            del self._renewing[key]
 
     async def _renewed(
         self,
@@ -193,9 +197,9 @@ class ProcessCache(Generic[K, V]):
         seconds = self.seconds() if seconds is None else seconds
         weight = self._weigh(value)
         if seconds <= 0 or (self.max_weight is not None and weight > self.max_weight):
-            self.forget(key)  # what was kept is older than what the caller just read
+            self._drop(key)  # what was kept is older than what the caller just read
             return
-        self.forget(key)
+        self._drop(key)
         now = _clock()
         renew_from = now + seconds * (1 - self.renew_ahead)
         self._entries[key] = _Entry(now + seconds, renew_from, weight, value)
@@ -203,9 +207,17 @@ class ProcessCache(Generic[K, V]):
         while len(self._entries) > self.max_entries or (
             self.max_weight is not None and self._weight > self.max_weight
         ):
-            self.forget(next(iter(self._entries)))
+            self._drop(next(iter(self._entries)))
 
     def forget(self, key: K) -> None:
+        """Drop the entry, and its renewal if one is under way: a change made through this
+        process forgets what it changed, and a renewal may have read it before the change."""
+        self._drop(key)
+        renewal = self._renewing.get(key)
+        if renewal is not None:
+            renewal.cancel()
+
+    def _drop(self, key: K) -> None:
         entry = self._entries.pop(key, None)
         if entry is not None:
             self._weight -= entry.weight
@@ -214,16 +226,16 @@ class ProcessCache(Generic[K, V]):
         self._entries.clear()
         self._weight = 0
         self._loading.clear()
-        for task in self._renewing:
+        for task in self._renewing.values():
             task.cancel()  # it would keep what it read before the clearing
 
     async def renewals_ended(self) -> None:
         """Wait for the renewals under way to end, as they do (tests: a renewal's effect)."""
-        await asyncio.gather(*self._renewing, return_exceptions=True)
+        await asyncio.gather(*self._renewing.values(), return_exceptions=True)
 
     async def finish_renewals(self) -> None:
         """Cancel the renewals under way and wait until they are gone (their sessions closed)."""
-        tasks = list(self._renewing)
+        tasks = list(self._renewing.values())
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

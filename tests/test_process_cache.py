@@ -311,6 +311,25 @@ async def test_a_renewal_under_way_when_the_cache_is_cleared_keeps_nothing(clock
     assert cache.get("a") is None
 
 
+async def test_a_renewal_under_way_when_its_entry_is_forgotten_keeps_nothing(
+    clock: Clock,
+) -> None:
+    cache: ProcessCache[str, int] = ProcessCache(seconds=lambda: 4, renew_ahead=0.25)
+    cache.put("a", 1)
+    cache.put("b", 1)
+    clock.now += 3.1
+    renew_a, renew_b = _Loads(2), _Loads(2)
+    assert await cache.served("a", _Loads(9), renew=renew_a) == 1
+    assert await cache.served("b", _Loads(9), renew=renew_b) == 1
+    await asyncio.sleep(0)
+    cache.forget("a")  # changed through this process; the renewal may have read it before
+    renew_a.release.set()
+    renew_b.release.set()
+    await cache.renewals_ended()
+    assert cache.get("a") is None
+    assert cache.get("b") == 2  # the other key's renewal is untouched
+
+
 async def test_while_the_app_runs_a_renewal_reads_in_a_session_of_its_own(app: FastAPI) -> None:
     async def transactions(session: AsyncSession) -> set[int]:
         statement = text("SELECT pg_current_xact_id()::text::bigint")
