@@ -340,8 +340,8 @@ async def test_while_the_app_runs_a_renewal_reads_in_a_session_of_its_own(app: F
     assert len(await renew()) == 2  # each statement committed on its own: no lock kept
 
 
-async def test_outside_the_app_there_is_no_renewal_and_the_caller_loads(
-    monkeypatch: pytest.MonkeyPatch, clock: Clock
+async def test_outside_the_app_there_is_no_session_for_renewals(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(session_module, "_own_sessions", None)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -84,11 +85,9 @@ async def _active_key(key_id: str, find: Find) -> ActiveKey | None:
     # One look-up at a time per key: the requests that arrive meanwhile wait for it. Unknown
     # keys are not kept, so that guessed ones cannot crowd out the real.
     # The look-up reads in a session of its own, so it renews the key in the background too.
+    look_up = partial(_look_up, key_id, find)
     return await active_keys.served(
-        key_id,
-        lambda: _look_up(key_id, find),
-        lambda known: None if known else 0,
-        renew=lambda: _look_up(key_id, find),
+        key_id, look_up, lambda known: None if known else 0, renew=look_up
     )
 
 

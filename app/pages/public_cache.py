@@ -40,7 +40,7 @@ from app.config import get_settings
 from app.credentials.models import Credential
 from app.db.session import session_if_used
 from app.pages.i18n import LANGUAGES
-from app.process_cache import ProcessCache
+from app.process_cache import RENEW_AHEAD, ProcessCache
 from app.sharing import service as sharing
 from app.status_lists import recent
 from app.status_lists import service as status_lists
@@ -74,7 +74,6 @@ def _seconds() -> float:
 
 
 # Renewed during the last quarter of its time (see public_page).
-RENEW_AHEAD: Final = 0.25
 _pages: ProcessCache[tuple[str, str], _Page] = ProcessCache(
     MAX_PAGES,
     _seconds,

@@ -196,7 +196,7 @@ async def test_a_page_renewed_ahead_of_its_end_is_exactly_as_fresh_as_the_lists_
     seconds = min(
         get_settings().process_cache_seconds, get_settings().status_list_process_cache_seconds
     )
-    clock[0] += seconds * (1 - public_cache.RENEW_AHEAD / 2)  # the page's last quarter
+    clock[0] += seconds * (1 - process_cache.RENEW_AHEAD / 2)  # the page's last quarter
     checkouts = len(pool_checkouts)
     renewed = await client.get(public)
     assert renewed.text == kept.text  # at once, while it is rendered again behind
