@@ -6,6 +6,7 @@ publish and unpublish buttons); the public view exists only while the learner pu
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,7 +21,7 @@ from app.db.session import DbSession
 from app.http.strings import mark_own_string_checks
 from app.oid4vci import service as wallets
 from app.pages import public_cache
-from app.pages.downloads import DownloadName, page_actions, page_images
+from app.pages.downloads import DownloadName, PageImages, page_actions, page_images
 from app.pages.i18n import Translator
 from app.pages.negotiation import VARY, published_credential, wants_credential
 from app.pages.qr import one_time_qr_data_uri, qr_data_uri
@@ -30,6 +31,7 @@ from app.pages.security import PAGE_HEADERS, PRIVATE, PUBLIC
 from app.pages.view import credential_view
 from app.sharing import service as sharing
 from app.verification import service as verification
+from app.verification.schemas import VerificationOut
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -43,23 +45,55 @@ class WalletOfferView:
     tx_code: str
 
 
-async def _credential_page(
-    request: Request,
-    session: DbSession,
+@dataclass(frozen=True, slots=True)
+class _PageFacts:
+    """What a credential page shows that can differ from one render to the next.
+
+    The rest of it (the signed document, the address, the language) never changes for one
+    public page, so a page whose facts compare equal renders to the same HTML. The verifier's
+    report is kept without the credential it decoded: that follows from the token, which the
+    credential's id fixes, and would be most of what a kept page holds in memory.
+    """
+
+    credential_id: uuid.UUID
+    verdict: VerificationOut
+    state: str
+    status_changed_at: datetime | None
+    images: PageImages
+    wallet_pickable: bool
+
+
+async def _page_facts(
+    request: Request, session: AsyncSession, credential: Credential
+) -> tuple[VerificationOut, _PageFacts]:
+    """The verifier's report on the credential, and the facts its page shows."""
+    report = await verification.verify(session, request.app.state.fetcher, credential.jwt)
+    return report, _PageFacts(
+        credential_id=credential.id,
+        verdict=report.model_copy(update={"credential": None, "disclosed": None}),
+        state=credential.state,
+        status_changed_at=credential.status_changed_at,
+        images=await page_images(session, credential),
+        wallet_pickable=wallets.is_pickable(credential, datetime.now(UTC)),
+    )
+
+
+def _credential_html(
     t: Translator,
     credential: Credential,
+    report: VerificationOut,
+    facts: _PageFacts,
     *,
     claim_path: str | None,
     wallet_offer: WalletOfferView | None = None,
 ) -> HTMLResponse:
-    report = await verification.verify(session, request.app.state.fetcher, credential.jwt)
     view = credential_view(
         t,
         credential.document,
         report,
-        state=credential.state,
-        status_changed_at=credential.status_changed_at,
-        **await page_images(session, credential),
+        state=facts.state,
+        status_changed_at=facts.status_changed_at,
+        **facts.images,
     )
     public_url = sharing.public_url(credential.public_id) if credential.public_id else None
     return render(
@@ -69,15 +103,30 @@ async def _credential_page(
         view=view,
         private=claim_path is not None,
         claim_path=claim_path,
-        revoked=credential.state == "revoked",
+        revoked=facts.state == "revoked",
         public_url=public_url,
         qr=qr_data_uri(public_url) if public_url else None,
         # The baked badge: what a link preview shows is the credential itself.
         og_image=f"{public_url}/{DownloadName.PNG}" if public_url else None,
         wallet_offer=wallet_offer,
-        wallet_pickable=wallets.is_pickable(credential, datetime.now(UTC)),
+        wallet_pickable=facts.wallet_pickable,
         wallet_minutes=get_settings().offer_minutes,
         **page_actions(credential, claim_path, public_url),
+    )
+
+
+async def _credential_page(
+    request: Request,
+    session: AsyncSession,
+    t: Translator,
+    credential: Credential,
+    *,
+    claim_path: str | None,
+    wallet_offer: WalletOfferView | None = None,
+) -> HTMLResponse:
+    report, facts = await _page_facts(request, session, credential)
+    return _credential_html(
+        t, credential, report, facts, claim_path=claim_path, wallet_offer=wallet_offer
     )
 
 
@@ -137,14 +186,19 @@ async def public_page(public_id: str, request: Request) -> Response:
         return await published_credential(request, public_id)
     t = translator(request)
 
-    async def render(session: AsyncSession, credential: Credential) -> HTMLResponse:
-        page = await _credential_page(request, session, t, credential, claim_path=None)
-        page.headers.update(VARY)
-        return page
+    async def draft(session: AsyncSession, credential: Credential) -> public_cache.PageDraft:
+        report, facts = await _page_facts(request, session, credential)
+
+        def html() -> HTMLResponse:
+            page = _credential_html(t, credential, report, facts, claim_path=None)
+            page.headers.update(VARY)
+            return page
+
+        return public_cache.PageDraft(facts, html)
 
     # Reads only (the page is not kept otherwise): each statement on its own, one round trip.
     sessionmaker = request.app.state.read_sessionmaker
-    return await public_cache.public_page(sessionmaker, public_id, t.language, render)
+    return await public_cache.public_page(sessionmaker, public_id, t.language, draft)
 
 
 # Pages answer any address that names nothing they show (a NUL in it included) with their 404

@@ -9,11 +9,14 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.responses import HTMLResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import process_cache
 from app.config import get_settings
 from app.credentials.models import Credential
-from app.pages import public_cache
+from app.pages import downloads, public_cache, router
+from app.pages.downloads import PageImages
 from app.pages.public_cache import _seconds_left
 from app.status_lists import recent
 from app.status_lists.service import Publication
@@ -213,3 +216,62 @@ async def test_a_page_renewed_ahead_of_its_end_is_exactly_as_fresh_as_the_lists_
     assert revoked.status_code == 200
     # Tied to the lists' versions like any kept page: the change shows at once.
     assert "banner-revoked" in (await client.get(public)).text
+
+
+async def renewed_page(
+    client: httpx.AsyncClient, public: str, clock: list[float], monkeypatch: pytest.MonkeyPatch
+) -> tuple[str, int]:
+    """The page after a renewal in its last quarter, and how often the template ran for it."""
+    rendered: list[str] = []
+    html = router._credential_html
+
+    def counted(*args: Any, **kwargs: Any) -> HTMLResponse:
+        rendered.append(public)
+        return html(*args, **kwargs)
+
+    monkeypatch.setattr(router, "_credential_html", counted)
+    seconds = min(
+        get_settings().process_cache_seconds, get_settings().status_list_process_cache_seconds
+    )
+    clock[0] += seconds * (1 - process_cache.RENEW_AHEAD / 2)  # the page's last quarter
+    await client.get(public)
+    await public_cache._pages.renewals_ended()
+    return (await client.get(public)).text, len(rendered)
+
+
+async def test_a_renewal_that_finds_the_page_as_it_was_keeps_its_html_without_the_template(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    clock: list[float],
+    pool_checkouts: list[float],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(random, "uniform", lambda low, high: high)  # no spread
+    _, _, public = await kept_page(client, tenant)
+    kept = await client.get(public)
+    checkouts = len(pool_checkouts)
+    text, renders = await renewed_page(client, public, clock, monkeypatch)
+    assert len(pool_checkouts) > checkouts  # read and verified again
+    assert (text, renders) == (kept.text, 0)  # with the same facts: the HTML is kept
+    checkouts = len(pool_checkouts)
+    assert (await client.get(public)).text == kept.text
+    assert len(pool_checkouts) == checkouts  # and the page with it
+
+
+async def test_a_renewal_that_finds_a_fact_changed_renders_the_page_again(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    clock: list[float],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(random, "uniform", lambda low, high: high)  # no spread
+    _, _, public = await kept_page(client, tenant)
+    images = downloads.page_images
+
+    async def new_logo(session: AsyncSession, credential: Credential) -> PageImages:
+        return {**await images(session, credential), "logo_url": "/images/new-logo.png"}
+
+    monkeypatch.setattr(router, "page_images", new_logo)  # the institution's logo, changed
+    text, renders = await renewed_page(client, public, clock, monkeypatch)
+    assert renders == 1
+    assert '<img class="logo" src="/images/new-logo.png"' in text
