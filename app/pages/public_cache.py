@@ -27,6 +27,7 @@ has changed (``PageDraft.facts``); otherwise it keeps the HTML it has.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from collections.abc import Awaitable, Callable
@@ -41,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import get_settings
 from app.credentials.models import Credential
 from app.db.session import session_if_used
+from app.errors import NotFound
 from app.pages.i18n import LANGUAGES
 from app.process_cache import RENEW_AHEAD, ProcessCache
 from app.sharing import service as sharing
@@ -54,6 +56,8 @@ MAX_PAGES: Final = 4096
 MAX_BYTES: Final = 16 * 1024 * 1024
 # The document's fields the verifier's validity check reads.
 _VALIDITY_FIELDS: Final = ("validFrom", "validUntil", "issuanceDate", "expirationDate")
+# Renewals that come due within this long of the first read their credentials with it.
+_GATHER_SECONDS: Final = 0.02
 # Set by the response itself; everything else is the page's own headers.
 _DERIVED_HEADERS: Final = frozenset({"content-length", "content-type"})
 
@@ -102,6 +106,60 @@ _pages: ProcessCache[tuple[str, str], _Page] = ProcessCache(
 )
 # Credential id → public id, to drop a page whose learner stops sharing it.
 _addresses: ProcessCache[uuid.UUID, str] = ProcessCache(MAX_PAGES, _seconds)
+
+
+class _RenewalReads:
+    """The credentials of the pages renewed at about the same moment, read in one statement.
+
+    Reading a page's credential was half of a renewal's CPU, and most of that the statement's
+    own cost, not the row's: read five at a time, a credential cost about a third as much. The
+    first renewal waits ``_GATHER_SECONDS`` (its page is fresh for most of a second yet) and
+    reads for every renewal that came due meanwhile. A read that fails or is cancelled fails
+    every renewal of its batch, whose pages then run out as they would have.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, asyncio.Future[Credential | None]] = {}
+
+    async def credential(
+        self, sessionmaker: async_sessionmaker[AsyncSession], public_id: str
+    ) -> Credential:
+        future = self._waiting.get(public_id)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._waiting[public_id] = future
+            if len(self._waiting) == 1:
+                await self._read_for_all(sessionmaker)
+        credential = await future
+        if credential is None:
+            raise NotFound("No credential is shared at this address.")
+        return credential
+
+    async def _read_for_all(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        """Settle every renewal's future, the first's own included, whatever happens."""
+        waiting = self._waiting
+        try:
+            await asyncio.sleep(_GATHER_SECONDS)
+            self._waiting = {}  # from here on, a renewal due starts the next read
+            async with session_if_used(sessionmaker) as session:
+                found = await sharing.public_credentials(session, list(waiting))
+        except (Exception, asyncio.CancelledError) as error:
+            if self._waiting is waiting:
+                self._waiting = {}
+            for future in waiting.values():
+                if future.done():
+                    continue
+                if isinstance(error, asyncio.CancelledError):
+                    future.cancel()  # the first renewal's own future too: it ends cancelled
+                else:
+                    future.set_exception(error)
+            return
+        for public_id, future in waiting.items():
+            if not future.done():  # its renewal may have been cancelled meanwhile
+                future.set_result(found.get(public_id))
+
+
+_renewal_reads = _RenewalReads()
 
 
 def _list_versions(credential: Credential) -> _ListVersions | None:
@@ -176,7 +234,7 @@ async def public_page(
         return page
 
     # The render reads in a session of its own (autocommit: it holds no lock while it waits).
-    renew = partial(_render, sessionmaker, key, draft)
+    renew = partial(_render, sessionmaker, key, draft, renewal=True)
     page = await _pages.served(key, load, _kept_seconds, renew=renew)
     if not rendered and not await _still_true(sessionmaker, page):
         _pages.forget(key)
@@ -185,12 +243,24 @@ async def public_page(
 
 
 async def _render(
-    sessionmaker: async_sessionmaker[AsyncSession], key: tuple[str, str], draft: DraftPage
+    sessionmaker: async_sessionmaker[AsyncSession],
+    key: tuple[str, str],
+    draft: DraftPage,
+    *,
+    renewal: bool = False,
 ) -> _Page:
-    """The page read, verified and rendered; its HTML kept from before when its facts are."""
+    """The page read, verified and rendered; its HTML kept from before when its facts are.
+
+    A renewal reads its credential with the other renewals due at the same moment; a visitor
+    waiting for the page reads it at once.
+    """
     public_id = key[0]
     async with session_if_used(sessionmaker) as session:
-        credential = await sharing.public_credential(session, public_id)
+        credential = (
+            await _renewal_reads.credential(sessionmaker, public_id)
+            if renewal
+            else await sharing.public_credential(session, public_id)
+        )
         # The lists' versions before the verification reads them: if they change meanwhile,
         # the page may show the older one and is not kept.
         before = _list_versions(credential)

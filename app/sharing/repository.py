@@ -65,6 +65,11 @@ async def by_public_id(session: AsyncSession, public_id: str) -> Credential | No
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def by_public_ids(session: AsyncSession, public_ids: Sequence[str]) -> list[Credential]:
+    query = select(Credential).where(Credential.public_id.in_(public_ids))
+    return list((await session.execute(query)).scalars())
+
+
 async def set_publication(
     session: AsyncSession, credential: Credential, public_id: str | None, at: datetime | None
 ) -> None:

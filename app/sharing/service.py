@@ -187,6 +187,16 @@ async def public_credential(session: AsyncSession, public_id: str) -> Credential
     return credential
 
 
+async def public_credentials(
+    session: AsyncSession, public_ids: Sequence[str]
+) -> dict[str, Credential]:
+    """The credentials shared at those addresses, by address; an address that shares none is
+    left out."""
+    valid = [public_id for public_id in public_ids if _PUBLIC_ID.fullmatch(public_id)]
+    found = await repository.by_public_ids(session, valid) if valid else []
+    return {credential.public_id: credential for credential in found if credential.public_id}
+
+
 async def _audit_consent(session: AsyncSession, claimed: Claimed, action: str) -> None:
     credential = claimed.credential
     await record(

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import process_cache
 from app.config import get_settings
 from app.credentials.models import Credential
+from app.errors import NotFound
 from app.pages import downloads, public_cache, router
 from app.pages.downloads import PageImages
 from app.pages.public_cache import _seconds_left
+from app.sharing import service as sharing
 from app.status_lists import recent
 from app.status_lists.service import Publication
 from tests.factories import Tenant
@@ -35,6 +41,11 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     now = [1000.0]
     monkeypatch.setattr(process_cache, "_clock", lambda: now[0])
     return now
+
+
+def _page_seconds() -> float:
+    settings = get_settings()
+    return min(settings.process_cache_seconds, settings.status_list_process_cache_seconds)
 
 
 async def kept_page(client: httpx.AsyncClient, tenant: Tenant) -> tuple[str, str, str]:
@@ -275,3 +286,117 @@ async def test_a_renewal_that_finds_a_fact_changed_renders_the_page_again(
     text, renders = await renewed_page(client, public, clock, monkeypatch)
     assert renders == 1
     assert '<img class="logo" src="/images/new-logo.png"' in text
+
+
+@pytest.fixture
+def credential_reads(app: FastAPI) -> Iterator[list[str]]:
+    """The statements that read credentials while the test ran."""
+    reads: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "FROM credentials" in statement:
+            reads.append(statement)
+
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", note)
+    yield reads
+    event.remove(app.state.engine.sync_engine, "before_cursor_execute", note)
+
+
+async def test_renewals_due_together_read_their_credentials_in_one_statement(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    clock: list[float],
+    credential_reads: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(random, "uniform", lambda low, high: high)  # no spread
+    pages = [(await kept_page(client, tenant))[2] for _ in range(3)]
+    kept = [(await client.get(page)).text for page in pages]
+    reads = len(credential_reads)
+    clock[0] += _page_seconds() * (1 - process_cache.RENEW_AHEAD / 2)  # the last quarter
+    assert [(await client.get(page)).text for page in pages] == kept
+    await public_cache._pages.renewals_ended()
+    assert len(credential_reads) == reads + 1
+    clock[0] += _page_seconds() * 0.8  # past the old pages' end: the renewed ones are served
+    assert [(await client.get(page)).text for page in pages] == kept
+    assert len(credential_reads) == reads + 1
+
+
+async def test_a_page_unpublished_elsewhere_fails_its_renewal_and_not_the_others(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    app: FastAPI,
+    clock: list[float],
+    credential_reads: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(random, "uniform", lambda low, high: high)  # no spread
+    gone_id, _, gone = await kept_page(client, tenant)
+    _, _, shared = await kept_page(client, tenant)
+    async with app.state.sessionmaker() as session, session.begin():  # another process
+        await session.execute(
+            text("UPDATE credentials SET public_id = NULL WHERE id = :id"), {"id": gone_id}
+        )
+    clock[0] += _page_seconds() * (1 - process_cache.RENEW_AHEAD / 2)  # the last quarter
+    assert (await client.get(gone)).status_code == 200  # kept until it runs out
+    assert (await client.get(shared)).status_code == 200
+    await public_cache._pages.renewals_ended()
+    clock[0] += _page_seconds() * 0.8  # past the old pages' end
+    reads = len(credential_reads)
+    assert (await client.get(shared)).status_code == 200  # renewed: served from memory
+    assert len(credential_reads) == reads
+    assert (await client.get(gone)).status_code == 404  # not renewed: read, and gone
+
+
+class _HeldRead:
+    """Stands in for the batch's read: waits until released, then fails or finds nothing."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.error = error
+        self.batches: list[list[str]] = []
+        self.release = asyncio.Event()
+
+    async def __call__(self, _session: object, public_ids: list[str]) -> dict[str, Credential]:
+        self.batches.append(public_ids)
+        await self.release.wait()
+        if self.error is not None:
+            raise self.error
+        return {}
+
+
+async def test_a_failed_batch_read_fails_every_renewal_of_the_batch_with_its_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    read = _HeldRead(ConnectionError("database gone"))
+    monkeypatch.setattr(sharing, "public_credentials", read)
+    reads = public_cache._RenewalReads()
+    sessionmaker = cast(async_sessionmaker[AsyncSession], None)  # never asked for a session
+    renewals = [asyncio.create_task(reads.credential(sessionmaker, p)) for p in ("a", "b")]
+    await asyncio.sleep(public_cache._GATHER_SECONDS * 2)
+    read.release.set()
+    outcomes = await asyncio.gather(*renewals, return_exceptions=True)
+    assert read.batches == [["a", "b"]]
+    assert all(isinstance(outcome, ConnectionError) for outcome in outcomes)
+
+
+async def test_a_batch_whose_first_renewal_is_cancelled_leaves_no_renewal_waiting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    read = _HeldRead()
+    monkeypatch.setattr(sharing, "public_credentials", read)
+    reads = public_cache._RenewalReads()
+    sessionmaker = cast(async_sessionmaker[AsyncSession], None)
+    first = asyncio.create_task(reads.credential(sessionmaker, "a"))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(reads.credential(sessionmaker, "b"))
+    await asyncio.sleep(0)
+    first.cancel()  # its page forgotten: a change through this process
+    outcomes = await asyncio.wait_for(asyncio.gather(first, second, return_exceptions=True), 1)
+    assert all(isinstance(outcome, asyncio.CancelledError) for outcome in outcomes)
+    assert read.batches == []
+    third = asyncio.create_task(reads.credential(sessionmaker, "c"))  # a new batch starts
+    await asyncio.sleep(public_cache._GATHER_SECONDS * 2)
+    read.release.set()
+    with pytest.raises(NotFound):  # read, and no longer shared
+        await third
+    assert read.batches == [["c"]]
