@@ -48,6 +48,17 @@ def _page_seconds() -> float:
     return min(settings.process_cache_seconds, settings.status_list_process_cache_seconds)
 
 
+def into_last_quarter(clock: list[float]) -> None:
+    """Move the caches' clock into the last quarter of a page kept its full time."""
+    clock[0] += _page_seconds() * (1 - process_cache.RENEW_AHEAD / 2)
+
+
+@pytest.fixture
+def no_spread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages kept their full time, not a share of it at random."""
+    monkeypatch.setattr(random, "uniform", lambda low, high: high)
+
+
 async def kept_page(client: httpx.AsyncClient, tenant: Tenant) -> tuple[str, str, str]:
     """A published credential whose public page this process keeps: id, claim and public path."""
     credential_id, claim = await issued_claim(client, tenant)
@@ -197,20 +208,16 @@ def test_a_page_is_never_kept_across_a_moment_its_validity_turns(
     assert _seconds_left(_credential(**{field: before}), now) == pytest.approx(1)
 
 
+@pytest.mark.usefixtures("no_spread")
 async def test_a_page_renewed_ahead_of_its_end_is_exactly_as_fresh_as_the_lists_it_shows(
     client: httpx.AsyncClient,
     tenant: Tenant,
     clock: list[float],
     pool_checkouts: list[float],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(random, "uniform", lambda low, high: high)  # no spread
     credential_id, _, public = await kept_page(client, tenant)
     kept = await client.get(public)
-    seconds = min(
-        get_settings().process_cache_seconds, get_settings().status_list_process_cache_seconds
-    )
-    clock[0] += seconds * (1 - process_cache.RENEW_AHEAD / 2)  # the page's last quarter
+    into_last_quarter(clock)
     checkouts = len(pool_checkouts)
     renewed = await client.get(public)
     assert renewed.text == kept.text  # at once, while it is rendered again behind
@@ -241,15 +248,13 @@ async def renewed_page(
         return html(*args, **kwargs)
 
     monkeypatch.setattr(router, "_credential_html", counted)
-    seconds = min(
-        get_settings().process_cache_seconds, get_settings().status_list_process_cache_seconds
-    )
-    clock[0] += seconds * (1 - process_cache.RENEW_AHEAD / 2)  # the page's last quarter
+    into_last_quarter(clock)
     await client.get(public)
     await public_cache._pages.renewals_ended()
     return (await client.get(public)).text, len(rendered)
 
 
+@pytest.mark.usefixtures("no_spread")
 async def test_a_renewal_that_finds_the_page_as_it_was_keeps_its_html_without_the_template(
     client: httpx.AsyncClient,
     tenant: Tenant,
@@ -257,7 +262,6 @@ async def test_a_renewal_that_finds_the_page_as_it_was_keeps_its_html_without_th
     pool_checkouts: list[float],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(random, "uniform", lambda low, high: high)  # no spread
     _, _, public = await kept_page(client, tenant)
     kept = await client.get(public)
     checkouts = len(pool_checkouts)
@@ -269,13 +273,13 @@ async def test_a_renewal_that_finds_the_page_as_it_was_keeps_its_html_without_th
     assert len(pool_checkouts) == checkouts  # and the page with it
 
 
+@pytest.mark.usefixtures("no_spread")
 async def test_a_renewal_that_finds_a_fact_changed_renders_the_page_again(
     client: httpx.AsyncClient,
     tenant: Tenant,
     clock: list[float],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(random, "uniform", lambda low, high: high)  # no spread
     _, _, public = await kept_page(client, tenant)
     images = downloads.page_images
 
@@ -302,18 +306,17 @@ def credential_reads(app: FastAPI) -> Iterator[list[str]]:
     event.remove(app.state.engine.sync_engine, "before_cursor_execute", note)
 
 
+@pytest.mark.usefixtures("no_spread")
 async def test_renewals_due_together_read_their_credentials_in_one_statement(
     client: httpx.AsyncClient,
     tenant: Tenant,
     clock: list[float],
     credential_reads: list[str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(random, "uniform", lambda low, high: high)  # no spread
     pages = [(await kept_page(client, tenant))[2] for _ in range(3)]
     kept = [(await client.get(page)).text for page in pages]
     reads = len(credential_reads)
-    clock[0] += _page_seconds() * (1 - process_cache.RENEW_AHEAD / 2)  # the last quarter
+    into_last_quarter(clock)
     assert [(await client.get(page)).text for page in pages] == kept
     await public_cache._pages.renewals_ended()
     assert len(credential_reads) == reads + 1
@@ -322,22 +325,21 @@ async def test_renewals_due_together_read_their_credentials_in_one_statement(
     assert len(credential_reads) == reads + 1
 
 
+@pytest.mark.usefixtures("no_spread")
 async def test_a_page_unpublished_elsewhere_fails_its_renewal_and_not_the_others(
     client: httpx.AsyncClient,
     tenant: Tenant,
     app: FastAPI,
     clock: list[float],
     credential_reads: list[str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(random, "uniform", lambda low, high: high)  # no spread
     gone_id, _, gone = await kept_page(client, tenant)
     _, _, shared = await kept_page(client, tenant)
     async with app.state.sessionmaker() as session, session.begin():  # another process
         await session.execute(
             text("UPDATE credentials SET public_id = NULL WHERE id = :id"), {"id": gone_id}
         )
-    clock[0] += _page_seconds() * (1 - process_cache.RENEW_AHEAD / 2)  # the last quarter
+    into_last_quarter(clock)
     assert (await client.get(gone)).status_code == 200  # kept until it runs out
     assert (await client.get(shared)).status_code == 200
     await public_cache._pages.renewals_ended()
