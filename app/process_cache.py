@@ -55,7 +55,9 @@ class ProcessCache(Generic[K, V]):
     ``weigh(value)`` add up to at most that (a value heavier than it all is not kept).
     With ``renew_ahead`` (a share of each entry's time), :meth:`served` loads an entry again
     during the last of its time, before it runs out; with ``serve_stale=False`` it never hands
-    out an entry that ran out, not even while another caller loads it again.
+    out an entry that ran out, not even while another caller loads it again. A renewal that
+    fails with one of the ``gone`` errors has learnt that what the entry holds no longer exists:
+    the entry is dropped at once, and nothing is logged.
     """
 
     def __init__(
@@ -67,12 +69,14 @@ class ProcessCache(Generic[K, V]):
         weigh: Callable[[V], int] = lambda _: 1,
         renew_ahead: float = 0.0,
         serve_stale: bool = True,
+        gone: tuple[type[Exception], ...] = (),
     ) -> None:
         self.seconds = seconds
         self.max_entries = max_entries
         self.max_weight = max_weight
         self.renew_ahead = renew_ahead
         self.serve_stale = serve_stale
+        self.gone = gone
         self._weigh = weigh
         self._entries: OrderedDict[K, _Entry[V]] = OrderedDict()
         self._weight = 0
@@ -168,6 +172,8 @@ class ProcessCache(Generic[K, V]):
     ) -> None:
         try:
             await self._loaded(key, renew, seconds, future)
+        except self.gone:
+            self._drop(key)  # the next caller loads it, and learns the same
         except Exception as error:  # the entry runs out as it would have; a caller loads it then
             # The type only: a message may carry a database's words about a row.
             logger.warning("a cache entry could not be renewed (%s)", type(error).__name__)

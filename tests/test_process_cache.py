@@ -298,6 +298,24 @@ async def test_a_failed_renewal_leaves_the_entry_to_run_out_and_logs_only_the_er
     assert await cache.served("a", load, renew=failing) == 5  # ran out: its caller loads it
 
 
+async def test_a_renewal_that_finds_its_entry_gone_drops_it_at_once_without_a_warning(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache: ProcessCache[str, int] = ProcessCache(
+        seconds=lambda: 4, renew_ahead=0.25, gone=(LookupError,)
+    )
+    cache.put("a", 1)
+    clock.now += 3.1
+
+    async def gone() -> int:
+        raise KeyError("a")
+
+    assert await cache.served("a", _Loads(9), renew=gone) == 1
+    await cache.renewals_ended()
+    assert cache.get("a") is None  # not kept until it runs out
+    assert caplog.records == []
+
+
 async def test_a_renewal_under_way_when_the_cache_is_cleared_keeps_nothing(clock: Clock) -> None:
     cache: ProcessCache[str, int] = ProcessCache(seconds=lambda: 4, renew_ahead=0.25)
     cache.put("a", 1)

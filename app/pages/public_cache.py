@@ -103,6 +103,7 @@ _pages: ProcessCache[tuple[str, str], _Page] = ProcessCache(
     weigh=lambda page: len(page.body),
     renew_ahead=RENEW_AHEAD,
     serve_stale=False,  # never past its time, which may end where the credential's validity turns
+    gone=(NotFound,),  # unpublished in another process: dropped when a renewal finds it so
 )
 # Credential id → public id, to drop a page whose learner stops sharing it.
 _addresses: ProcessCache[uuid.UUID, str] = ProcessCache(MAX_PAGES, _seconds)
