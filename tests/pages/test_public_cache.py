@@ -378,7 +378,7 @@ async def test_a_failed_batch_read_fails_every_renewal_of_the_batch_with_its_err
     renewals = [asyncio.create_task(reads.credential(sessionmaker, p)) for p in ("a", "b")]
     await asyncio.sleep(public_cache._GATHER_SECONDS * 2)
     read.release.set()
-    outcomes = await asyncio.gather(*renewals, return_exceptions=True)
+    outcomes = await asyncio.wait_for(asyncio.gather(*renewals, return_exceptions=True), 1)
     assert read.batches == [["a", "b"]]
     assert all(isinstance(outcome, ConnectionError) for outcome in outcomes)
 
