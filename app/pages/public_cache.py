@@ -131,10 +131,7 @@ class _RenewalReads:
             self._waiting[public_id] = future
             if len(self._waiting) == 1:
                 await self._read_for_all(sessionmaker)
-        credential = await future
-        if credential is None:
-            raise NotFound("No credential is shared at this address.")
-        return credential
+        return sharing.shared(await future)
 
     async def _read_for_all(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         """Settle every renewal's future, the first's own included, whatever happens."""

@@ -177,11 +177,15 @@ async def unpublish(session: AsyncSession, token: str) -> Claimed:
 
 
 async def public_credential(session: AsyncSession, public_id: str) -> Credential:
-    credential = (
+    return shared(
         await repository.by_public_id(session, public_id)
         if _PUBLIC_ID.fullmatch(public_id)
         else None
     )
+
+
+def shared(credential: Credential | None) -> Credential:
+    """The credential read for a public address; ``NotFound`` when the address shares none."""
     if credential is None:
         raise NotFound("No credential is shared at this address.")
     return credential
