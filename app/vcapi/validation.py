@@ -14,8 +14,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from pyld import jsonld
-
 from app.contexts import VC_V2, bundled_context, bundled_context_bytes, is_bundled
 from app.errors import FieldError, ValidationFailed
 from app.verification.jws import depth_exceeds
@@ -379,6 +377,8 @@ def _base58_decode(encoded: str) -> bytes | None:
 
 def _load_bundled(url: str, options: object) -> dict[str, Any]:
     """PyLD's document loader: the bundled contexts, and nothing from the network."""
+    from pyld import jsonld  # see _expansion_problems
+
     if not is_bundled(url):
         raise jsonld.JsonLdError(
             "Only bundled contexts are loaded.",
@@ -411,6 +411,11 @@ JSONLD_ERRORS = {
 def _expansion_problems(credential: dict[str, Any], pointer: str) -> list[FieldError]:
     """Expand in safe mode: a term no context defines, or one mapped to a non-URL, is refused
     rather than silently dropped, as a JSON-LD verifier would drop it."""
+    # Imported here, on the first document to expand: PyLD brings requests, urllib3 and lxml
+    # along, ~10 MB resident in every serving process and worker, while only the VC-API's
+    # caller-made documents are ever expanded (~50 ms, once per process).
+    from pyld import jsonld
+
     dropped: list[str | None] = []
     try:
         expanded = jsonld.expand(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import httpx
@@ -97,3 +99,22 @@ async def test_a_rest_issued_credential_expands_whole_and_passes_the_vc_api_veri
         "/credentials/verify", json={"verifiableCredential": credential["jwt"]}
     )
     assert verified.status_code == 200, verified.text
+
+
+def test_a_serving_process_loads_pyld_only_when_it_first_expands_a_document() -> None:
+    # PyLD brings requests, urllib3 and lxml along, ~10 MB resident: a process that never
+    # expands a caller's document must not pay for them. A fresh interpreter: this one has
+    # imported PyLD above.
+    program = (
+        "import sys\n"
+        "from app.main import create_app\n"
+        "create_app()\n"
+        "assert 'pyld' not in sys.modules, 'pyld imported with the app'\n"
+        "from app.vcapi.validation import _expansion_problems\n"
+        "_expansion_problems({'@context': ['https://www.w3.org/ns/credentials/v2']}, '')\n"
+        "assert 'pyld' in sys.modules\n"
+    )
+    finished = subprocess.run(  # noqa: S603 - this interpreter, a fixed program
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert finished.returncode == 0, finished.stderr
