@@ -33,7 +33,7 @@ from app.http.direct_routes import DirectRoute
 from app.mail.schemas import ClaimLinkMail
 from app.pagination import Cursor, Limit, Page, decode_keyset_cursor, next_keyset_cursor
 from app.problems import domain_problem
-from app.responses import AUTHENTICATED, json_response, model_response, problems
+from app.responses import AUTHENTICATED, json_response, problems, streamed_model_response
 from app.sharing import service as sharing
 from app.sharing.service import public_url
 from app.status_lists.service import own_entries
@@ -164,7 +164,7 @@ async def issue_batch(
         failed=sum(r.status == "failed" for r in results),
         results=results,
     )
-    return model_response(batch)
+    return streamed_model_response(batch, "results")
 
 
 def _batch_results(outcomes: list[Outcome]) -> list[BatchResult]:
