@@ -83,6 +83,6 @@ def streamed_model_response(model: BaseModel, items: str, status_code: int = 200
 def json_response(
     body: bytes, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
-    """JSON already serialised: by a model (``model_response``), or by orjson from the fields
-    of the model a route declares, where building the model would cost more than the rest."""
+    """JSON already serialised: by orjson from the fields of the model a route declares, where
+    building the model would cost more than the rest."""
     return Response(body, status_code=status_code, headers=headers, media_type="application/json")
