@@ -151,12 +151,10 @@ async def issue_credential(
 async def issue_batch(
     body: CredentialBatchIssue, session: DbSession, principal: CredentialIssuer
 ) -> Response:
-    # The outcomes (with every credential's document) are let go once summarised, before the
-    # answer is serialised: a batch's documents are several megabytes.
-    results = _batch_results(
-        await service.issue_many(
-            session, principal, [(item, item.idempotency_key) for item in body.items]
-        )
+    # Each result keeps the credential's summary, not its document: a batch's documents are
+    # several megabytes, let go a chunk at a time as they are written.
+    results = await service.issue_summarised(
+        session, principal, [(item, item.idempotency_key) for item in body.items], _batch_result
     )
     batch = BatchOut(
         issued=sum(r.status == "issued" for r in results),
@@ -167,16 +165,14 @@ async def issue_batch(
     return streamed_model_response(batch, "results")
 
 
-def _batch_results(outcomes: list[Outcome]) -> list[BatchResult]:
-    return [
-        BatchResult(
-            index=o.position,
-            status=o.status,
-            credential=credential_summary(o.credential, o.claim_url) if o.credential else None,
-            error=domain_problem(o.error).model_dump(exclude_none=True) if o.error else None,
-        )
-        for o in outcomes
-    ]
+def _batch_result(outcome: Outcome) -> BatchResult:
+    credential, error = outcome.credential, outcome.error
+    return BatchResult(
+        index=outcome.position,
+        status=outcome.status,
+        credential=credential_summary(credential, outcome.claim_url) if credential else None,
+        error=domain_problem(error).model_dump(exclude_none=True) if error else None,
+    )
 
 
 _STATUS_RESPONSES = problems(*AUTHENTICATED, 400, 404, 409)

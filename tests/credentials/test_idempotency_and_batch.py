@@ -3,10 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.credentials import issuance, router, service
+from app.credentials.issuance import Accepted, Outcome
 from app.credentials.models import Credential
+from app.credentials.repository import ROWS_PER_STATEMENT
 from tests.credentials.helpers import issue_payload, published_achievement
 from tests.factories import Tenant, achievement_payload
 
@@ -164,3 +168,53 @@ async def test_full_batch_of_1000_is_issued(
     indexes = {r["credential"]["status"][0]["index"] for r in body["results"]}
     assert len(indexes) == 1000
     assert await _count(sessionmaker) == 1000
+
+
+async def test_a_large_batch_is_built_written_and_summarised_a_chunk_at_a_time(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A chunk's documents are summarised before the next chunk is built, so a batch holds one
+    chunk's documents at a time; keyed and unkeyed chunks (two ways of inserting) and a bad
+    item keep their results, in order."""
+    achievement = await published_achievement(client, tenant)
+    events: list[tuple[str, int]] = []
+    batch_result = router._batch_result
+
+    def built(item: Accepted, *args: Any) -> dict[str, Any]:
+        events.append(("built", item.position))
+        return issuance.build_row(item, *args)
+
+    def summarised(outcome: Outcome) -> Any:
+        events.append(("summarised", outcome.position))
+        return batch_result(outcome)
+
+    monkeypatch.setattr(service, "build_row", built)
+    monkeypatch.setattr(router, "_batch_result", summarised)
+    size = 2 * ROWS_PER_STATEMENT + 51
+    items: list[dict[str, Any]] = [
+        issue_payload(achievement["id"], learner={"name": "L", "student_number": f"s{i}"})
+        for i in range(size)
+    ]
+    for i in range(ROWS_PER_STATEMENT, 2 * ROWS_PER_STATEMENT):  # the second chunk is keyed
+        items[i]["idempotency_key"] = f"result-{i}"
+    items[5] = issue_payload(achievement["id"], awarded_on="2999-01-01")  # fails alone
+    response = await client.post(
+        "/v1/credentials/batch", json={"items": items}, headers=tenant.headers
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["issued"], body["failed"]) == (size - 1, 1)
+    assert [r["index"] for r in body["results"]] == list(range(size))
+    assert body["results"][5]["status"] == "failed"
+    chunks = [list(range(0, 5)) + list(range(6, 101))]
+    chunks += [list(range(101, 201)), list(range(201, size))]
+    expected: list[tuple[str, int]] = []
+    for chunk in chunks:
+        expected += [("built", p) for p in chunk] + [("summarised", p) for p in chunk]
+    assert events == [*expected, ("summarised", 5)]
+    issued = [r for r in body["results"] if r["status"] == "issued"]
+    assert len({r["credential"]["status"][0]["index"] for r in issued}) == size - 1
+    assert await _count(sessionmaker) == size - 1
