@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -33,7 +34,7 @@ from app.http.direct_routes import DirectRoute
 from app.mail.schemas import ClaimLinkMail
 from app.pagination import Cursor, Limit, Page, decode_keyset_cursor, next_keyset_cursor
 from app.problems import domain_problem
-from app.responses import AUTHENTICATED, json_response, problems, streamed_model_response
+from app.responses import AUTHENTICATED, json_response, problems, streamed_list_response
 from app.sharing import service as sharing
 from app.sharing.service import public_url
 from app.status_lists.service import own_entries
@@ -151,28 +152,28 @@ async def issue_credential(
 async def issue_batch(
     body: CredentialBatchIssue, session: DbSession, principal: CredentialIssuer
 ) -> Response:
-    # Each result keeps the credential's summary, not its document: a batch's documents are
-    # several megabytes, let go a chunk at a time as they are written.
+    # Each result is kept as the JSON of the answer's item, not as the credential with its
+    # document: a batch's documents are several megabytes, let go a chunk at a time.
     results = await service.issue_summarised(
         session, principal, [(item, item.idempotency_key) for item in body.items], _batch_result
     )
+    counts = Counter(status for status, _ in results)
     batch = BatchOut(
-        issued=sum(r.status == "issued" for r in results),
-        replayed=sum(r.status == "replayed" for r in results),
-        failed=sum(r.status == "failed" for r in results),
-        results=results,
+        issued=counts["issued"], replayed=counts["replayed"], failed=counts["failed"], results=[]
     )
-    return streamed_model_response(batch, "results")
+    return streamed_list_response(batch, "results", [written for _, written in results])
 
 
-def _batch_result(outcome: Outcome) -> BatchResult:
+def _batch_result(outcome: Outcome) -> tuple[str, bytes]:
+    """The outcome's status, and its ``BatchResult`` as JSON."""
     credential, error = outcome.credential, outcome.error
-    return BatchResult(
+    result = BatchResult(
         index=outcome.position,
         status=outcome.status,
         credential=credential_summary(credential, outcome.claim_url) if credential else None,
         error=domain_problem(error).model_dump(exclude_none=True) if error else None,
     )
+    return outcome.status, result.__pydantic_serializer__.to_json(result)
 
 
 _STATUS_RESPONSES = problems(*AUTHENTICATED, 400, 404, 409)
