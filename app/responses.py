@@ -49,9 +49,7 @@ AUTHENTICATED = (401, 403, 422)
 _ITEMS_PER_CHUNK = 32
 
 
-def streamed_list_response(
-    model: BaseModel, field: str, items: Sequence[bytes], status_code: int = 200
-) -> Response:
+def streamed_list_response(model: BaseModel, field: str, items: Sequence[bytes]) -> Response:
     """``model`` as JSON with ``items`` as its list ``field``: the bytes its serializer would
     write had the list held the models each item is the JSON of, sent 32 items at a time.
 
@@ -79,7 +77,7 @@ def streamed_list_response(
             yield b"," + written if start else written
         yield b"]}"
 
-    return StreamingResponse(chunks(), status_code=status_code, media_type="application/json")
+    return StreamingResponse(chunks(), media_type="application/json")
 
 
 def json_response(
