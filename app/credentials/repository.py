@@ -82,6 +82,11 @@ async def insert_new(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> s
 # New credentials as one JSON parameter, for a write sent with the issuance's other writes
 # (app.db.writes). Used where no row can conflict: without an idempotency key there is nothing
 # for ON CONFLICT to skip, so every row is inserted and nothing needs reading back.
+#
+# The JWTs travel beside the JSON as a text array, zipped with its rows by ROWS FROM: inside the
+# JSON, Postgres's parser read each ~7 KB JWT character by character as a JSON string, more than
+# half of parsing a group's parameter (1.3 ms for 20 credentials against 0.56 without them),
+# where an array element is copied as it is.
 _INSERT_ROWS = """
     INSERT INTO credentials
         (id, institution_id, achievement_id, achievement_version_id, signing_key_id, profile,
@@ -92,12 +97,17 @@ _INSERT_ROWS = """
            ARRAY(SELECT jsonb_array_elements_text(r.learner_lookup)), r.issued_at,
            r.valid_until, r.awarded_on, r.document, r.jwt, r.idempotency_key,
            r.request_fingerprint
-    FROM jsonb_to_recordset(CAST(CAST(:rows AS text) AS jsonb))
-        AS r(id uuid, institution_id uuid, achievement_id uuid, achievement_version_id uuid,
-             signing_key_id uuid, profile text, state text, status_list_id uuid,
-             status_index integer, learner_lookup jsonb, issued_at timestamptz,
-             valid_until timestamptz, awarded_on date, document jsonb, jwt text,
-             idempotency_key text, request_fingerprint text)
+    FROM ROWS FROM (
+        jsonb_to_recordset(CAST(CAST(:rows AS text) AS jsonb))
+            AS (id uuid, institution_id uuid, achievement_id uuid, achievement_version_id uuid,
+                signing_key_id uuid, profile text, state text, status_list_id uuid,
+                status_index integer, learner_lookup jsonb, issued_at timestamptz,
+                valid_until timestamptz, awarded_on date, document jsonb,
+                idempotency_key text, request_fingerprint text),
+        unnest(CAST(:jwts AS text[]))
+    ) AS r(id, institution_id, achievement_id, achievement_version_id, signing_key_id, profile,
+           state, status_list_id, status_index, learner_lookup, issued_at, valid_until,
+           awarded_on, document, idempotency_key, request_fingerprint, jwt)
 """
 
 
@@ -107,7 +117,10 @@ def rows_write(rows: Sequence[dict[str, Any]]) -> Write | None:
         return None
     if any(row["idempotency_key"] is not None for row in rows):
         raise ValueError("a row with an idempotency key may conflict: insert it with insert_new")
-    return Write(_INSERT_ROWS, {"rows": rows_param(rows)})
+    without_jwts = [{name: value for name, value in row.items() if name != "jwt"} for row in rows]
+    return Write(
+        _INSERT_ROWS, {"rows": rows_param(without_jwts), "jwts": [row["jwt"] for row in rows]}
+    )
 
 
 async def get(

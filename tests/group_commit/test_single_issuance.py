@@ -7,6 +7,8 @@ The first request is held by a row lock on its achievement (see ``support``).
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -93,6 +95,43 @@ async def test_requests_arriving_during_a_transaction_share_the_next_one(
         audit_of = {str(row[0]): str(row[1]) for row in audited}
     for i, response in enumerate(responses):
         assert audit_of[f"request-{i}"] == response.json()["id"]
+
+
+async def test_each_credential_of_a_shared_transaction_is_stored_with_its_own_jwt(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    # The group's rows and their JWTs are sent to Postgres as two parameters, zipped by position.
+    achievement = await published_achievement(client, tenant)
+    send = _post(client, tenant)
+    async with _held(app, client, tenant, sessionmaker, achievement["id"]):
+        queued = await _queued(
+            app,
+            [
+                send(
+                    issue_payload(
+                        achievement["id"], learner={"name": f"L{i}", "student_number": f"s{i}"}
+                    )
+                )
+                for i in range(6)
+            ],
+        )
+    responses = await asyncio.gather(*queued)
+    assert [r.status_code for r in responses] == [201] * 6
+    assert await transactions_by_size(sessionmaker) == [1, 1, 6]
+    async with sessionmaker() as session:
+        stored = await session.execute(
+            text("SELECT id::text, jwt, document ->> 'id' FROM credentials")
+        )
+        by_id = {str(row[0]): (str(row[1]), str(row[2])) for row in stored}
+    for response in responses:
+        answer = response.json()
+        jwt, document_id = by_id[answer["id"]]
+        assert (jwt, document_id) == (answer["jwt"], answer["credential_id"])
+        payload = base64.urlsafe_b64decode(jwt.split(".")[1] + "==")
+        assert json.loads(payload)["id"] == document_id
 
 
 async def test_a_refused_request_in_a_shared_transaction_fails_alone(
