@@ -11,7 +11,7 @@ from app.http.direct_routes import DirectRoute
 from app.responses import json_response, problems
 from app.verification import service
 from app.verification.fetching import SafeFetcher
-from app.verification.input import key_binding_from_body, token_from_body
+from app.verification.input import verification_request
 from app.verification.schemas import VerificationOut
 
 router = APIRouter(tags=["verification (public)"], route_class=DirectRoute, responses=problems(503))
@@ -55,12 +55,6 @@ VERIFY_BODY = {
 }
 
 
-async def read_token(request: Request) -> str:
-    body = await request.body()
-    limit = get_settings().verification_max_token_bytes
-    return token_from_body(request.headers.get("content-type", ""), body, limit)
-
-
 @router.post(
     "/v1/verify",
     response_model=VerificationOut,
@@ -71,9 +65,11 @@ async def read_token(request: Request) -> str:
 async def verify_credential(request: Request) -> Response:
     # The body is read here rather than by dependencies: resolving them was a tenth of the
     # CPU of verifying one of our own credentials.
-    token = await read_token(request)
-    # Read only once the body was found sound.
-    binding = key_binding_from_body(request.headers.get("content-type", ""), await request.body())
+    token, binding = verification_request(
+        request.headers.get("content-type", ""),
+        await request.body(),
+        get_settings().verification_max_token_bytes,
+    )
     fetcher: SafeFetcher = request.app.state.fetcher
     async with session_if_used(request.app.state.read_sessionmaker) as session:
         report = await service.verify_report(session, fetcher, token, binding=binding)
