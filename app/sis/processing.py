@@ -23,7 +23,7 @@ from app.config import get_settings
 from app.credentials import lifecycle
 from app.credentials.issuance import Outcome
 from app.credentials.schemas import CredentialIssue, Learner
-from app.credentials.service import issue_many
+from app.credentials.service import issue_summarised
 from app.errors import DomainError, IdempotencyKeyReused
 from app.sis import repository
 from app.sis.intake import failed_event_payload, parse_result
@@ -245,8 +245,8 @@ class _Group:
         for start in range(0, len(fresh), limit):
             chunk = fresh[start : start + limit]
             try:
-                outcomes = await issue_many(
-                    self.session, self.principal, [(i.request, i.key) for i in chunk]
+                outcomes = await issue_summarised(
+                    self.session, self.principal, [(i.request, i.key) for i in chunk], _summary
                 )
             except DomainError as error:  # e.g. the institution has no signing key
                 for item in chunk:
@@ -260,7 +260,7 @@ class _Group:
                     _already_issued(twin.credential_id) if twin.credential_id else twin
                 )
 
-    async def _settle_issued(self, chunk: list[_ToIssue], outcomes: list[Outcome]) -> None:
+    async def _settle_issued(self, chunk: list[_ToIssue], outcomes: list[_Issued]) -> None:
         raced = [
             item.key
             for item, outcome in zip(chunk, outcomes, strict=True)
@@ -308,11 +308,26 @@ def _already_issued(credential_id: uuid.UUID | None) -> Verdict:
     )
 
 
-def _issued_verdict(outcome: Outcome, winner: repository.IssuedCredential | None) -> Verdict:
-    if outcome.status == "issued" and outcome.credential is not None:
-        return Verdict("issued", credential_id=outcome.credential.id)
-    if outcome.status == "replayed" and outcome.credential is not None:
-        return _already_issued(outcome.credential.id)
+@dataclass(frozen=True, slots=True)
+class _Issued:
+    """What a result's verdict needs of its issuance: a claim issues up to a whole batch, whose
+    credentials' documents are let go as soon as each chunk is written."""
+
+    status: str
+    credential_id: uuid.UUID | None
+    error: DomainError | None
+
+
+def _summary(outcome: Outcome) -> _Issued:
+    credential = outcome.credential
+    return _Issued(outcome.status, credential.id if credential else None, outcome.error)
+
+
+def _issued_verdict(outcome: _Issued, winner: repository.IssuedCredential | None) -> Verdict:
+    if outcome.status == "issued" and outcome.credential_id is not None:
+        return Verdict("issued", credential_id=outcome.credential_id)
+    if outcome.status == "replayed" and outcome.credential_id is not None:
+        return _already_issued(outcome.credential_id)
     if isinstance(outcome.error, IdempotencyKeyReused) and winner is not None:
         return _already_issued(winner.id)
     error = outcome.error
