@@ -8,11 +8,20 @@ connection must deliver a complete request head (request line and headers) withi
 response; else it is closed. A head larger than :data:`MAX_HEAD_BYTES` is refused with 431 and
 the connection closed, since the httptools parser itself sets no bound. The body is bounded by
 ``app.http.limits`` once the request reaches the application.
+
+It also turns Nagle's algorithm off on every TCP connection, which uvicorn's own protocol leaves
+to asyncio, and asyncio does only for connections whose socket says it is TCP: with
+``--workers N`` uvicorn binds the listening socket itself without saying so (protocol 0), and
+its accepted connections kept Nagle on. A response goes out in two writes, head and body; the
+body then waited for the client's delayed ACK, ~40 ms on Linux, on every request but a
+connection's first: ``--workers 2`` answered one client 23 times a second where ``--workers 1``
+answered it 7,965 times.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any, Final
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -45,6 +54,7 @@ class BoundedHeadProtocol(HttpToolsProtocol):
         self._head_bytes = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        _turn_off_nagle(transport)
         super().connection_made(transport)
         self._await_head()
         self._head_timer = self.loop.call_at(self._head_deadline, self._check_head)
@@ -90,3 +100,9 @@ class BoundedHeadProtocol(HttpToolsProtocol):
         # from now) or the head is not yet due: look again then.
         wake = self._head_deadline if self._awaiting_head else self.loop.time() + self._head_timeout
         self._head_timer = self.loop.call_at(wake, self._check_head)
+
+
+def _turn_off_nagle(transport: asyncio.BaseTransport) -> None:
+    connection = transport.get_extra_info("socket")
+    if connection is not None and connection.family in (socket.AF_INET, socket.AF_INET6):
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -1,7 +1,9 @@
-"""A served process under slow and oversized requests, spoken to over raw sockets."""
+"""A served process under slow and oversized requests, spoken to over raw sockets; and the
+protocol's connections on a listener bound as ``--workers N`` binds it."""
 
 from __future__ import annotations
 
+import asyncio
 import select
 import socket
 import time
@@ -9,7 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import uvicorn
+from starlette.types import Receive, Scope, Send
+from uvicorn.server import ServerState
 
+from app.http.connections import BoundedHeadProtocol
 from tests.serving import LOOPBACK, free_port, serve_command, served
 
 HEAD_SECONDS = 1.0
@@ -225,3 +231,38 @@ def test_a_keep_alive_connection_idle_after_an_answer_is_closed_within_the_heade
         answered = time.monotonic()
         assert _closed_by_server(sock, HEAD_SECONDS + SLACK)
         assert time.monotonic() - answered > HEAD_SECONDS / 2
+
+
+async def _no_app(scope: Scope, receive: Receive, send: Send) -> None:
+    raise AssertionError("no request is sent")
+
+
+async def test_connections_on_a_listener_bound_for_several_workers_have_nagle_off() -> None:
+    # With --workers N uvicorn binds the listening socket itself and hands it to each process;
+    # asyncio then leaves Nagle's algorithm on for the connections it accepts.
+    config = uvicorn.Config(
+        _no_app, host=LOOPBACK, port=0, http=BoundedHeadProtocol, lifespan="off", log_config=None
+    )
+    config.load()
+    listener = config.bind_socket()
+    accepted: asyncio.Queue[asyncio.BaseTransport] = asyncio.Queue()
+
+    class Observed(BoundedHeadProtocol):
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            accepted.put_nowait(transport)
+
+    def protocol() -> Observed:
+        return Observed(config=config, server_state=ServerState(), app_state={})
+
+    server = await asyncio.get_running_loop().create_server(protocol, sock=listener)
+    try:
+        _, writer = await asyncio.open_connection(*listener.getsockname()[:2])
+        transport = await asyncio.wait_for(accepted.get(), timeout=10)
+        connection = transport.get_extra_info("socket")
+        assert connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+        transport.close()
+        writer.close()
+    finally:
+        server.close()
+        await server.wait_closed()
