@@ -57,12 +57,15 @@ def _queued(app: FastAPI, requests: list[Awaitable[httpx.Response]]) -> Any:
     return queued_behind(app.state.single_issuance, requests)
 
 
-async def test_requests_arriving_during_a_transaction_share_the_next_one(
+async def _issued_together(
     app: FastAPI,
     client: httpx.AsyncClient,
     tenant: Tenant,
     sessionmaker: async_sessionmaker[AsyncSession],
-) -> None:
+    count: int,
+) -> list[httpx.Response]:
+    """``count`` issuances queued behind one held in its transaction, so that they share the
+    next; the i-th is learner s<i> and carries the request id request-<i>."""
     achievement = await published_achievement(client, tenant)
     send = _post(client, tenant)
     async with _held(app, client, tenant, sessionmaker, achievement["id"]):
@@ -71,14 +74,23 @@ async def test_requests_arriving_during_a_transaction_share_the_next_one(
             [
                 send(
                     issue_payload(
-                        achievement["id"], learner={"name": "L", "student_number": f"s{i}"}
+                        achievement["id"], learner={"name": f"L{i}", "student_number": f"s{i}"}
                     ),
                     {"X-Request-ID": f"request-{i}"},
                 )
-                for i in range(8)
+                for i in range(count)
             ],
         )
-    responses = await asyncio.gather(*queued)
+    return list(await asyncio.gather(*queued))
+
+
+async def test_requests_arriving_during_a_transaction_share_the_next_one(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    responses = await _issued_together(app, client, tenant, sessionmaker, 8)
     assert [r.status_code for r in responses] == [201] * 8
     assert len({r.json()["id"] for r in responses}) == 8
     assert len({r.json()["claim_url"] for r in responses}) == 8
@@ -104,21 +116,7 @@ async def test_each_credential_of_a_shared_transaction_is_stored_with_its_own_jw
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     # The group's rows and their JWTs are sent to Postgres as two parameters, zipped by position.
-    achievement = await published_achievement(client, tenant)
-    send = _post(client, tenant)
-    async with _held(app, client, tenant, sessionmaker, achievement["id"]):
-        queued = await _queued(
-            app,
-            [
-                send(
-                    issue_payload(
-                        achievement["id"], learner={"name": f"L{i}", "student_number": f"s{i}"}
-                    )
-                )
-                for i in range(6)
-            ],
-        )
-    responses = await asyncio.gather(*queued)
+    responses = await _issued_together(app, client, tenant, sessionmaker, 6)
     assert [r.status_code for r in responses] == [201] * 6
     assert await transactions_by_size(sessionmaker) == [1, 1, 6]
     async with sessionmaker() as session:
