@@ -7,6 +7,7 @@ so verifying our own credentials needs no network and cannot be fooled by DNS.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import uuid
 from collections.abc import Mapping
@@ -92,17 +93,27 @@ class StatusLists:
             self._fetcher.remember(url, _STATUS_LIST_ACCEPT, ttl_seconds)
 
     async def _local(self, url: str, path: str) -> str:
-        match = _STATUS_PATH.match(path)
+        named = _status_list_named(path)
         try:
-            if match is None:
+            if named is None:
                 raise NotFound(url)
-            return (
-                await status_lists.recent_publication(self._session, uuid.UUID(match[1]), match[2])
-            ).jwt
+            return (await status_lists.recent_publication(self._session, *named)).jwt
         except NotFound as exc:
             raise HttpStatusError(
                 f"{url} is not a status list of this instance", status=404
             ) from exc
+
+
+# Kept per path: every verification of one of our credentials reads the same few list URLs,
+# and matching one and making its UUID was a few µs of each.
+@functools.lru_cache(maxsize=1024)
+def _status_list_named(path: str) -> tuple[uuid.UUID, str] | None:
+    """(list id, purpose) of one of this instance's status-list paths; None for anything else."""
+    match = _STATUS_PATH.match(path)
+    try:
+        return (uuid.UUID(match[1]), match[2]) if match else None
+    except ValueError:  # 36 of the pattern's characters, but not a UUID ("-" * 36)
+        return None
 
 
 # Whether a credential was issued under the issuing policy never changes once it is issued, and
