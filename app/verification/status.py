@@ -140,6 +140,25 @@ async def _check_entry(
     return EntryResult(str(purpose), bit_is_set(bits, index))
 
 
+@dataclass(frozen=True, slots=True)
+class _CheckedList:
+    """A list whose signature verified with the key its ``kid`` named, and what it says."""
+
+    kid: str
+    jwk: dict[str, Any]
+    until: datetime | None
+    ttl_seconds: int | None
+    bits: bytes
+
+
+# (the list's token, the purpose asked, the credential's issuer) -> what checking it found.
+# Every verification of a credential checks its list, and the same few lists come back again
+# and again: kept, a list's token is not parsed, its key not compared and its claims not read
+# again while its bytes stay the same. The key is still resolved every time (a rotated or
+# withdrawn key is noticed) and the list's own validity compared with the moment asked about.
+_checked_lists: dict[tuple[str, str, str | None], _CheckedList] = {}
+
+
 async def _verified_bits(
     url: str,
     purpose: str,
@@ -150,16 +169,43 @@ async def _verified_bits(
     skew: timedelta,
 ) -> bytes:
     try:
-        parsed = _parsed_list(await lists.fetch(url))
+        token = await lists.fetch(url)
     except FetchError as exc:
         raise StatusProblem(f"the status list {url} could not be fetched ({exc.code})") from exc
+    question = (token, purpose, issuer)
+    checked = _checked_lists.get(question)
+    if checked is None or await _key_of(checked.kid, resolver) is not checked.jwk:
+        checked = await _check_list(token, url, purpose, issuer, resolver)
+        if len(_checked_lists) >= _LISTS_KEPT:
+            _checked_lists.clear()
+        _checked_lists[question] = checked
+    if checked.until is not None and checked.until < now - skew:
+        raise StatusProblem("the status list has expired")
+    if checked.ttl_seconds is not None:
+        lists.remember(url, checked.ttl_seconds)
+    return checked.bits
+
+
+async def _key_of(kid: str, resolver: KeyResolver) -> dict[str, Any]:
+    try:
+        return (await resolver.resolve(kid)).jwk
+    except KeyResolutionError as exc:
+        raise StatusProblem(f"the status list's key cannot be resolved ({exc.code})") from exc
+
+
+async def _check_list(
+    token: str, url: str, purpose: str, issuer: str | None, resolver: KeyResolver
+) -> _CheckedList:
+    try:
+        parsed = _parsed_list(token)
     except MalformedToken as exc:
         raise StatusProblem(f"the status list {url} is not a signed credential: {exc}") from exc
     list_vc = parsed.payload
     if (problem := algorithm_problem(parsed.header)) is not None:
         raise StatusProblem(f"the status list: {problem}")
+    kid = str(parsed.header.get("kid", ""))
     try:
-        key = await resolver.resolve(str(parsed.header.get("kid", "")))
+        key = await resolver.resolve(kid)
     except KeyResolutionError as exc:
         raise StatusProblem(f"the status list's key cannot be resolved ({exc.code})") from exc
     alg = str(parsed.header["alg"])
@@ -167,23 +213,10 @@ async def _verified_bits(
         raise StatusProblem("the status list's signature is not valid")
     if issuer_id(list_vc) != issuer or key.controller != issuer:
         raise StatusProblem("the status list is not signed by the credential's issuer")
-    return _bits_of(list_vc, purpose, now, skew, url, lists)
-
-
-def _bits_of(
-    list_vc: dict[str, Any],
-    purpose: str,
-    now: datetime,
-    skew: timedelta,
-    url: str,
-    lists: StatusListSource,
-) -> bytes:
     types = list_vc.get("type")
     if not isinstance(types, list) or "BitstringStatusListCredential" not in types:
         raise StatusProblem("the status list is not a BitstringStatusListCredential")
     until = parse_datetime(list_vc.get("validUntil")) if "validUntil" in list_vc else None
-    if until is not None and until < now - skew:
-        raise StatusProblem("the status list has expired")
     subject = list_vc.get("credentialSubject")
     if not isinstance(subject, dict):
         raise StatusProblem("the status list has no credentialSubject")
@@ -191,12 +224,14 @@ def _bits_of(
     if purpose != purposes and not (isinstance(purposes, list) and purpose in purposes):
         raise StatusProblem(f"the status list is not for {purpose}")
     ttl = subject.get("ttl")
-    if isinstance(ttl, int) and not isinstance(ttl, bool) and ttl >= 0:
-        lists.remember(url, ttl // 1000)
+    ttl_seconds = (
+        ttl // 1000 if isinstance(ttl, int) and not isinstance(ttl, bool) and ttl >= 0 else None
+    )
     encoded = subject.get("encodedList")
     if not isinstance(encoded, str):
         raise StatusProblem("the status list has no encodedList")
     try:
-        return _decoded_list(encoded)
+        bits = _decoded_list(encoded)
     except MalformedStatusList as exc:
         raise StatusProblem(f"the status list cannot be decoded: {exc}") from exc
+    return _CheckedList(kid, key.jwk, until, ttl_seconds, bits)

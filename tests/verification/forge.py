@@ -103,9 +103,7 @@ def sign_with_fresh_key(header: Json, payload: Json) -> str:
     signing_input = f"{b64url_json(header)}.{b64url_json(payload)}".encode("ascii")
     alg = header["alg"]
     if alg == "ES256":
-        key = ec.generate_private_key(ec.SECP256R1())
-        r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
-        signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        signature = es256_signature(ec.generate_private_key(ec.SECP256R1()), signing_input)
     elif alg == "EdDSA":
         signature = ed25519.Ed25519PrivateKey.generate().sign(signing_input)
     elif alg == "RS256":
@@ -114,6 +112,12 @@ def sign_with_fresh_key(header: Json, payload: Json) -> str:
     else:
         raise ValueError(f"no fresh key for {alg}")
     return f"{signing_input.decode('ascii')}.{b64url(signature)}"
+
+
+def es256_signature(key: ec.EllipticCurvePrivateKey, signing_input: bytes) -> bytes:
+    """The JWS form of an ES256 signature: r and s, 32 bytes each."""
+    r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
 
 def replace_segment(token: str, index: int, segment: str) -> str:
