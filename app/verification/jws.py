@@ -125,12 +125,15 @@ _CONTAINERS = (dict, list)  # a tuple: isinstance against a union type is severa
 def parse_compact(token: str) -> CompactJws:
     if "~" in token:
         raise MalformedToken("SD-JWT (selective disclosure) credentials are not supported")
-    parts = token.split(".")
-    if len(parts) != 3 or not all(parts[:2]):
+    # Partitioned rather than split: split looks at every character of a ~6 KB credential in
+    # a loop, partition finds each dot with memchr.
+    encoded_header, _, rest = token.partition(".")
+    encoded_payload, dot, encoded_signature = rest.partition(".")
+    if not (encoded_header and encoded_payload and dot) or "." in encoded_signature:
         raise MalformedToken("a compact JWS has three dot-separated segments")
-    header = _json_object(_b64decode(parts[0]), "header")
-    payload = _json_object(_b64decode(parts[1]), "payload")
-    return CompactJws(token, header, payload, _b64decode(parts[2]))
+    header = _json_object(_b64decode(encoded_header), "header")
+    payload = _json_object(_b64decode(encoded_payload), "payload")
+    return CompactJws(token, header, payload, _b64decode(encoded_signature))
 
 
 def algorithm_problem(header: dict[str, Any]) -> str | None:
@@ -165,13 +168,19 @@ def _public_key(members: frozenset[tuple[str, str]]) -> jwk.JWK:
     return jwk.JWK(**dict(members))
 
 
+@functools.lru_cache(maxsize=256)
+def _verifying_key(members: frozenset[tuple[str, str]]) -> object:
+    """The cryptography key object of a public JWK (jwcrypto looks it up anew on every call)."""
+    return _public_key(members).get_op_key("verify")
+
+
 # Checked with cryptography directly: jwcrypto's JWS object re-parses and copies the token,
 # ~1 ms a credential, five times the signature check itself. Anything else (RSA, a "crit" or
-# "b64" header) still goes through jwcrypto.
-_EC_ALGORITHMS: dict[str, tuple[type[hashes.HashAlgorithm], int]] = {
-    "ES256": (hashes.SHA256, 32),
-    "ES384": (hashes.SHA384, 48),
-    "ES512": (hashes.SHA512, 66),
+# "b64" header) still goes through jwcrypto. The ECDSA parameters hold no state: made once.
+_EC_ALGORITHMS: dict[str, tuple[ec.ECDSA, int]] = {
+    "ES256": (ec.ECDSA(hashes.SHA256()), 32),
+    "ES384": (ec.ECDSA(hashes.SHA384()), 48),
+    "ES512": (ec.ECDSA(hashes.SHA512()), 66),
 }
 _EDDSA = ("EdDSA", "Ed25519")
 
@@ -179,9 +188,10 @@ _EDDSA = ("EdDSA", "Ed25519")
 def signature_valid(parsed: CompactJws, key: dict[str, Any]) -> bool:
     alg = parsed.header["alg"]
     try:
-        public = _public_key(key_members(key))
+        members = key_members(key)
         if (alg in _EC_ALGORITHMS or alg in _EDDSA) and not {"crit", "b64"} & parsed.header.keys():
-            return _directly_valid(public, alg, parsed)
+            return _directly_valid(_verifying_key(members), alg, parsed)
+        public = _public_key(members)
         verifier = jws.JWS()
         verifier.deserialize(parsed.token)
         verifier.allowed_algs = [alg]
@@ -191,22 +201,21 @@ def signature_valid(parsed: CompactJws, key: dict[str, Any]) -> bool:
     return True
 
 
-def _directly_valid(public: jwk.JWK, alg: str, parsed: CompactJws) -> bool:
+def _directly_valid(verifying_key: object, alg: str, parsed: CompactJws) -> bool:
     signing_input = parsed.token.rpartition(".")[0]
     signature = parsed.signature
-    verifying_key = public.get_op_key("verify")
     try:
         if alg in _EDDSA:
             if not isinstance(verifying_key, ed25519.Ed25519PublicKey):
                 return False
             verifying_key.verify(signature, signing_input.encode("ascii"))
             return True
-        hash_type, size = _EC_ALGORITHMS[alg]
+        ecdsa, size = _EC_ALGORITHMS[alg]
         if not isinstance(verifying_key, ec.EllipticCurvePublicKey) or len(signature) != 2 * size:
             return False
         r, s = int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big")
         der = encode_dss_signature(r, s)
-        verifying_key.verify(der, signing_input.encode("ascii"), ec.ECDSA(hash_type()))
+        verifying_key.verify(der, signing_input.encode("ascii"), ecdsa)
     except InvalidSignature:
         return False
     return True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 Outcome = Literal["passed", "failed", "skipped", "warning"]
 
@@ -22,8 +22,9 @@ CHECK_NAMES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
+class Check(NamedTuple):
+    # A tuple rather than a frozen dataclass: a verification records ten, and a frozen
+    # dataclass sets each field through object.__setattr__, several times the cost.
     name: str
     outcome: Outcome
     detail: str

@@ -70,7 +70,10 @@ async def verify_credential(request: Request) -> Response:
         await request.body(),
         get_settings().verification_max_token_bytes,
     )
-    fetcher: SafeFetcher = request.app.state.fetcher
-    async with session_if_used(request.app.state.read_sessionmaker) as session:
+    # By key: an attribute of Starlette's State is found only after the ordinary look-up has
+    # failed and raised (and formatted) an AttributeError inside the interpreter.
+    state = request.app.state
+    fetcher: SafeFetcher = state["fetcher"]
+    async with session_if_used(state["read_sessionmaker"]) as session:
         report = await service.verify_report(session, fetcher, token, binding=binding)
     return json_response(orjson.dumps(service.verification_fields(report)))
