@@ -218,6 +218,20 @@ async def test_request_id_is_accepted_generated_echoed_and_logged(
     assert isinstance(first["duration_ms"], float)
 
 
+async def test_a_request_id_that_looks_like_a_token_is_masked_in_the_access_line(
+    client: httpx.AsyncClient, logs: Logs
+) -> None:
+    # Well-formed as a request id (letters, digits, dots), and echoed as sent, but shaped
+    # like a JWT: the caller chose it, so the line masks it.
+    token_like = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+    response = await client.get("/healthz", headers={"X-Request-ID": token_like})
+    assert response.headers["x-request-id"] == token_like
+
+    (line,) = logs.access("/healthz")
+    assert line["request_id"] == REDACTED
+    assert token_like not in json.dumps(logs.lines())
+
+
 async def test_lines_written_during_a_request_carry_its_request_id(
     database_url: str, logs: Logs
 ) -> None:
