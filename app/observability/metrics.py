@@ -246,9 +246,17 @@ def count_status_change(action: str) -> None:
 
 
 def count_verification(verified: bool, failed_checks: Iterable[str]) -> None:
-    VERIFICATIONS.labels("verified" if verified else "failed").inc()
+    # The labelled counter is kept: labels() checks and looks its child up anew on every call,
+    # ~1 µs of each verification.
+    _VERIFICATION_RESULTS[verified].inc()
     for check in set(failed_checks):
         VERIFICATION_FAILURES.labels(check).inc()
+
+
+_VERIFICATION_RESULTS: Final = {
+    True: VERIFICATIONS.labels("verified"),
+    False: VERIFICATIONS.labels("failed"),
+}
 
 
 def count_sis_result(outcome: str, count: int = 1) -> None:
