@@ -1,9 +1,11 @@
-"""Test doubles for what is outside our control: foreign servers (MockTransport) and DNS."""
+"""Test doubles for what is outside our control (foreign servers through MockTransport, DNS),
+and for this instance's issuers where a test needs no database."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import pytest
@@ -98,3 +100,23 @@ def make_fetcher(
         clock=clock or FakeClock(),
         max_cache_entries=max_cache_entries,
     )
+
+
+@dataclass
+class FakeLocal:
+    """In-memory stand-in for this instance's issuers (the real one reads the database)."""
+
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    keys: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def is_local_did(self, did: str) -> bool:
+        return did.startswith("did:web:stapel.test:")
+
+    async def did_document(self, did: str) -> dict[str, Any] | None:
+        return self.documents.get(did)
+
+    def is_local_url(self, url: str) -> bool:
+        return url.startswith("https://stapel.test/")
+
+    async def jwk_at(self, url: str) -> dict[str, Any] | None:
+        return self.keys.get(url)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, cast
 
 import httpx
@@ -14,7 +14,14 @@ from jwcrypto import jwk
 from app.keys.multikey import multibase_of
 from app.verification.errors import HttpStatusError, KeyResolutionError
 from app.verification.resolver import KeyResolver, ResolvedKey, did_web_document_url
-from tests.verification.support import FakeDns, Server, make_fetcher, no_dns, no_http
+from tests.verification.support import (
+    FakeDns,
+    FakeLocal,
+    Server,
+    make_fetcher,
+    no_dns,
+    no_http,
+)
 
 DID = "did:web:issuer.example%3A8443:issuers:acme"
 DID_URL = "https://issuer.example:8443/issuers/acme/did.json"
@@ -49,26 +56,6 @@ def document(*methods: dict[str, Any], did: str = DID, **overrides: Any) -> dict
     }
     doc.update(overrides)
     return doc
-
-
-@dataclass
-class FakeLocal:
-    """In-memory stand-in for this instance's issuers (the real one reads the database)."""
-
-    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
-    keys: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def is_local_did(self, did: str) -> bool:
-        return did.startswith("did:web:stapel.test:")
-
-    async def did_document(self, did: str) -> dict[str, Any] | None:
-        return self.documents.get(did)
-
-    def is_local_url(self, url: str) -> bool:
-        return url.startswith("https://stapel.test/")
-
-    async def jwk_at(self, url: str) -> dict[str, Any] | None:
-        return self.keys.get(url)
 
 
 async def resolve(

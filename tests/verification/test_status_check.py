@@ -13,33 +13,14 @@ from app.status_lists.bitstring import empty_bits, encode_list
 from app.verification.resolver import KeyResolver
 from app.verification.status import check_status
 from tests.verification.forge import b64url, b64url_json, es256_signature
-from tests.verification.support import make_fetcher, no_http
+from tests.verification.support import FakeLocal, make_fetcher, no_http
 
-DID = "did:web:issuer.example"
+DID = "did:web:stapel.test:issuers:one"  # one of this instance's, for FakeLocal
 KID = f"{DID}#key-1"
-URL = "https://issuer.example/status/1"
+URL = "https://stapel.test/status/1"
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 SKEW = timedelta(seconds=60)
 INDEX = 5
-
-
-class _Identity:
-    """The issuer's DID document, answered locally and swappable between checks."""
-
-    def __init__(self, document: dict[str, Any]) -> None:
-        self.document = document
-
-    def is_local_did(self, did: str) -> bool:
-        return did == DID
-
-    async def did_document(self, did: str) -> dict[str, Any] | None:
-        return self.document if did == DID else None
-
-    def is_local_url(self, url: str) -> bool:
-        return False
-
-    async def jwk_at(self, url: str) -> dict[str, Any] | None:
-        return None
 
 
 class _Lists:
@@ -103,7 +84,7 @@ _CREDENTIAL = {
 }
 
 
-async def _check(identity: _Identity, lists: _Lists, now: datetime = NOW) -> tuple[str, str]:
+async def _check(identity: FakeLocal, lists: _Lists, now: datetime = NOW) -> tuple[str, str]:
     # A verification makes its own resolver, as the service does.
     async with make_fetcher(no_http) as fetcher:
         resolver = KeyResolver(fetcher, identity)
@@ -112,7 +93,7 @@ async def _check(identity: _Identity, lists: _Lists, now: datetime = NOW) -> tup
 
 async def test_a_list_checked_before_is_refused_once_it_has_expired() -> None:
     key = ec.generate_private_key(ec.SECP256R1())
-    identity = _Identity(_document(key))
+    identity = FakeLocal({DID: _document(key)})
     lists = _Lists(_status_list(key, revoked=False, valid_until=NOW + timedelta(days=1)))
 
     assert (await _check(identity, lists))[0] == "passed"
@@ -125,11 +106,11 @@ async def test_a_list_checked_before_is_refused_once_it_has_expired() -> None:
 
 async def test_a_list_checked_before_is_refused_once_its_key_is_withdrawn() -> None:
     key = ec.generate_private_key(ec.SECP256R1())
-    identity = _Identity(_document(key))
+    identity = FakeLocal({DID: _document(key)})
     lists = _Lists(_status_list(key, revoked=False, valid_until=NOW + timedelta(days=1)))
     assert (await _check(identity, lists))[0] == "passed"
 
-    identity.document = _document(None)
+    identity.documents[DID] = _document(None)
     outcome, detail = await _check(identity, lists)
 
     assert outcome == "failed"
@@ -138,18 +119,18 @@ async def test_a_list_checked_before_is_refused_once_its_key_is_withdrawn() -> N
 
 async def test_a_list_checked_before_is_refused_once_its_key_is_replaced() -> None:
     key = ec.generate_private_key(ec.SECP256R1())
-    identity = _Identity(_document(key))
+    identity = FakeLocal({DID: _document(key)})
     lists = _Lists(_status_list(key, revoked=False, valid_until=NOW + timedelta(days=1)))
     assert (await _check(identity, lists))[0] == "passed"
 
-    identity.document = _document(ec.generate_private_key(ec.SECP256R1()))
+    identity.documents[DID] = _document(ec.generate_private_key(ec.SECP256R1()))
 
     assert await _check(identity, lists) == ("failed", "the status list's signature is not valid")
 
 
 async def test_a_new_list_at_the_same_address_is_read_afresh() -> None:
     key = ec.generate_private_key(ec.SECP256R1())
-    identity = _Identity(_document(key))
+    identity = FakeLocal({DID: _document(key)})
     lists = _Lists(_status_list(key, revoked=False, valid_until=NOW + timedelta(days=1)))
     assert (await _check(identity, lists))[0] == "passed"
 
