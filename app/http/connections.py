@@ -1,4 +1,5 @@
-"""Uvicorn's HTTP protocol with a deadline and a size bound for each request head.
+"""Uvicorn's HTTP protocol with a deadline and a size bound for each request head, Nagle's
+algorithm off, and each answer written once.
 
 Uvicorn closes idle keep-alive connections (``timeout_keep_alive``) but sets no timer on a new
 connection, and any byte received cancels the keep-alive timer: a client that opens connections
@@ -16,12 +17,26 @@ its accepted connections kept Nagle on. A response goes out in two writes, head 
 body then waited for the client's delayed ACK, ~40 ms on Linux, on every request but a
 connection's first: ``--workers 2`` answered one client 23 times a second where ``--workers 1``
 answered it 7,965 times.
+
+And it writes each answer once (:class:`CoalescedWrites`), not as uvicorn does, head and body
+apart. While other requests are in flight, the answers completed in one turn of the event loop
+are handed to their sockets one after another at the start of the next. A send wakes the client
+waiting for it, and on loopback (a reverse proxy or load balancer on the same host, or the
+benchmark) the kernel does that in the sending process: in a VM, an interrupt to the client's
+CPU. Sent in a burst, the answers find the client awake after the first. With wrk at 64
+connections and the server pinned to one core, an eighth of the server's time went into such
+wake-ups (perf: ``sock_def_readable`` under ``sendto``); written this way, ``/healthz`` went
+from 7,500 to 10,500 answers a second and verification from 1,960 to 2,690, with the server's
+system time per request from 30 to 8 µs and from 64 to 12 µs. A request alone in flight has its
+answer sent as soon as it is complete: waiting for the next turn added ~100 µs to an idle
+server's answers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Iterable
 from typing import Any, Final
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -29,6 +44,10 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from app.config import get_settings
 
 MAX_HEAD_BYTES: Final = 65_536
+# Writes held for the next turn of the event loop up to this size; a larger one leaves at once,
+# so that the transport's flow control (pause_writing at asyncio's 64 KiB high-water mark)
+# still sees a large body as it is written.
+MOST_HELD_BYTES: Final = 65_536
 _HEAD_TOO_LARGE: Final = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
     b"content-type: text/plain; charset=utf-8\r\nconnection: close\r\ncontent-length: 28\r\n\r\n"
@@ -56,6 +75,9 @@ class BoundedHeadProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         _turn_off_nagle(transport)
         super().connection_made(transport)
+        # After uvicorn's own set-up, which reads addresses off the socket's transport and
+        # gives that transport to the flow control (pause_reading, resume_reading).
+        self.transport: CoalescedWrites = CoalescedWrites(transport, self.loop)
         self._await_head()
         self._head_timer = self.loop.call_at(self._head_deadline, self._check_head)
 
@@ -80,6 +102,11 @@ class BoundedHeadProtocol(HttpToolsProtocol):
         super().on_headers_complete()
 
     def on_response_complete(self) -> None:
+        if len(self.tasks) <= 1:
+            # The only request in flight (its own task is still counted): the answer leaves
+            # now, not after the rest of its handling (its log line, its metrics) and a turn
+            # of the loop; the client is waiting for it, and this process would fall idle.
+            self.transport.send_held()
         super().on_response_complete()
         if not self.transport.is_closing() and self.cycle.response_complete:
             self._await_head()
@@ -100,6 +127,95 @@ class BoundedHeadProtocol(HttpToolsProtocol):
         # from now) or the head is not yet due: look again then.
         wake = self._head_deadline if self._awaiting_head else self.loop.time() + self._head_timeout
         self._head_timer = self.loop.call_at(wake, self._check_head)
+
+
+class CoalescedWrites(asyncio.Transport):
+    """A socket's transport that holds what is written until the next turn of the event loop.
+
+    The first write of a turn schedules the hand-over; everything written until then goes to
+    the socket's transport in one write. :meth:`send_held` hands it over at once (the protocol
+    calls it for the answer of a request alone in flight), and so does a write that brings the
+    held bytes to :data:`MOST_HELD_BYTES` or more. Closing hands over what is held first;
+    aborting drops it, as aborting drops the transport's own buffer.
+    """
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
+        self._transport = transport
+        self._loop = loop
+        self._held: list[bytes] = []
+        self._held_bytes = 0
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if not data:
+            return
+        if not self._held:
+            self._loop.call_soon(self.send_held)
+        self._held.append(bytes(data))
+        self._held_bytes += len(data)
+        if self._held_bytes >= MOST_HELD_BYTES:
+            self.send_held()
+
+    def writelines(self, list_of_data: Iterable[bytes | bytearray | memoryview]) -> None:
+        for data in list_of_data:
+            self.write(data)
+
+    def send_held(self) -> None:
+        """Hand what is held to the socket's transport now."""
+        if not self._held:
+            return  # sent already: closed, or grown past the bound
+        held = self._held[0] if len(self._held) == 1 else b"".join(self._held)
+        self._held = []
+        self._held_bytes = 0
+        if not self._transport.is_closing():
+            self._transport.write(held)
+
+    def close(self) -> None:
+        self.send_held()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._held = []
+        self._held_bytes = 0
+        self._transport.abort()
+
+    def can_write_eof(self) -> bool:
+        return self._transport.can_write_eof()
+
+    def write_eof(self) -> None:
+        self.send_held()
+        self._transport.write_eof()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._transport.get_extra_info(name, default)
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        self.send_held()  # a WebSocket's handshake answer, before its protocol takes over
+        self._transport.set_protocol(protocol)
+
+    def get_protocol(self) -> asyncio.BaseProtocol:
+        return self._transport.get_protocol()
+
+    def is_reading(self) -> bool:
+        return self._transport.is_reading()
+
+    def pause_reading(self) -> None:
+        self._transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        self._transport.resume_reading()
+
+    def get_write_buffer_size(self) -> int:
+        return self._transport.get_write_buffer_size() + self._held_bytes
+
+    def get_write_buffer_limits(self) -> tuple[int, int]:
+        return self._transport.get_write_buffer_limits()
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        self._transport.set_write_buffer_limits(high, low)
 
 
 def _turn_off_nagle(transport: asyncio.BaseTransport) -> None:

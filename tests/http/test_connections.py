@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.server import ServerState
 
-from app.http.connections import BoundedHeadProtocol
+from app.http.connections import MOST_HELD_BYTES, BoundedHeadProtocol
 from tests.serving import LOOPBACK, free_port, serve_command, served
 
 HEAD_SECONDS = 1.0
@@ -266,3 +266,218 @@ async def test_connections_on_a_listener_bound_for_several_workers_have_nagle_of
     finally:
         server.close()
         await server.wait_closed()
+
+
+# --- answers in one write ---------------------------------------------------------------------
+
+
+class _Listener:
+    """The protocol served on a loopback port over ``app``, with every write that reaches an
+    accepted connection's transport recorded, in order, per connection."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.config = uvicorn.Config(
+            app, host=LOOPBACK, port=0, http=BoundedHeadProtocol, lifespan="off", log_config=None
+        )
+        self.config.load()
+        self.state = ServerState()
+        self.writes: list[bytes] = []
+        self.server: asyncio.Server | None = None
+
+    def protocol(self) -> BoundedHeadProtocol:
+        writes = self.writes
+
+        class Recorded(BoundedHeadProtocol):
+            def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+                handed_on = transport.write
+
+                def write(data: bytes | bytearray | memoryview) -> None:
+                    writes.append(bytes(data))
+                    handed_on(data)
+
+                transport.write = write  # type: ignore[method-assign]
+                super().connection_made(transport)
+
+        return Recorded(config=self.config, server_state=self.state, app_state={})
+
+    async def __aenter__(self) -> tuple[str, int]:
+        self.server = await asyncio.get_running_loop().create_server(
+            self.protocol, host=LOOPBACK, port=0
+        )
+        return LOOPBACK, self.server.sockets[0].getsockname()[1]
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self.server is not None
+        self.server.close()
+        for connection in list(self.state.connections):
+            connection.shutdown()
+        await self.server.wait_closed()
+
+
+async def _exchange(address: tuple[str, int], request: bytes) -> bytes:
+    """Send ``request`` on a new connection and read until the server closes it."""
+    reader, writer = await asyncio.open_connection(*address)
+    writer.write(request)
+    try:
+        return await asyncio.wait_for(reader.read(), timeout=10)
+    finally:
+        writer.close()
+
+
+async def _ask(address: tuple[str, int], path: str) -> bytes:
+    """One keep-alive request and its answer (of a declared length); the connection stays
+    open until the answer has been read."""
+    reader, writer = await asyncio.open_connection(*address)
+    writer.write(_head("GET", path))
+    try:
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=10)
+        length = next(
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        return head + await asyncio.wait_for(reader.readexactly(length), timeout=10)
+    finally:
+        writer.close()
+
+
+async def _slow_beside(
+    listener: _Listener, address: tuple[str, int], started: asyncio.Event, path: str
+) -> bytes:
+    """``path`` asked while the request to /slow, started first, is still in flight."""
+    slow = asyncio.create_task(_ask(address, "/slow"))
+    await started.wait()
+    answer = await _ask(address, path)
+    await slow
+    return answer
+
+
+def _get(path: str) -> bytes:
+    return _head("GET", path, "Connection: close")
+
+
+async def _plain(send: Send, body: bytes, *headers: tuple[bytes, bytes]) -> None:
+    length = (b"content-length", str(len(body)).encode())
+    await send({"type": "http.response.start", "status": 200, "headers": [length, *headers]})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def test_an_answer_leaves_in_one_write_with_its_head() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await _plain(send, b"one answer")
+
+    listener = _Listener(app)
+    async with listener as address:
+        answer = await _exchange(address, _get("/"))
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    assert answer.endswith(b"\r\n\r\none answer")
+    assert listener.writes == [answer]
+
+
+async def test_an_answer_leaves_as_it_completes_when_no_other_request_is_in_flight() -> None:
+    handed_on: list[int] = []
+    listener: _Listener
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await _plain(send, b"alone")
+        handed_on.append(len(listener.writes))  # before the rest of the request's handling
+
+    listener = _Listener(app)
+    async with listener as address:
+        await _ask(address, "/")
+    assert handed_on == [1]
+
+
+async def test_answers_completed_while_others_are_in_flight_leave_in_the_next_turn() -> None:
+    # Under load the answers of one turn leave together after it: the client, woken by the
+    # first, reads the others without being woken for each.
+    slow_started = asyncio.Event()
+    release = asyncio.Event()
+    handed_on: list[int] = []
+    listener: _Listener
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] == "/slow":
+            slow_started.set()
+            await release.wait()
+            await _plain(send, b"slow")
+            return
+        await _plain(send, b"fast")
+        handed_on.append(len(listener.writes))
+        release.set()
+
+    listener = _Listener(app)
+    async with listener as address:
+        fast = await _slow_beside(listener, address, slow_started, "/fast")
+    assert fast.endswith(b"\r\n\r\nfast")
+    assert handed_on == [0]  # held while /slow was in flight, then sent whole in one write
+    assert listener.writes[0] == fast
+
+
+async def test_a_streamed_answer_arrives_whole_and_in_order() -> None:
+    pieces = [f"piece {n};".encode() for n in range(20)]
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        for piece in pieces:
+            await send({"type": "http.response.body", "body": piece, "more_body": True})
+            await asyncio.sleep(0)
+        await send({"type": "http.response.body", "body": b""})
+
+    listener = _Listener(app)
+    async with listener as address:
+        answer = await _exchange(address, _get("/"))
+    _, _, chunked = answer.partition(b"\r\n\r\n")
+    body = b""
+    while True:
+        size, _, rest = chunked.partition(b"\r\n")
+        length = int(size, 16)
+        if not length:
+            break
+        body, chunked = body + rest[:length], rest[length + 2 :]
+    assert body == b"".join(pieces)
+
+
+async def test_a_large_write_is_handed_on_at_once() -> None:
+    # So that the transport's flow control sees a large body as it is written.
+    large = b"x" * MOST_HELD_BYTES
+    handed_on: list[int] = []
+    listener: _Listener
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        handed_on.append(len(listener.writes))
+        await send({"type": "http.response.body", "body": large, "more_body": True})
+        handed_on.append(len(listener.writes))
+        await send({"type": "http.response.body", "body": b""})
+
+    listener = _Listener(app)
+    async with listener as address:
+        answer = await _exchange(address, _get("/"))
+    assert handed_on == [0, 1]
+    assert large in answer
+
+
+async def test_what_is_held_leaves_before_the_connection_is_closed() -> None:
+    slow_started = asyncio.Event()
+    release = asyncio.Event()
+    handed_on: list[int] = []
+    listener: _Listener
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] == "/slow":
+            slow_started.set()
+            await release.wait()
+            await _plain(send, b"slow")
+            return
+        # Held, since /slow is in flight; Connection: close makes uvicorn close the transport
+        # right after the body's write, before the next turn would have sent it.
+        await _plain(send, b"last words", (b"connection", b"close"))
+        handed_on.append(len(listener.writes))
+        release.set()
+
+    listener = _Listener(app)
+    async with listener as address:
+        answer = await _slow_beside(listener, address, slow_started, "/closing")
+    assert handed_on == [1]
+    assert answer.endswith(b"\r\n\r\nlast words")
