@@ -193,7 +193,8 @@ class CoalescedWrites(asyncio.Transport):
         return self._transport.get_extra_info(name, default)
 
     def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
-        self.send_held()  # a WebSocket's handshake answer, before its protocol takes over
+        # A WebSocket's protocol (after an upgrade) was handed this wrapper, and writes
+        # through it in order with what is held.
         self._transport.set_protocol(protocol)
 
     def get_protocol(self) -> asyncio.BaseProtocol:

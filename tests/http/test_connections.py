@@ -7,11 +7,12 @@ import asyncio
 import select
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 import uvicorn
+import websockets
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.server import ServerState
 
@@ -341,15 +342,35 @@ async def _ask(address: tuple[str, int], path: str) -> bytes:
         writer.close()
 
 
-async def _slow_beside(
-    listener: _Listener, address: tuple[str, int], started: asyncio.Event, path: str
-) -> bytes:
-    """``path`` asked while the request to /slow, started first, is still in flight."""
-    slow = asyncio.create_task(_ask(address, "/slow"))
-    await started.wait()
-    answer = await _ask(address, path)
-    await slow
-    return answer
+class _BesideSlow:
+    """An app answering through ``answer`` while a request to /slow, sent first, is in flight:
+    /slow is answered only after the other answer has been written. ``handed_on`` notes how
+    many writes had reached the socket's transport when that answer's last write returned."""
+
+    def __init__(self, answer: Callable[[Send], Awaitable[None]]) -> None:
+        self.answer = answer
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+        self.handed_on: list[int] = []
+        self.listener = _Listener(self)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] == "/slow":
+            self.started.set()
+            await self.release.wait()
+            await _plain(send, b"slow")
+            return
+        await self.answer(send)
+        self.handed_on.append(len(self.listener.writes))
+        self.release.set()
+
+    async def ask(self, path: str) -> bytes:
+        async with self.listener as address:
+            slow = asyncio.create_task(_ask(address, "/slow"))
+            await self.started.wait()
+            answer = await _ask(address, path)
+            await slow
+        return answer
 
 
 def _get(path: str) -> bytes:
@@ -391,27 +412,11 @@ async def test_an_answer_leaves_as_it_completes_when_no_other_request_is_in_flig
 async def test_answers_completed_while_others_are_in_flight_leave_in_the_next_turn() -> None:
     # Under load the answers of one turn leave together after it: the client, woken by the
     # first, reads the others without being woken for each.
-    slow_started = asyncio.Event()
-    release = asyncio.Event()
-    handed_on: list[int] = []
-    listener: _Listener
-
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["path"] == "/slow":
-            slow_started.set()
-            await release.wait()
-            await _plain(send, b"slow")
-            return
-        await _plain(send, b"fast")
-        handed_on.append(len(listener.writes))
-        release.set()
-
-    listener = _Listener(app)
-    async with listener as address:
-        fast = await _slow_beside(listener, address, slow_started, "/fast")
+    beside = _BesideSlow(lambda send: _plain(send, b"fast"))
+    fast = await beside.ask("/fast")
     assert fast.endswith(b"\r\n\r\nfast")
-    assert handed_on == [0]  # held while /slow was in flight, then sent whole in one write
-    assert listener.writes[0] == fast
+    assert beside.handed_on == [0]  # held while /slow was in flight, then sent in one write
+    assert beside.listener.writes[0] == fast
 
 
 async def test_a_streamed_answer_arrives_whole_and_in_order() -> None:
@@ -459,25 +464,30 @@ async def test_a_large_write_is_handed_on_at_once() -> None:
 
 
 async def test_what_is_held_leaves_before_the_connection_is_closed() -> None:
-    slow_started = asyncio.Event()
-    release = asyncio.Event()
-    handed_on: list[int] = []
-    listener: _Listener
+    # Held, since /slow is in flight; Connection: close makes uvicorn close the transport right
+    # after the body's write, before the next turn would have sent it.
+    beside = _BesideSlow(lambda send: _plain(send, b"last words", (b"connection", b"close")))
+    answer = await beside.ask("/closing")
+    assert beside.handed_on == [1]
+    assert answer.endswith(b"\r\n\r\nlast words")
 
+
+async def test_a_websocket_upgraded_from_a_connection_still_talks() -> None:
+    # The upgrade hands the wrapped transport to uvicorn's WebSocket protocol: its handshake
+    # answer and frames go through the same held writes.
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["path"] == "/slow":
-            slow_started.set()
-            await release.wait()
-            await _plain(send, b"slow")
-            return
-        # Held, since /slow is in flight; Connection: close makes uvicorn close the transport
-        # right after the body's write, before the next turn would have sent it.
-        await _plain(send, b"last words", (b"connection", b"close"))
-        handed_on.append(len(listener.writes))
-        release.set()
+        assert scope["type"] == "websocket"
+        assert (await receive())["type"] == "websocket.connect"
+        await send({"type": "websocket.accept"})
+        message = await receive()
+        await send({"type": "websocket.send", "text": f"echo: {message['text']}"})
+        await send({"type": "websocket.close", "code": 1000})
 
     listener = _Listener(app)
-    async with listener as address:
-        answer = await _slow_beside(listener, address, slow_started, "/closing")
-    assert handed_on == [1]
-    assert answer.endswith(b"\r\n\r\nlast words")
+    async with (
+        listener as (host, port),
+        websockets.connect(f"ws://{host}:{port}/socket", open_timeout=10) as socket_,
+    ):
+        await socket_.send("hello")
+        assert await asyncio.wait_for(socket_.recv(), timeout=10) == "echo: hello"
+    assert listener.writes[0].startswith(b"HTTP/1.1 101 ")
