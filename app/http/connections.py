@@ -163,7 +163,7 @@ class CoalescedWrites(asyncio.Transport):
     def send_held(self) -> None:
         """Hand what is held to the socket's transport now."""
         if not self._held:
-            return  # sent already: closed, or grown past the bound
+            return  # sent already: on completion, at the bound, or on closing
         held = self._held[0] if len(self._held) == 1 else b"".join(self._held)
         self._held = []
         self._held_bytes = 0
