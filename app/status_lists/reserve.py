@@ -5,15 +5,29 @@ that transaction commits, so that one institution's issuances queue behind each 
 (a WAL flush each). Instead each process claims a block of slots in a separate transaction that
 commits at once, keeps them in memory, and hands them out. A slot handed out is never handed out
 again, whether or not the credential that took it is committed: the specification asks that
-indexes are not reused, not that there are no gaps. A process that stops loses its unused block
-(at most ``BLOCK`` slots per institution), which leaves unused zero bits in a list.
+indexes are not reused, not that there are no gaps. A process that stops loses its unused block,
+which leaves unused zero bits in a list.
+
+A block's size follows the institution's pace. The first is ``BLOCK`` slots; a claim that comes
+within ``PACE_SECONDS`` of the one before doubles it, up to ``MOST_BLOCK``, and one that comes
+later starts again at ``BLOCK``. An institution that issues a few credentials a day claims 64 at
+a time, so a restart costs its list little; one issuing hundreds a second claims rarely. Claims
+are not free for the issuance that waits for one: a claim is a transaction of five round trips
+and a commit, and each round trip waits for the event loop, which is busy signing other groups.
+At 64 clients a claim held up its group by ~10 ms, and with a block of 64 a third of all groups
+waited for one (a group of 31 credentials took 27-31 ms instead of 23). What a process can lose
+when it stops stays bounded: at most ``MOST_BLOCK`` slots and a batch's extra block per
+institution, and never more than about ``PACE_SECONDS`` of its issuance beyond the first block.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
@@ -22,18 +36,39 @@ from app.db.unavailable import reconnect_after_read_only
 from app.status_lists.service import StatusSlot, allocate
 
 BLOCK: Final = 64
+MOST_BLOCK: Final = 1024
+PACE_SECONDS: Final = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class _LastClaim:
+    block: int
+    at: float
 
 
 class SlotReserve:
-    def __init__(self, block: int = BLOCK) -> None:
+    def __init__(
+        self,
+        block: int = BLOCK,
+        most: int = MOST_BLOCK,
+        pace_seconds: float = PACE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not 1 <= block <= most:
+            raise ValueError(f"blocks of {block} to {most} slots")
         self._block = block
+        self._most = most
+        self._pace_seconds = pace_seconds
+        self._clock = clock
         self._free: dict[uuid.UUID, deque[StatusSlot]] = {}
+        self._last_claims: dict[uuid.UUID, _LastClaim] = {}
         # Keyed by event loop too: an asyncio.Lock belongs to the loop it first waited in.
         self._locks: dict[tuple[int, uuid.UUID], asyncio.Lock] = {}
 
     def clear(self) -> None:
         """Forget every reserved slot (tests that empty the database between tests)."""
         self._free.clear()
+        self._last_claims.clear()
         self._locks.clear()
 
     async def take(
@@ -55,8 +90,19 @@ class SlotReserve:
         self, engine: AsyncEngine, institution_id: uuid.UUID, missing: int
     ) -> list[StatusSlot]:
         # A batch claims what it needs and a block more; single issuance a block at a time.
+        now = self._clock()
+        block = self._next_block(institution_id, now)
         async with AsyncSession(_claiming_engine(engine)) as session, session.begin():
-            return await allocate(session, institution_id, missing + self._block)
+            slots = await allocate(session, institution_id, missing + block)
+        self._last_claims[institution_id] = _LastClaim(block, now)
+        return slots
+
+    def _next_block(self, institution_id: uuid.UUID, now: float) -> int:
+        """Twice the last block when that went within the pace; otherwise the first size."""
+        last = self._last_claims.get(institution_id)
+        if last is None or now - last.at >= self._pace_seconds:
+            return self._block
+        return min(2 * last.block, self._most)
 
 
 # By event loop as well: a pooled connection belongs to the loop that opened it.

@@ -7,9 +7,9 @@ import uuid
 from collections import Counter
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.status_lists.reserve import BLOCK, reserve
+from app.status_lists.reserve import BLOCK, SlotReserve, reserve
 from app.status_lists.service import StatusSlot
 from tests.factories import Tenant
 
@@ -30,6 +30,37 @@ async def _claimed(sessions: Sessions, tenant: Tenant) -> int:
         return int(total.scalar_one())
 
 
+class _Clock:
+    """Time that moves only when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _engine(sessions: Sessions) -> AsyncEngine:
+    engine = sessions.kw["bind"]
+    assert isinstance(engine, AsyncEngine)
+    return engine
+
+
+async def _claim_sizes(
+    sessions: Sessions, tenant: Tenant, slots: SlotReserve, clock: _Clock, steps: list[float]
+) -> list[int]:
+    """Take one slot at a time, the clock moved by each step before each take; the size of
+    every claim the takes made."""
+    sizes: list[int] = []
+    for step in steps:
+        clock.now += step
+        before = await _claimed(sessions, tenant)
+        await slots.take(_engine(sessions), uuid.UUID(tenant.id), 1)
+        if (claimed := await _claimed(sessions, tenant) - before) > 0:
+            sizes.append(claimed)
+    return sizes
+
+
 async def test_one_slot_claims_a_block_and_the_next_ones_come_from_it(
     sessionmaker: Sessions, tenant: Tenant
 ) -> None:
@@ -38,8 +69,27 @@ async def test_one_slot_claims_a_block_and_the_next_ones_come_from_it(
     rest = [slot for _ in range(BLOCK) for slot in await _reserve(sessionmaker, tenant, 1)]
     assert await _claimed(sessionmaker, tenant) == 1 + BLOCK
     assert len(set(first + rest)) == 1 + BLOCK
-    await _reserve(sessionmaker, tenant, 1)
-    assert await _claimed(sessionmaker, tenant) == 2 * (1 + BLOCK)
+
+
+async def test_claims_in_quick_succession_double_the_block_up_to_the_most(
+    sessionmaker: Sessions, tenant: Tenant
+) -> None:
+    clock = _Clock()
+    slots = SlotReserve(block=4, most=16, pace_seconds=10.0, clock=clock)
+    sizes = await _claim_sizes(sessionmaker, tenant, slots, clock, [0.1] * 60)
+    # Each claim is the one slot missing and a block: 4, 8, 16, then 16 again.
+    assert sizes == [5, 9, 17, 17, 17]
+
+
+async def test_a_claim_after_a_pause_starts_again_at_the_first_block(
+    sessionmaker: Sessions, tenant: Tenant
+) -> None:
+    clock = _Clock()
+    slots = SlotReserve(block=4, most=64, pace_seconds=10.0, clock=clock)
+    quick = await _claim_sizes(sessionmaker, tenant, slots, clock, [1.0] * 13)
+    assert quick == [5, 9]  # 13 takes: the first claim's 5 slots and 8 of the second's 9
+    after_pause = await _claim_sizes(sessionmaker, tenant, slots, clock, [1.0] + [10.0] * 6)
+    assert after_pause == [5, 5]  # the second's last slot, then one claim per block
 
 
 async def test_a_batch_claims_what_it_needs_and_a_block_more(
