@@ -375,6 +375,10 @@ def profile_pass(run: Run, context: scenarios.Context, seeded: SeedResult, py_sp
     seconds = min(run.config.duration, 10.0)
     jobs: dict[str, tuple[str, Callable[[], object]]] = {
         f"single_issue_c{high}": ("issue", lambda: scenarios.single_issue(context, high)),
+        f"single_issue_full_c{high}": (
+            "issue",
+            lambda: scenarios.single_issue(context, high, scenarios.FULL_ISSUE),
+        ),
         "batch_1_clients": (
             "batch",
             lambda: batch_run(run, seeded, 1, seconds, run.run_tag + "p"),
