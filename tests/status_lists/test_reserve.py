@@ -40,6 +40,12 @@ class _Clock:
         return self.now
 
 
+def _paced(most: int) -> tuple[_Clock, SlotReserve]:
+    """A reserve of blocks of 4 up to ``most`` slots, paced at 10 s by a clock of its own."""
+    clock = _Clock()
+    return clock, SlotReserve(block=4, most=most, pace_seconds=10.0, clock=clock)
+
+
 def _engine(sessions: Sessions) -> AsyncEngine:
     engine = sessions.kw["bind"]
     assert isinstance(engine, AsyncEngine)
@@ -74,8 +80,7 @@ async def test_one_slot_claims_a_block_and_the_next_ones_come_from_it(
 async def test_claims_in_quick_succession_double_the_block_up_to_the_most(
     sessionmaker: Sessions, tenant: Tenant
 ) -> None:
-    clock = _Clock()
-    slots = SlotReserve(block=4, most=16, pace_seconds=10.0, clock=clock)
+    clock, slots = _paced(most=16)
     sizes = await _claim_sizes(sessionmaker, tenant, slots, clock, [0.1] * 60)
     # Each claim is the one slot missing and a block: 4, 8, 16, then 16 again.
     assert sizes == [5, 9, 17, 17, 17]
@@ -84,8 +89,7 @@ async def test_claims_in_quick_succession_double_the_block_up_to_the_most(
 async def test_a_claim_after_a_pause_starts_again_at_the_first_block(
     sessionmaker: Sessions, tenant: Tenant
 ) -> None:
-    clock = _Clock()
-    slots = SlotReserve(block=4, most=64, pace_seconds=10.0, clock=clock)
+    clock, slots = _paced(most=64)
     quick = await _claim_sizes(sessionmaker, tenant, slots, clock, [1.0] * 13)
     assert quick == [5, 9]  # 13 takes: the first claim's 5 slots and 8 of the second's 9
     after_pause = await _claim_sizes(sessionmaker, tenant, slots, clock, [1.0] + [10.0] * 6)
