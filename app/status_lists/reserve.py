@@ -11,13 +11,13 @@ which leaves unused zero bits in a list.
 A block's size follows the institution's pace. The first is ``BLOCK`` slots; a claim that comes
 within ``PACE_SECONDS`` of the one before doubles it, up to ``MOST_BLOCK``, and one that comes
 later starts again at ``BLOCK``. An institution that issues a few credentials a day claims 64 at
-a time, so a restart costs its list little; one issuing hundreds a second claims every few
-seconds. Claims are not free for the issuance that waits for one: a claim is five round trips,
-its BEGIN and COMMIT among them, and each waits for the event loop, which is busy signing other
+a time, so a restart costs its list little; one issuing hundreds a second claims 1,024 at a
+time. Claims are not free for the issuance that waits for one: a claim is five round trips, its
+BEGIN and COMMIT among them, and each waits for the event loop, which is busy signing other
 groups. At 64 clients a claim held up its group by ~10 ms, and with a block of 64 a third of all
 groups waited for one (a group of 31 credentials took 27-36 ms instead of 23). What a process
 can lose when it stops stays bounded: per institution, one block (at most ``MOST_BLOCK`` slots,
-and at most twice what the institution took in the ``PACE_SECONDS`` before the claim) and a
+and about twice what the institution took in the ``PACE_SECONDS`` before the claim) and a
 batch's extra block.
 """
 
