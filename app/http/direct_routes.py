@@ -16,7 +16,10 @@ FastAPI's would, in the same order:
 2. dependencies, each of which must have a direct form (:func:`register`): an API key's
    principal and its scope, which answer 401, 403 or 429 as the dependencies do;
 3. path, query, header and body parameters, validated by FastAPI's own functions, all their
-   errors in one 422.
+   errors in one 422. What FastAPI works out for a parameter on every request (the names it
+   may come under, whether it is read as a list: ~25 µs for one absent header, a tenth of
+   what a single issuance's request costs beside its credential) is worked out once, when the
+   route is built (:class:`_Param`).
 
 A route with anything else (cookies, other dependencies, form bodies, background tasks) is
 refused when the app is built, rather than served differently.
@@ -32,14 +35,25 @@ import email.message
 import functools
 import inspect
 import json
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final, cast
 
+from fastapi import params
+from fastapi._compat import ModelField, field_annotation_is_sequence
 from fastapi.datastructures import DefaultPlaceholder
-from fastapi.dependencies.utils import request_body_to_args, request_params_to_args
+from fastapi.dependencies.utils import (
+    _get_param_aliases,
+    _get_param_model,
+    _is_json_field,
+    _validate_value_with_model_field,
+    request_body_to_args,
+    request_params_to_args,
+)
 from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.routing import APIRoute, _effective_route_context_var
 from pydantic_core import PydanticUndefined
+from starlette.datastructures import Headers, ImmutableMultiDict
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -88,6 +102,9 @@ def _handler(route: APIRoute) -> Callable[[Request], Coroutine[Any, Any, Respons
             raise TypeError(f"{route.path}: dependency {sub.call!r} has no direct form")
         dependencies.append((sub.name, direct))
     embed_body = route._embed_body_fields  # as FastAPI's own handler reads it
+    path_params = _plan(dependant.path_params)
+    query_params = _plan(dependant.query_params)
+    header_params = _plan(dependant.header_params)
 
     async def handler(request: Request) -> Response:
         body = await _json_body(request) if dependant.body_params else PydanticUndefined
@@ -96,13 +113,13 @@ def _handler(route: APIRoute) -> Callable[[Request], Coroutine[Any, Any, Respons
             values[name] = await direct(request)
         errors: list[Any] = []
         # Read only for a route with such parameters: parsing even an empty query string costs.
-        for fields, received in (
-            (dependant.path_params, lambda: request.path_params),
-            (dependant.query_params, lambda: request.query_params),
-            (dependant.header_params, lambda: request.headers),
+        for planned, received in (
+            (path_params, lambda: request.path_params),
+            (query_params, lambda: request.query_params),
+            (header_params, lambda: request.headers),
         ):
-            if fields:
-                found, wrong = request_params_to_args(fields, received())
+            if planned:
+                found, wrong = planned(received())
                 values.update(found)
                 errors += wrong
         if dependant.body_params:
@@ -123,6 +140,72 @@ def _handler(route: APIRoute) -> Callable[[Request], Coroutine[Any, Any, Respons
         return response
 
     return handler
+
+
+Resolve = Callable[[Mapping[str, Any]], tuple[dict[str, Any], list[Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Param:
+    """What FastAPI's ``request_params_to_args`` works out about a parameter on each request."""
+
+    field: ModelField
+    keys: tuple[str, ...]  # the names it may be sent under, in FastAPI's order of preference
+    listed: bool  # read as a list of every value sent (a header or query parameter)
+    sequence: bool  # an empty list counts as absent
+    where: str  # "path", "query" or "header", for the errors' location
+
+    def value(self, received: Mapping[str, Any]) -> tuple[Any, tuple[str, str]]:
+        """As FastAPI's ``_get_multidict_value``: the value sent, or ``Undefined``."""
+        key = next((key for key in self.keys if key in received), self.keys[0])
+        value: Any
+        if self.listed and isinstance(received, (ImmutableMultiDict, Headers)):
+            value = received.getlist(key)
+        else:
+            value = received.get(key, None)
+        if value is None or (self.sequence and len(value) == 0):
+            value = PydanticUndefined  # the default is applied in validation, as FastAPI does
+        return value, (self.where, key)
+
+
+def _plan(fields: Sequence[ModelField]) -> Resolve | None:
+    """The parameters' resolution with everything about them worked out now; FastAPI's own
+    for a parameter declared as a model. ``None`` for no parameters."""
+    if not fields:
+        return None
+    if any(_get_param_model(field) is not None for field in fields):
+        return functools.partial(request_params_to_args, fields)
+    planned = []
+    for field in fields:
+        info = field.field_info
+        if not isinstance(info, params.Param):
+            raise TypeError(f"{field.name}: not a path, query or header parameter")
+        sequence = field_annotation_is_sequence(info.annotation)
+        planned.append(
+            _Param(
+                field=field,
+                keys=tuple(key for _, key in _get_param_aliases(field)),
+                listed=sequence and not _is_json_field(field),
+                sequence=sequence,
+                where=info.in_.value,
+            )
+        )
+
+    def resolve(received: Mapping[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+        values: dict[str, Any] = {}
+        errors: list[Any] = []
+        for param in planned:
+            value, loc = param.value(received)
+            found, wrong = _validate_value_with_model_field(
+                field=param.field, value=value, values=values, loc=loc
+            )
+            if wrong:
+                errors.extend(wrong)
+            else:
+                values[param.field.name] = found
+        return values, errors
+
+    return resolve
 
 
 async def _json_body(request: Request) -> Any:

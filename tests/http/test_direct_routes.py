@@ -8,10 +8,10 @@ from typing import Annotated, Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, Cookie, Depends, FastAPI, Header, Request
+from fastapi import APIRouter, Cookie, Depends, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field
 from starlette.responses import Response
 
 from app.errors import Unauthenticated
@@ -70,8 +70,19 @@ async def put_item(
 async def get_tags(
     tags: Annotated[list[str] | None, Header(alias="X-Tag")] = None,
     key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=8)] = None,
+    pages: Annotated[list[int] | None, Query(alias="page")] = None,
+    size: Annotated[int | None, Query(validation_alias=AliasChoices("per_page", "perPage"))] = None,
 ) -> Response:
-    return JSONResponse({"tags": tags, "key": key})
+    return JSONResponse({"tags": tags, "key": key, "pages": pages, "size": size})
+
+
+class Trace(BaseModel):
+    trace_id: str = Field(max_length=8)
+    sampled: bool = False
+
+
+async def get_traced(trace: Annotated[Trace, Header()]) -> Response:
+    return JSONResponse(trace.model_dump())
 
 
 def _app() -> FastAPI:
@@ -82,11 +93,15 @@ def _app() -> FastAPI:
         "/{shelf}/direct", put_item, methods=["PUT"], route_class_override=DirectRoute
     )
     router.add_api_route("/{shelf}/declared", put_item, methods=["PUT"])
-    # A header given as a list: every header of the route is left to FastAPI's own resolution.
+    # Parameters read as lists, and headers declared as a model (left to FastAPI's resolution).
     router.add_api_route(
         "/tags/direct", get_tags, methods=["GET"], route_class_override=DirectRoute
     )
     router.add_api_route("/tags/declared", get_tags, methods=["GET"])
+    router.add_api_route(
+        "/traced/direct", get_traced, methods=["GET"], route_class_override=DirectRoute
+    )
+    router.add_api_route("/traced/declared", get_traced, methods=["GET"])
     app.include_router(router)
     return app
 
@@ -181,15 +196,57 @@ async def test_a_direct_route_answers_as_the_declared_one(
 
 
 @pytest.mark.parametrize(
-    "headers",
-    [[], [("X-Tag", "a")], [("X-Tag", "a"), ("x-tag", "b"), ("Idempotency-Key", "far-too-long")]],
-    ids=["none", "one", "two and a bad key"],
+    ("query", "headers"),
+    [
+        ("", []),
+        ("", [("X-Tag", "a")]),
+        ("", [("X-Tag", "")]),
+        ("", [("X-Tag", "a"), ("x-tag", "b"), ("Idempotency-Key", "far-too-long")]),
+        ("?page=1&page=2", []),
+        ("?page=1&page=two&page=", [("X-Tag", "a")]),
+        ("?page=", []),
+        ("?perPage=3", []),
+        ("?perPage=x&per_page=2", []),
+        ("?per_page=x&perPage=2", []),
+    ],
+    ids=[
+        "none",
+        "one",
+        "an empty one",
+        "two and a bad key",
+        "a list in the query",
+        "a bad item in the query's list",
+        "an empty item",
+        "a parameter under its second name",
+        "under both names, the first good",
+        "under both names, the first bad",
+    ],
 )
-async def test_a_route_with_a_list_header_answers_as_the_declared_one(
+async def test_a_route_with_list_and_aliased_parameters_answers_as_the_declared_one(
+    client: httpx.AsyncClient, query: str, headers: list[tuple[str, str]]
+) -> None:
+    declared = await client.get(f"/shelves/tags/declared{query}", headers=headers)
+    direct = await client.get(f"/shelves/tags/direct{query}", headers=headers)
+
+    assert direct.status_code == declared.status_code
+    assert direct.json() == declared.json()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [],
+        [("Trace-Id", "t1")],
+        [("trace-id", "t1"), ("Sampled", "yes")],
+        [("Trace-Id", "far-too-long"), ("Sampled", "maybe")],
+    ],
+    ids=["none", "one", "both", "both wrong"],
+)
+async def test_a_route_with_headers_declared_as_a_model_answers_as_the_declared_one(
     client: httpx.AsyncClient, headers: list[tuple[str, str]]
 ) -> None:
-    declared = await client.get("/shelves/tags/declared", headers=headers)
-    direct = await client.get("/shelves/tags/direct", headers=headers)
+    declared = await client.get("/shelves/traced/declared", headers=headers)
+    direct = await client.get("/shelves/traced/direct", headers=headers)
 
     assert direct.status_code == declared.status_code
     assert direct.json() == declared.json()
