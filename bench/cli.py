@@ -1,4 +1,5 @@
-"""``python -m bench run [options]``: the one command of the benchmark harness."""
+"""``python -m bench run [options]``: the benchmark harness; ``python -m bench inprocess``: the
+app driven in-process over a kept data set, timed or with its instructions counted."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 
 from bench.config import DEFAULT_ADMIN_URL, RESULTS_DIR, SCENARIO_GROUPS, RunConfig, smoke
 from bench.environment import HarnessError
+from bench.inprocess_runs import InprocessRun
+from bench.inprocess_runs import main as run_inprocess
 from bench.runner import run_benchmark
 
 
@@ -84,6 +87,42 @@ def parser() -> argparse.ArgumentParser:
         help="a setting for the server and the SIS worker (repeatable), e.g. "
         "STAPEL_CATALOGUE_CACHE_SECONDS=0 to measure without the catalogue cache",
     )
+    inprocess = commands.add_parser(
+        "inprocess",
+        help="drive the app in-process (ASGI, no socket) over a data set a run kept",
+        description="Drive the app in-process over a data set that `run --keep-database` kept, "
+        "seeded with the keys given here as --setting; print the rate and the CPU a request, "
+        "or with --count-instructions the instructions a request (callgrind).",
+    )
+    inprocess.add_argument("what", choices=("healthz", "issue", "verify"))
+    inprocess.add_argument(
+        "--database-url", required=True, help="the kept data set (postgresql://...)"
+    )
+    inprocess.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="STAPEL_NAME=VALUE",
+        help="a setting for the app (repeatable); the data set's STAPEL_KEY_ENCRYPTION_KEY and "
+        "STAPEL_LEARNER_LOOKUP_KEY at least",
+    )
+    inprocess.add_argument("--requests", type=int, default=3000, help="measured (default 3000)")
+    inprocess.add_argument("--concurrency", type=int, default=64, help="clients (default 64)")
+    inprocess.add_argument(
+        "--warmup", type=int, default=256, help="requests before measuring (default 256)"
+    )
+    inprocess.add_argument(
+        "--app-dir",
+        type=Path,
+        help="import the app from this tree instead of the work tree (e.g. a git worktree of "
+        "the commit before a change)",
+    )
+    inprocess.add_argument(
+        "--count-instructions",
+        action="store_true",
+        help="run twice under callgrind (--requests and 3x as many) and print the instructions "
+        "one request adds",
+    )
     return main
 
 
@@ -129,9 +168,28 @@ def config_from(args: argparse.Namespace) -> RunConfig:
     return smoke(config) if args.smoke else config
 
 
+def inprocess_from(args: argparse.Namespace) -> InprocessRun:
+    if args.requests < 1 or args.concurrency < 1 or args.warmup < 0:
+        raise HarnessError("--requests and --concurrency must be at least 1, --warmup at least 0")
+    if args.app_dir is not None and not (args.app_dir / "app" / "main.py").is_file():
+        raise HarnessError(f"--app-dir {args.app_dir} holds no app/")
+    return InprocessRun(
+        what=args.what,
+        database_url=args.database_url,
+        settings=server_settings(args.setting),
+        requests=args.requests,
+        concurrency=args.concurrency,
+        warmup=args.warmup,
+        count_instructions=args.count_instructions,
+        app_dir=args.app_dir,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        if args.command == "inprocess":
+            return run_inprocess(inprocess_from(args))
         return run_benchmark(config_from(args))
     except HarnessError as exc:
         print(f"bench: error: {exc}", file=sys.stderr)
