@@ -100,6 +100,22 @@ def random_key() -> str:
     return base64.b64encode(os.urandom(32)).decode("ascii")
 
 
+def app_env(
+    values: dict[str, str], settings: tuple[str, ...] = (), app_dir: Path | None = None
+) -> dict[str, str]:
+    """This process's environment for a process of the app: no ``STAPEL_*`` of its own, then
+    ``values``, then ``--setting NAME=VALUE`` (which win), and ``app_dir``'s app ahead of the
+    editable install of the work tree."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("STAPEL_")}
+    env.update(values)
+    for setting in settings:  # --setting NAME=VALUE, e.g. a cache turned off
+        name, _, value = setting.partition("=")
+        env[name] = value
+    if app_dir is not None:
+        env["PYTHONPATH"] = str(app_dir)
+    return env
+
+
 def venv_bin(name: str) -> str:
     """A console script of the interpreter running the harness (the project's .venv)."""
     candidate = Path(sys.executable).parent / name

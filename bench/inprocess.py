@@ -30,9 +30,15 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-import asyncpg
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.auth import service as auth
+from app.auth.scopes import INSTITUTION_SCOPES
+from app.config import get_settings
+from app.institutions.models import Institution
+from app.main import create_app
+from app.observability.logging import configure_logging_from
 
 WHAT: Final = ("healthz", "issue", "verify")
 # Credentials cycled through by verification: enough that their documents, keys and status
@@ -136,14 +142,14 @@ async def call(app: ASGIApp, request: Call) -> tuple[int, bytes]:
         "state": {},
     }
     delivered = False
-    never = asyncio.Event()
 
     async def receive() -> dict[str, Any]:
         nonlocal delivered
         if not delivered:
             delivered = True
             return {"type": "http.request", "body": request.body, "more_body": False}
-        await never.wait()  # the client stays connected
+        # The client stays connected; nothing is made for it unless the app asks again.
+        await asyncio.get_running_loop().create_future()
         return {"type": "http.disconnect"}
 
     status = 0
@@ -250,18 +256,12 @@ def callgrind_bracket(on: bool) -> None:
     subprocess.run(
         ["callgrind_control", "-i", "on" if on else "off", str(os.getpid())],
         check=True,
-        stdout=subprocess.DEVNULL,
+        capture_output=True,  # its "sending command ..." lines; a failure still raises
     )
 
 
 # --- the data set -------------------------------------------------------------------------------
 
-BASE_URL_QUERY: Final = """
-    SELECT split_part(
-        jsonb_path_query_first(document, '$.credentialStatus.statusListCredential') #>> '{}',
-        '/status-lists/', 1)
-    FROM credentials WHERE profile = 'vc-jose' LIMIT 1
-"""
 ACHIEVEMENTS_QUERY: Final = """
     SELECT DISTINCT achievement_id::text FROM credentials
     WHERE institution_id = :institution AND achievement_id IS NOT NULL LIMIT :most
@@ -276,33 +276,11 @@ TOKENS_QUERY: Final = """
 """
 
 
-async def base_url_of(database_url: str) -> str:
-    """The public base URL the data set's credentials were issued under, which the app must
-    serve for them to be its own (else their issuers look foreign, and verifying them fetches
-    their documents)."""
-    connection = await asyncpg.connect(_plain(database_url))
-    try:
-        base = await connection.fetchval(BASE_URL_QUERY)
-    finally:
-        await connection.close()
-    if not base:
-        raise SystemExit("the database holds no credential of ours to read its base URL from")
-    return str(base)
-
-
-def _plain(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
 async def issue_targets(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> list[tuple[str, list[str]]]:
     """A new API key (every institution scope) for each institution, and achievements it has
     issued before."""
-    from app.auth import service as auth  # imported late: see run()
-    from app.auth.scopes import INSTITUTION_SCOPES
-    from app.institutions.models import Institution
-
     targets: list[tuple[str, list[str]]] = []
     async with sessionmaker() as session, session.begin():
         institutions = (await session.execute(select(Institution.id))).scalars().all()
@@ -335,17 +313,7 @@ async def verified_tokens(
 
 
 async def run(args: argparse.Namespace) -> Measured:
-    """Build the app as ``stapel serve`` does and measure it.
-
-    The app is imported here, not with the module: its settings are read once, on first use,
-    and the base URL must be in the environment by then.
-    """
-    if not os.environ.get("STAPEL_PUBLIC_BASE_URL"):
-        os.environ["STAPEL_PUBLIC_BASE_URL"] = await base_url_of(os.environ["STAPEL_DATABASE_URL"])
-    from app.config import get_settings
-    from app.main import create_app
-    from app.observability.logging import configure_logging_from
-
+    """Build the app as ``stapel serve`` does and measure it."""
     settings = get_settings()
     # As the server does: without it every access line goes through structlog's
     # unconfigured pipeline, ~18 µs a request that serving does not pay.

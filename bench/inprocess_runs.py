@@ -1,7 +1,8 @@
 """``python -m bench inprocess``: the in-process driver in a child process, timed or counted.
 
 The child (:mod:`bench.inprocess`) gets the environment a server of the benchmark would
-(``STAPEL_*`` of this process dropped, the data set's database and the given settings), and
+(``STAPEL_*`` of this process dropped, the data set's database, the public base URL its
+credentials were issued under, and the given settings), and
 its own standard output is discarded: the app's access lines go there, as a server's do. It is
 run as a script (with ``-P``: its folder is not put on the path), not as a module, so that with
 ``app_dir`` (another tree's ``app/``, such as a ``git worktree`` of the commit before a change)
@@ -10,8 +11,8 @@ that tree's app is the one imported.
 
 from __future__ import annotations
 
+import asyncio
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -20,7 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from bench.environment import HarnessError
+import asyncpg
+
+from bench.database import asyncpg_url
+from bench.environment import HarnessError, app_env
 from bench.instructions import per_request, total_of_files
 
 
@@ -40,17 +44,47 @@ class InprocessRun:
 DRIVER: Final = Path(__file__).with_name("inprocess.py")
 
 
-def child_env(run: InprocessRun) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("STAPEL_")}
-    env["STAPEL_DATABASE_URL"] = run.database_url
-    # As the benchmark's server: the load comes from one client with one key per institution.
-    env["STAPEL_RATE_LIMITS_ENABLED"] = "false"
-    for setting in run.settings:
-        name, _, value = setting.partition("=")
-        env[name] = value
-    if run.app_dir is not None:
-        env["PYTHONPATH"] = str(run.app_dir)  # ahead of the editable install of the work tree
-    return env
+BASE_URL_QUERY: Final = """
+    SELECT split_part(
+        jsonb_path_query_first(document, '$.credentialStatus.statusListCredential') #>> '{}',
+        '/status-lists/', 1)
+    FROM credentials WHERE profile = 'vc-jose' LIMIT 1
+"""
+
+
+async def base_url_of(database_url: str) -> str:
+    """The public base URL the data set's credentials were issued under, which the app must
+    serve for them to be its own (else their issuers look foreign, and verifying them fetches
+    their documents)."""
+    try:
+        connection = await asyncpg.connect(asyncpg_url(database_url))
+        try:
+            base = await connection.fetchval(BASE_URL_QUERY)
+        finally:
+            await connection.close()
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise HarnessError(f"cannot read the data set at --database-url: {exc}") from exc
+    if not base:
+        raise HarnessError("the database holds no credential of ours to read its base URL from")
+    return str(base)
+
+
+def child_env(run: InprocessRun, base_url: str) -> dict[str, str]:
+    return app_env(
+        {
+            "STAPEL_DATABASE_URL": run.database_url,
+            "STAPEL_PUBLIC_BASE_URL": base_url,
+            # As the benchmark's server: the load comes from one client with one key per
+            # institution.
+            "STAPEL_RATE_LIMITS_ENABLED": "false",
+        },
+        run.settings,
+        run.app_dir,
+    )
+
+
+def _env(run: InprocessRun) -> dict[str, str]:
+    return child_env(run, asyncio.run(base_url_of(run.database_url)))
 
 
 def _driver(run: InprocessRun, requests: int, result: Path, callgrind: bool) -> list[str]:
@@ -85,13 +119,14 @@ def timed(run: InprocessRun) -> dict[str, Any]:
     """One run: its rate, CPU a request and statuses."""
     with tempfile.TemporaryDirectory(prefix="stapel-inprocess-") as folder:
         result = Path(folder) / "result.json"
-        return _run_child(_driver(run, run.requests, result, False), child_env(run), result)
+        return _run_child(_driver(run, run.requests, result, False), _env(run), result)
 
 
 def counted(run: InprocessRun) -> dict[str, Any]:
     """Instructions a request: two runs under callgrind, of ``n`` and ``3n`` requests."""
     if shutil.which(run.valgrind) is None or shutil.which("callgrind_control") is None:
         raise HarnessError("counting instructions needs valgrind and callgrind_control")
+    env = _env(run)
     totals: list[int] = []
     sizes = (run.requests, 3 * run.requests)
     runs: list[dict[str, Any]] = []
@@ -108,7 +143,7 @@ def counted(run: InprocessRun) -> dict[str, Any]:
                 f"--callgrind-out-file={outputs}/callgrind.out.%p",
                 *_driver(run, requests, result, True),
             ]
-            runs.append(_run_child(command, child_env(run), result))
+            runs.append(_run_child(command, env, result))
             totals.append(total_of_files(sorted(outputs.iterdir())))
     return {
         "what": run.what,

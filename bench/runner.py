@@ -38,6 +38,7 @@ from bench.config import DEFAULT_DATABASE_NAME, RunConfig
 from bench.environment import (
     HarnessError,
     Pinning,
+    app_env,
     choose_pinning,
     ensure_wrk,
     free_port,
@@ -171,27 +172,25 @@ def prepare_database(run: Run) -> str:
 def server_env(
     database_url: str, port: int, source_dir: Path, settings: tuple[str, ...] = ()
 ) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STAPEL_")}
-    env.update(
-        STAPEL_DATABASE_URL=database_url,
-        STAPEL_PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
-        STAPEL_KEY_ENCRYPTION_KEY=random_key(),
-        STAPEL_LEARNER_LOOKUP_KEY=random_key(),
-        # The load comes from one address with one key per scenario: the rate limits would
-        # measure themselves. A --setting can turn them on again.
-        STAPEL_RATE_LIMITS_ENABLED="false",
-        # The pickup scenarios make their access tokens and nonces before wrk starts, which on
-        # a fast machine took longer than their default five minutes: the first lines sent
-        # were refused (401) as expired. Their lifetime costs a request nothing either way.
-        STAPEL_WALLET_TOKEN_SECONDS="3600",  # noqa: S106 - a lifetime, not a secret
-        STAPEL_WALLET_NONCE_SECONDS="3600",
+    return app_env(
+        {
+            "STAPEL_DATABASE_URL": database_url,
+            "STAPEL_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+            "STAPEL_KEY_ENCRYPTION_KEY": random_key(),
+            "STAPEL_LEARNER_LOOKUP_KEY": random_key(),
+            # The load comes from one address with one key per scenario: the rate limits would
+            # measure themselves. A --setting can turn them on again.
+            "STAPEL_RATE_LIMITS_ENABLED": "false",
+            # The pickup scenarios make their access tokens and nonces before wrk starts, which
+            # on a fast machine took longer than their default five minutes: the first lines
+            # sent were refused (401) as expired. Their lifetime costs a request nothing either
+            # way.
+            "STAPEL_WALLET_TOKEN_SECONDS": "3600",
+            "STAPEL_WALLET_NONCE_SECONDS": "3600",
+        },
+        settings,
+        source_dir if source_dir != REPO else None,
     )
-    for setting in settings:  # --setting NAME=VALUE, e.g. a cache turned off
-        name, _, value = setting.partition("=")
-        env[name] = value
-    if source_dir != REPO:
-        env["PYTHONPATH"] = str(source_dir)  # ahead of the editable install of the work tree
-    return env
 
 
 def seed_data(run: Run, operator: str) -> SeedResult:

@@ -17,7 +17,6 @@ from app.config import get_settings
 from bench import inprocess
 from bench.inprocess import (
     UNEXPECTED,
-    base_url_of,
     call,
     drive,
     healthz_calls,
@@ -28,7 +27,7 @@ from bench.inprocess import (
     verified_tokens,
     verify_calls,
 )
-from bench.inprocess_runs import InprocessRun, child_env
+from bench.inprocess_runs import InprocessRun, base_url_of, child_env
 from bench.instructions import callgrind_total, per_request, total_of_files
 from tests.credentials.helpers import issue, published_achievement
 from tests.factories import Tenant
@@ -137,11 +136,12 @@ def test_the_child_gets_the_data_set_and_the_settings_given_and_no_other_stapel_
         "issue", "postgresql://db/kept", ("STAPEL_KEY_ENCRYPTION_KEY=k",), 10, 2, 0, False
     )
 
-    env = child_env(run)
+    env = child_env(run, "http://127.0.0.1:54627")
 
     assert env["STAPEL_DATABASE_URL"] == "postgresql://db/kept"
     assert env["STAPEL_KEY_ENCRYPTION_KEY"] == "k"
     assert env["STAPEL_RATE_LIMITS_ENABLED"] == "false"
+    assert env["STAPEL_PUBLIC_BASE_URL"] == "http://127.0.0.1:54627"
     assert "STAPEL_CATALOGUE_CACHE_SECONDS" not in env
     assert "PYTHONPATH" not in env or env["PYTHONPATH"] == os.environ["PYTHONPATH"]
 
@@ -149,4 +149,4 @@ def test_the_child_gets_the_data_set_and_the_settings_given_and_no_other_stapel_
 def test_another_trees_app_is_imported_ahead_of_the_work_tree(tmp_path: Path) -> None:
     run = InprocessRun("healthz", "postgresql://db/kept", (), 10, 2, 0, False, app_dir=tmp_path)
 
-    assert child_env(run)["PYTHONPATH"] == str(tmp_path)
+    assert child_env(run, "http://127.0.0.1:8000")["PYTHONPATH"] == str(tmp_path)
